@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vl_config.h - what the operator asked for: interfaces (socket, mode, MAC, queue pairs) and run
+ * options. Sources, later wins: built-in defaults < INI file (--config) < command line.
+ * Pure C: no EAL. INI files are read with rte_cfgfile, which needs no EAL either.
+ */
+#ifndef VL_CONFIG_H
+#define VL_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- per-interface network config ------------------------------------------------------ */
+
+#define VL_QUEUE_PAIRS_MIN 1
+#define VL_QUEUE_PAIRS_MAX 256
+
+struct vl_net_config {
+	uint8_t mac[6];
+	uint16_t queue_pairs; /* [VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX] */
+};
+
+/* MAC 02:00:00:00:00:01 (locally administered, unicast), one queue pair. */
+#define VL_NET_CONFIG_DEFAULT                                                                      \
+	((struct vl_net_config){.mac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, .queue_pairs = 1})
+
+/* Builder-style setters: take and return the struct by value. */
+struct vl_net_config vl_net_config_mac(struct vl_net_config cfg, const uint8_t mac[6]);
+/* Clamps to [1, 256]: 0 -> 1 (the virtio minimum), > 256 -> 256. */
+struct vl_net_config vl_net_config_queue_pairs(struct vl_net_config cfg, unsigned int nb_qp);
+
+/* Parse "02:00:00:00:00:01" (case-insensitive, ':' or '-' separators). 0 or -EINVAL. */
+int vl_mac_parse(const char *str, uint8_t mac[6]);
+/* Format as lower-case "xx:xx:xx:xx:xx:xx" into buf (at least VL_MAC_STRLEN bytes). */
+#define VL_MAC_STRLEN 18
+void vl_mac_format(const uint8_t mac[6], char *buf);
+/* Multicast (incl. broadcast) and all-zero MACs are invalid for a NIC. */
+bool vl_mac_is_valid_unicast(const uint8_t mac[6]);
+/* Locally administered bit (0x02 of octet 0). */
+bool vl_mac_is_local(const uint8_t mac[6]);
+
+/* ---- the whole run ------------------------------------------------------------------------ */
+
+#define VL_MAX_IFACES 16
+#define VL_IFACE_NAME_MAX 32
+#define VL_SOCKET_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path), NUL included */
+
+enum vl_sock_mode {
+	VL_SOCK_SERVER, /* the engine creates and listens on the socket */
+	VL_SOCK_CLIENT, /* the engine connects (QEMU server=on) and reconnects */
+};
+
+enum vl_datapath {
+	VL_DATAPATH_DIRECT, /* our own split-ring processing, one copy */
+	VL_DATAPATH_MBUF,   /* rte_vhost_dequeue_burst -> rte_vhost_enqueue_burst (reference) */
+};
+
+enum vl_frontend {
+	VL_FRONTEND_NONE,
+	VL_FRONTEND_QEMU,
+	VL_FRONTEND_VIRTIO_USER,
+};
+
+struct vl_iface_config {
+	char name[VL_IFACE_NAME_MAX];          /* "vhost0"...: INI section name or generated */
+	char socket_path[VL_SOCKET_PATH_MAX];
+	enum vl_sock_mode mode;
+	struct vl_net_config net;
+};
+
+/* Ranges of the run options (inclusive), used by the parser and by --help. */
+#define VL_BURST_MIN 1
+#define VL_BURST_MAX 256
+#define VL_BURST_DEFAULT 32
+#define VL_STATS_INTERVAL_MAX 3600
+#define VL_IRQ_COALESCE_FRAMES_MAX 4096
+#define VL_IRQ_COALESCE_USECS_MAX 1000000
+#define VL_MBUFS_MIN 1024
+#define VL_MBUFS_MAX (1u << 22)
+#define VL_MBUFS_DEFAULT 8192
+
+struct vl_config {
+	struct vl_iface_config ifaces[VL_MAX_IFACES];
+	unsigned int nb_ifaces;
+
+	enum vl_datapath datapath;      /* default direct */
+	uint16_t burst;                 /* frames per poll, default 32 */
+	uint32_t stats_interval_s;      /* periodic console line, 0 = off, default 0 */
+	uint32_t irq_coalesce_frames;   /* 0 = off: decide each burst */
+	uint32_t irq_coalesce_usecs;    /* 0 = off */
+	uint32_t nb_mbufs;              /* mbuf path pool size per NUMA node */
+	char stats_file[256];           /* JSON-lines snapshots every stats interval, "" = off */
+
+	/* Actions that do not start the engine. */
+	bool dump_config;               /* --dump-config: print JSON, exit 0 */
+	enum vl_frontend print_frontend; /* --print-frontend qemu|virtio-user */
+	bool help;                      /* --help */
+};
+
+/* Built-in defaults: no interface yet (vl_config_finish adds /tmp/vhostloop0.sock if none). */
+void vl_config_init(struct vl_config *cfg);
+
+/*
+ * Parse the application arguments (those after EAL's, argv[0] is the program name).
+ * Loads --config FILE first wherever it appears, then applies every other flag in order.
+ * Returns 0, or -EINVAL with a one-line message in err naming the flag or file/section/key, the
+ * bad value and the accepted range. Unknown flags are errors.
+ */
+int vl_config_parse_args(struct vl_config *cfg, int argc, char *const argv[], char *err,
+			 size_t errlen);
+
+/* Load an INI file ([global] + one [interface NAME] per interface) on top of cfg. */
+int vl_config_load_file(struct vl_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Defaults that depend on the rest (an interface if none, unique socket paths). 0 or -EINVAL. */
+int vl_config_finish(struct vl_config *cfg, char *err, size_t errlen);
+
+/* The effective config as JSON (field names are pinned by tests/unit/test_config.c). */
+int vl_config_dump_json(const struct vl_config *cfg, FILE *out);
+
+/* Load a JSON document written by vl_config_dump_json (round-trip). 0 or -EINVAL. */
+int vl_config_load_json(struct vl_config *cfg, const char *json, char *err, size_t errlen);
+
+/* Per interface, the frontend command-line arguments that match it. */
+int vl_config_print_frontend(const struct vl_config *cfg, enum vl_frontend fe, FILE *out);
+
+/* --help text: every option with its default and range. */
+void vl_config_usage(FILE *out, const char *prog);
+
+const char *vl_datapath_name(enum vl_datapath dp);
+
+#endif /* VL_CONFIG_H */

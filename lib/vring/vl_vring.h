@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vl_vring.h - guest virtqueue access for the direct datapath: split rings, bounded chain walks,
+ * guest-physical -> host-virtual translation, the one copy from a guest TX buffer into guest RX
+ * buffers, used-ring publish and the notification decision.
+ *
+ * No EAL and no librte_vhost here: the caller (lib/fwd, lib/dev) hands in ring pointers and a
+ * memory table it got from librte_vhost, so all of this runs on fake guest memory in unit tests
+ * and fuzzers. Guest memory is hostile: every shared field is read once into a local, checked,
+ * and every loop is bounded by the ring size.
+ */
+#ifndef VL_VRING_H
+#define VL_VRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- split ring layout (virtio 1.x "Split Virtqueues"; little-endian x86 only) ------------ */
+
+#define VL_VRING_DESC_F_NEXT 1
+#define VL_VRING_DESC_F_WRITE 2
+#define VL_VRING_DESC_F_INDIRECT 4
+#define VL_VRING_USED_F_NO_NOTIFY 1
+#define VL_VRING_AVAIL_F_NO_INTERRUPT 1
+#define VL_VRING_SIZE_MAX 32768
+
+struct vl_vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vl_vring_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[]; /* [size], then used_event with EVENT_IDX */
+};
+
+struct vl_vring_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct vl_vring_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct vl_vring_used_elem ring[]; /* [size], then avail_event (u16) with EVENT_IDX */
+};
+
+/* ---- guest memory table ------------------------------------------------------------------- */
+
+/* vhost-user sends at most 8 regions (VHOST_MEMORY_MAX_NREGIONS); QEMU may send more with
+ * configurable slots, which we refuse rather than truncate. */
+#define VL_MEM_MAX_REGIONS 8
+
+struct vl_mem_region {
+	uint64_t guest_phys_addr;
+	uint64_t size;
+	uint64_t host_user_addr; /* where librte_vhost mapped it in our address space */
+};
+
+struct vl_mem {
+	uint32_t nb_regions;
+	struct vl_mem_region regions[VL_MEM_MAX_REGIONS];
+};
+
+/*
+ * Host address of guest-physical gpa, or NULL if no region holds it. *len is shrunk to what is
+ * contiguous from gpa inside that region (a buffer crossing regions needs several calls).
+ * *hint is the caller's cache of the last region hit (any value is safe).
+ */
+void *vl_mem_translate(const struct vl_mem *mem, uint64_t gpa, uint64_t *len, uint32_t *hint);
+
+/* ---- one virtqueue -------------------------------------------------------------------------- */
+
+/* Why a queue broke. A broken queue is skipped until it is re-initialised (guest reset/enable). */
+#define VL_VRING_FAULTS(X)                                                                          \
+	X(NONE, "none")                                                                            \
+	X(AVAIL_IDX, "avail idx moved by more than the ring size")                                \
+	X(HEAD_RANGE, "avail ring head index >= ring size")                                       \
+	X(NEXT_RANGE, "descriptor next index out of range")                                      \
+	X(CHAIN_LOOP, "descriptor chain longer than the table (loop)")                           \
+	X(INDIRECT_FEATURE, "indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC")           \
+	X(INDIRECT_LEN, "indirect table length 0, not a multiple of 16, or larger than the ring") \
+	X(INDIRECT_NESTED, "indirect descriptor inside an indirect table")                       \
+	X(INDIRECT_NEXT, "indirect descriptor with the NEXT flag")                               \
+	X(ADDR, "buffer address outside guest memory")                                           \
+	X(WRITE_FLAG, "descriptor WRITE flag in the wrong direction")                            \
+	X(LEN, "chain length out of bounds")                                                     \
+	X(RX_HDR, "receive buffer smaller than the virtio-net header")
+
+enum vl_vring_fault {
+#define X(name, text) VL_VRING_FAULT_##name,
+	VL_VRING_FAULTS(X)
+#undef X
+		VL_VRING_FAULT_MAX
+};
+
+const char *vl_vring_fault_str(enum vl_vring_fault fault);
+
+struct vl_vring {
+	/* Written by the control plane while the queue is stopped (vl_vring_init). */
+	struct vl_vring_desc *desc;
+	struct vl_vring_avail *avail;
+	struct vl_vring_used *used;
+	uint16_t size; /* power of two, 1..32768 */
+
+	/* Written by the polling lcore only. Free-running 16-bit counters. */
+	uint16_t last_avail_idx;
+	uint16_t last_used_idx;
+	uint16_t signalled_used;    /* used idx at the previous call decision */
+	bool signalled_used_valid;  /* false after (re)start: the first decision calls */
+	uint32_t region_hint;       /* last memory region hit */
+	enum vl_vring_fault fault;  /* != NONE: broken, skipped */
+};
+
+/* What was negotiated with the guest, fixed while the queue pair runs. */
+struct vl_vring_opts {
+	uint16_t hdr_len; /* 12 with MRG_RXBUF or VERSION_1, else 10 */
+	bool mrg_rxbuf;   /* VIRTIO_NET_F_MRG_RXBUF */
+	bool event_idx;   /* VIRTIO_RING_F_EVENT_IDX */
+	bool indirect;    /* VIRTIO_RING_F_INDIRECT_DESC */
+};
+
+/*
+ * Attach vq to rings the control plane translated (each a contiguous host range of the exact
+ * size, +1 event slot with EVENT_IDX) and restart from the given indices.
+ * Returns 0, or -EINVAL if size is 0, not a power of two, > 32768, or a pointer is NULL.
+ */
+int vl_vring_init(struct vl_vring *vq, struct vl_vring_desc *desc, struct vl_vring_avail *avail,
+		  struct vl_vring_used *used, uint16_t size, uint16_t last_avail_idx,
+		  uint16_t last_used_idx);
+
+/* Poll mode: ask the guest not to kick (NO_NOTIFY, or avail_event behind our index). */
+void vl_vring_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+/* Result of one burst, added to the queue pair's counters by the caller. */
+struct vl_vring_burst {
+	uint32_t nb_frames;      /* frames written to the RX ring */
+	uint64_t nb_bytes;       /* their length without the virtio-net header */
+	uint32_t nb_rx_bufs;     /* RX buffers (chains) used */
+	uint32_t drop_rx_full;   /* no (or not enough) RX buffers: dropped, TX chain returned */
+	uint32_t drop_truncated; /* frame larger than the RX chain (not mergeable) or > 64 KiB */
+	uint32_t drop_short;     /* TX chain shorter than the virtio-net header */
+	uint32_t nb_tx_done;     /* TX chains returned to the guest (looped + dropped) */
+};
+
+/*
+ * Move up to max_burst frames from the guest TX ring to its RX ring with one copy each.
+ * Reads each avail idx once (acquire), writes RX headers (num_buffers as the spec says, all
+ * other fields zero), publishes each used idx at most once (release). A fault breaks the ring
+ * it was found on (vq->fault) after completing what was already done; the caller checks
+ * tx->fault / rx->fault. Returns the number of TX chains consumed.
+ */
+unsigned int vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
+				 const struct vl_vring_opts *opts, unsigned int max_burst,
+				 struct vl_vring_burst *res);
+
+/*
+ * After a publish: does the guest want an interrupt for what we added since the previous
+ * decision? NO_INTERRUPT without EVENT_IDX, used_event with it (seq_cst fence first).
+ * Updates the decision point. Call at most once per vring per burst.
+ */
+bool vl_vring_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+#endif /* VL_VRING_H */
