@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vhostloop - a DPDK poll-mode vhost-user loopback engine. Every frame a guest transmits on
+ * queue pair i comes back, byte for byte, on its receive queue i.
+ *
+ *   parse -> EAL -> plan -> attach -> run -> teardown
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "vl_compiler.h"
+#include "vl_config.h"
+#include "vl_dev.h"
+#include "vl_fwd.h"
+#include "vl_log.h"
+#include "vl_placement.h"
+#include "vl_stats.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+#define APP_LOG(level, fmt, ...) VL_LOG_MOD(app, level, fmt, ##__VA_ARGS__)
+#define APP_MAX_EAL_ARGS 32
+
+static struct vl_config app_cfg;
+static struct vl_dev *app_devs[VL_MAX_IFACES];
+static struct vl_fwd_lcore *app_lcores[RTE_MAX_LCORE];
+
+static void
+app_on_signal(int sig)
+{
+	(void)sig;
+	vl_fwd_quit();
+}
+
+/* ---- parse ----------------------------------------------------------------------------------- */
+
+/* Index of the "--" that ends the EAL options, or -1 if there is none. */
+static int
+app_find_eal_end(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return i;
+	return -1;
+}
+
+static int
+app_parse(int argc, char **argv, int eal_end)
+{
+	char err[512];
+	char **app_argv = eal_end < 0 ? argv : argv + eal_end;
+	int app_argc = eal_end < 0 ? argc : argc - eal_end;
+
+	vl_config_init(&app_cfg);
+	if (vl_config_parse_args(&app_cfg, app_argc, app_argv, err, sizeof(err)) != 0 ||
+	    vl_config_finish(&app_cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vhostloop: %s\n", err);
+		if (eal_end < 0 && app_argc > 1 && app_argv[1][0] == '-' && app_argv[1][1] != '-')
+			fprintf(stderr, "vhostloop: EAL options go before \"--\": vhostloop [EAL "
+					"options] -- [options]\n");
+		fprintf(stderr, "vhostloop: try --help\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- EAL ------------------------------------------------------------------------------------- */
+
+/* No EAL options given: no PCI, no hugepages (the engine needs none), a unique file prefix. */
+static int
+app_eal_init(char **argv, int eal_end)
+{
+	static char prefix[64], mem_mb[16];
+	char *eal_argv[APP_MAX_EAL_ARGS];
+	int eal_argc = 0;
+	unsigned int mb = 64;
+
+	if (eal_end >= 0)
+		return rte_eal_init(eal_end, argv);
+	if (app_cfg.datapath == VL_DATAPATH_MBUF)
+		mb += (unsigned int)((uint64_t)app_cfg.nb_mbufs * 3 / 1024); /* ~3 KiB per mbuf */
+	snprintf(prefix, sizeof(prefix), "vhostloop-%d", (int)getpid());
+	snprintf(mem_mb, sizeof(mem_mb), "%u", mb);
+	eal_argv[eal_argc++] = argv[0];
+	eal_argv[eal_argc++] = (char *)"--no-pci";
+	eal_argv[eal_argc++] = (char *)"--no-huge";
+	eal_argv[eal_argc++] = (char *)"-m";
+	eal_argv[eal_argc++] = mem_mb;
+	eal_argv[eal_argc++] = (char *)"--file-prefix";
+	eal_argv[eal_argc++] = prefix;
+	eal_argv[eal_argc] = NULL;
+	return rte_eal_init(eal_argc, eal_argv);
+}
+
+/* ---- plan ------------------------------------------------------------------------------------ */
+
+static uint16_t
+app_effective_qps(const struct vl_iface_config *ifc)
+{
+	return VL_MIN(ifc->net.queue_pairs, VL_VHOST_MAX_QUEUE_PAIRS);
+}
+
+static void
+app_check_macs(void)
+{
+	char mac[VL_MAC_STRLEN];
+
+	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++) {
+		if (vl_mac_is_local(app_cfg.ifaces[i].net.mac))
+			continue;
+		vl_mac_format(app_cfg.ifaces[i].net.mac, mac);
+		APP_LOG(NOTICE, "%s: mac %s is not locally administered (bit 0x02 of octet 0 clear)",
+			app_cfg.ifaces[i].name, mac);
+	}
+}
+
+/* The polling lcores: the workers, or the main lcore alone when there is none. */
+static unsigned int
+app_polling_lcores(unsigned int *lcores)
+{
+	unsigned int n = 0, lcore;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	lcores[n++] = lcore;
+	if (n == 0)
+		lcores[n++] = rte_get_main_lcore();
+	return n;
+}
+
+static int
+app_plan(struct vl_placement_qp *plan, unsigned int plan_len, unsigned int *nb_lcores_out)
+{
+	unsigned int lcores[RTE_MAX_LCORE], nb_lcores, nb_qps_total = 0;
+	uint16_t qps[VL_MAX_IFACES];
+	int n;
+
+	nb_lcores = app_polling_lcores(lcores);
+	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++) {
+		qps[i] = app_effective_qps(&app_cfg.ifaces[i]);
+		nb_qps_total += qps[i];
+	}
+	n = vl_placement_plan(lcores, nb_lcores, qps, app_cfg.nb_ifaces, plan, plan_len);
+	if (n < 0)
+		return n;
+	if (nb_lcores == 1 && lcores[0] == rte_get_main_lcore())
+		APP_LOG(NOTICE, "no worker lcore: the main lcore %u polls all %u queue pair(s)",
+			lcores[0], nb_qps_total);
+	else if (nb_lcores < nb_qps_total)
+		APP_LOG(NOTICE, "%u queue pairs on %u worker lcore(s): spread round-robin",
+			nb_qps_total, nb_lcores);
+	for (int k = 0; k < n; k++) {
+		unsigned int lc = plan[k].lcore;
+
+		APP_LOG(INFO, "%s qp %u -> lcore %u (cpu %d, node %d)",
+			app_cfg.ifaces[plan[k].iface].name, plan[k].qp, lc, rte_lcore_to_cpu_id(lc),
+			vl_placement_cpu_node((unsigned int)rte_lcore_to_cpu_id(lc)));
+	}
+	*nb_lcores_out = nb_lcores;
+	return n;
+}
+
+static struct vl_fwd_lcore *
+app_fwd_lcore(unsigned int lcore)
+{
+	if (app_lcores[lcore] == NULL) {
+		app_lcores[lcore] = calloc(1, sizeof(struct vl_fwd_lcore));
+		if (app_lcores[lcore] == NULL)
+			return NULL;
+		*app_lcores[lcore] = (struct vl_fwd_lcore){
+			.lcore = lcore,
+			.burst = app_cfg.burst,
+			.irq_coalesce_frames = app_cfg.irq_coalesce_frames,
+			.irq_coalesce_cycles =
+				(uint64_t)app_cfg.irq_coalesce_usecs * rte_get_tsc_hz() / 1000000,
+		};
+	}
+	return app_lcores[lcore];
+}
+
+/* ---- attach ---------------------------------------------------------------------------------- */
+
+static int
+app_attach(const struct vl_placement_qp *plan, unsigned int nb_plan, struct rte_mempool *pool)
+{
+	unsigned int lcore_of_qp[VL_VHOST_MAX_QUEUE_PAIRS];
+
+	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++) {
+		const struct vl_iface_config *ifc = &app_cfg.ifaces[i];
+		int rc;
+
+		for (unsigned int k = 0; k < nb_plan; k++)
+			if (plan[k].iface == i)
+				lcore_of_qp[plan[k].qp] = plan[k].lcore;
+		rc = vl_dev_attach(&app_devs[i], ifc, &app_cfg, lcore_of_qp, pool);
+		if (rc != 0)
+			return rc;
+		for (uint16_t q = 0; q < vl_dev_nb_qps(app_devs[i]); q++) {
+			struct vl_qp *qp = vl_dev_qp(app_devs[i], q);
+			struct vl_fwd_lcore *fl = app_fwd_lcore(qp->lcore);
+			struct vl_stats_qp_desc desc = {
+				.iface = ifc->name,
+				.qp = q,
+				.lcore = qp->lcore,
+				.stats = &qp->stats,
+				.state = vl_dev_qp_state_name,
+				.state_ctx = qp,
+			};
+
+			if (fl == NULL || fl->nb_qps == VL_FWD_MAX_QPS_PER_LCORE)
+				return -ENOMEM;
+			fl->qps[fl->nb_qps++] = qp;
+			vl_stats_register(&desc);
+		}
+	}
+	return 0;
+}
+
+/* ---- run ------------------------------------------------------------------------------------- */
+
+/* Main-lcore housekeeping: the live line and JSON-lines snapshots, every stats interval. */
+struct app_clock {
+	uint64_t start_tsc;
+	uint64_t last_tsc;
+	uint64_t period_tsc;
+	FILE *snapshots;
+};
+
+static void
+app_housekeeping(struct app_clock *clk, uint64_t now)
+{
+	double elapsed;
+
+	if (clk->period_tsc == 0 || now - clk->last_tsc < clk->period_tsc)
+		return;
+	elapsed = (double)(now - clk->last_tsc) / (double)rte_get_tsc_hz();
+	clk->last_tsc = now;
+	if (app_cfg.stats_interval_s != 0)
+		vl_stats_print_line(stdout, elapsed);
+	if (clk->snapshots != NULL) {
+		vl_stats_snapshot_json(clk->snapshots,
+				       (double)(now - clk->start_tsc) / (double)rte_get_tsc_hz());
+		fputc('\n', clk->snapshots);
+		fflush(clk->snapshots);
+	}
+}
+
+static void
+app_run(struct vl_fwd_lcore *main_poller, struct app_clock *clk)
+{
+	unsigned int lcore;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (app_lcores[lcore] != NULL)
+			rte_eal_remote_launch(vl_fwd_lcore_main, app_lcores[lcore], lcore);
+	}
+	if (main_poller != NULL) {
+		vl_fwd_lcore_online(main_poller);
+		while (!vl_fwd_quitting()) {
+			for (unsigned int i = 0; i < 1024; i++)
+				vl_fwd_poll_once(main_poller);
+			app_housekeeping(clk, rte_rdtsc());
+		}
+		vl_fwd_lcore_offline(main_poller);
+	} else {
+		while (!vl_fwd_quitting()) {
+			usleep(50 * 1000); /* leave the CPU to vhost-events and telemetry */
+			app_housekeeping(clk, rte_rdtsc());
+		}
+	}
+	rte_eal_mp_wait_lcore();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vl_placement_qp plan[VL_MAX_IFACES * VL_VHOST_MAX_QUEUE_PAIRS];
+	struct app_clock clk = {0};
+	struct rte_mempool *pool = NULL;
+	unsigned int nb_lcores = 0;
+	int eal_end = app_find_eal_end(argc, argv);
+	int nb_plan, rc, status = EXIT_OK;
+
+	if (app_parse(argc, argv, eal_end) != 0)
+		return EXIT_USAGE;
+	if (app_cfg.help) {
+		vl_config_usage(stdout, argv[0]);
+		return EXIT_OK;
+	}
+	if (app_cfg.dump_config)
+		return vl_config_dump_json(&app_cfg, stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+	if (app_cfg.print_frontend != VL_FRONTEND_NONE)
+		return vl_config_print_frontend(&app_cfg, app_cfg.print_frontend, stdout) == 0
+			       ? EXIT_OK
+			       : EXIT_RUNTIME;
+
+	if (app_eal_init(argv, eal_end) < 0) {
+		fprintf(stderr, "vhostloop: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return EXIT_USAGE;
+	}
+	signal(SIGINT, app_on_signal);
+	signal(SIGTERM, app_on_signal);
+	app_check_macs();
+
+	nb_plan = app_plan(plan, VL_ARRAY_SIZE(plan), &nb_lcores);
+	if (nb_plan < 0 || vl_dev_init(&app_cfg) != 0) {
+		APP_LOG(ERR, "cannot plan the queue pairs");
+		status = EXIT_RUNTIME;
+		goto out_eal;
+	}
+	if (app_cfg.datapath == VL_DATAPATH_MBUF) {
+		pool = rte_pktmbuf_pool_create("vl_mbuf", app_cfg.nb_mbufs, 256, 0,
+					       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+		if (pool == NULL) {
+			APP_LOG(ERR, "cannot create %u mbufs: %s (raise -m, or lower --mbufs)",
+				app_cfg.nb_mbufs, rte_strerror(rte_errno));
+			status = EXIT_RUNTIME;
+			goto out_dev;
+		}
+	}
+	rc = app_attach(plan, (unsigned int)nb_plan, pool);
+	if (rc != 0) {
+		status = rc == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		goto out_detach;
+	}
+	if (vl_stats_telemetry_init() != 0)
+		APP_LOG(WARNING, "telemetry commands not registered");
+	else
+		APP_LOG(INFO, "telemetry: dpdk-telemetry.py -f %s, then /vhostloop/stats",
+			eal_end < 0 ? strrchr(rte_eal_get_runtime_dir(), '/') + 1
+				    : "<your --file-prefix>");
+	if (app_cfg.stats_file[0] != '\0') {
+		clk.snapshots = fopen(app_cfg.stats_file, "a");
+		if (clk.snapshots == NULL) {
+			APP_LOG(ERR, "cannot open stats file %s: %s", app_cfg.stats_file,
+				strerror(errno));
+			status = EXIT_RUNTIME;
+			goto out_detach;
+		}
+	}
+	clk.start_tsc = clk.last_tsc = rte_rdtsc();
+	clk.period_tsc = (uint64_t)(app_cfg.stats_interval_s ? app_cfg.stats_interval_s
+			     : clk.snapshots != NULL          ? 1
+							      : 0) *
+			 rte_get_tsc_hz();
+
+	app_run(nb_lcores == 1 && app_lcores[rte_get_main_lcore()] != NULL
+			? app_lcores[rte_get_main_lcore()]
+			: NULL,
+		&clk);
+	APP_LOG(INFO, "stopping");
+
+out_detach:
+	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++)
+		vl_dev_detach(app_devs[i]);
+	if (status == EXIT_OK)
+		vl_stats_print_table(stdout);
+	if (clk.snapshots != NULL)
+		fclose(clk.snapshots);
+	rte_mempool_free(pool);
+out_dev:
+	vl_dev_fini();
+out_eal:
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
+		free(app_lcores[l]);
+	rte_eal_cleanup();
+	return status;
+}

@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vl_dev.c - vhost-user sockets, librte_vhost callbacks and the queue-pair state machine.
+ *
+ * Everything here is control plane. The rules (../shared/notes/dpdk-vhost-22.11.md §1.4, §2):
+ * - vring_state_changed and the pre/post message handlers run with every vring lock held: no
+ *   locking librte_vhost call there (only get/set_vring_base, get_vhost_vring, get_mem_table).
+ * - The mbuf datapath takes the vring locks inside its burst calls, so with it we wait for the
+ *   pollers only where no lock is held (destroy_device), as testpmd's net_vhost does.
+ * - The direct datapath takes no library lock, so it is stopped (and waited for) before every
+ *   message that can move rings, memory, the log or the call fds, and restarted after it.
+ * - destroy_device returns only once no lcore touches the rings, with our indices pushed back.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_vhost.h>
+
+#include "vl_compiler.h"
+#include "vl_dev.h"
+#include "vl_log.h"
+
+#define DEV_LOG(level, dev, fmt, ...) VL_LOG_MOD(dev, level, "%s: " fmt, (dev)->name, ##__VA_ARGS__)
+
+/* vhost-user requests we look at (vhost-user spec numbering). */
+enum {
+	DEV_MSG_SET_FEATURES = 2,
+	DEV_MSG_SET_MEM_TABLE = 5,
+	DEV_MSG_SET_LOG_BASE = 6,
+	DEV_MSG_SET_VRING_NUM = 8,
+	DEV_MSG_SET_VRING_ADDR = 9,
+	DEV_MSG_SET_VRING_BASE = 10,
+	DEV_MSG_GET_VRING_BASE = 11,
+	DEV_MSG_SET_VRING_KICK = 12,
+	DEV_MSG_SET_VRING_CALL = 13,
+	DEV_MSG_SET_VRING_ERR = 14,
+	DEV_MSG_GET_QUEUE_NUM = 17,
+	DEV_MSG_SET_VRING_ENABLE = 18,
+	DEV_MSG_SET_INFLIGHT_FD = 32,
+};
+
+/* The head of librte_vhost's message (VhostUserMsg, packed), as far as we read or write it. */
+struct dev_msg {
+	uint32_t request;
+	uint32_t flags;
+	uint32_t size;
+	union {
+		uint64_t u64;
+		struct {
+			uint32_t index;
+			uint32_t num;
+		} state;
+	} payload;
+} __attribute__((packed));
+
+struct vl_dev {
+	char name[VL_IFACE_NAME_MAX];
+	char path[VL_SOCKET_PATH_MAX];
+	enum vl_sock_mode mode;
+	enum vl_datapath datapath;
+	bool registered;
+
+	/* Control state, under lock (callbacks come from vhost-events, the reconnect thread, and
+	 * the main thread via unregister). */
+	pthread_mutex_t lock;
+	int vid;           /* -1: no connection */
+	bool running;      /* between new_device and destroy_device */
+	bool paused;       /* direct: stopped around a ring/memory message */
+	bool mem_pending;  /* a SET_MEM_TABLE has not completed: the library's table may be gone */
+	uint64_t features;
+	struct vl_vring_opts opts;
+	struct vl_mem *mem; /* direct: snapshot the running queue pairs point to */
+
+	uint16_t nb_qps;
+	struct vl_qp *qps; /* [nb_qps], cache-aligned */
+};
+
+struct rte_rcu_qsbr *vl_dev_qsv;
+
+/* Callbacks get a vid; connections map it to their device. */
+static struct vl_dev *dev_by_vid[RTE_MAX_VHOST_DEVICE];
+static struct vl_dev *dev_list[VL_MAX_IFACES];
+static unsigned int dev_nb;
+
+static struct vl_dev *
+dev_from_vid(int vid)
+{
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
+		return NULL;
+	return __atomic_load_n(&dev_by_vid[vid], __ATOMIC_ACQUIRE);
+}
+
+int
+vl_dev_init(const struct vl_config *cfg)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+
+	(void)cfg;
+	vl_dev_qsv = rte_zmalloc("vl_qsv", sz, RTE_CACHE_LINE_SIZE);
+	if (vl_dev_qsv == NULL)
+		return -ENOMEM;
+	if (rte_rcu_qsbr_init(vl_dev_qsv, RTE_MAX_LCORE) != 0) {
+		rte_free(vl_dev_qsv);
+		vl_dev_qsv = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void
+vl_dev_fini(void)
+{
+	rte_free(vl_dev_qsv);
+	vl_dev_qsv = NULL;
+}
+
+/* ---- queue-pair hand-off -------------------------------------------------------------------- */
+
+/* Push the owner's ring indices back to librte_vhost: GET_VRING_BASE replies with them. */
+static void
+dev_qp_push_indices(struct vl_dev *dev, struct vl_qp *qp)
+{
+	if (dev->datapath != VL_DATAPATH_DIRECT || dev->vid < 0)
+		return;
+	rte_vhost_set_vring_base(dev->vid, VL_RXQ(qp->idx), qp->rx.last_avail_idx,
+				 qp->rx.last_used_idx);
+	rte_vhost_set_vring_base(dev->vid, VL_TXQ(qp->idx), qp->tx.last_avail_idx,
+				 qp->tx.last_used_idx);
+}
+
+/*
+ * Stop the queue pairs [first, first + n). With wait, returns only after every polling lcore
+ * has passed a quiescent state, i.e. none is inside a poll of these queue pairs any more.
+ */
+static void
+dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
+{
+	bool any = false;
+
+	for (uint16_t q = first; q < first + n; q++) {
+		struct vl_qp *qp = &dev->qps[q];
+
+		if (__atomic_load_n(&qp->run, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&qp->run, 0, __ATOMIC_RELEASE);
+			any = true;
+		}
+		if (qp->state == VL_QP_RUNNING)
+			qp->state = VL_QP_IDLE;
+	}
+	if (!any || !wait)
+		return;
+	rte_rcu_qsbr_synchronize(vl_dev_qsv, RTE_QSBR_THRID_INVALID);
+	for (uint16_t q = first; q < first + n; q++)
+		dev_qp_push_indices(dev, &dev->qps[q]);
+}
+
+/* Attach the direct datapath's view of one vring; -EINVAL if the guest's ring is unusable. */
+static int
+dev_vring_snapshot(struct vl_dev *dev, struct vl_qp *qp, uint16_t vring, struct vl_vring *vq,
+		   struct vl_qp_irq *irq)
+{
+	struct rte_vhost_vring vr;
+	uint16_t last_avail_idx, last_used_idx;
+
+	if (rte_vhost_get_vhost_vring(dev->vid, vring, &vr) != 0 ||
+	    rte_vhost_get_vring_base(dev->vid, vring, &last_avail_idx, &last_used_idx) != 0)
+		return -EINVAL;
+	if (vl_vring_init(vq, (struct vl_vring_desc *)vr.desc, (struct vl_vring_avail *)vr.avail,
+			  (struct vl_vring_used *)vr.used, vr.size, last_avail_idx,
+			  last_used_idx) != 0) {
+		DEV_LOG(ERR, dev, "qp %u: vring %u unusable (size %u, rings %s)", qp->idx, vring,
+			vr.size, vr.desc && vr.avail && vr.used ? "mapped" : "not mapped");
+		return -EINVAL;
+	}
+	vl_vring_suppress_kicks(vq, &dev->opts);
+	*irq = (struct vl_qp_irq){.callfd = vr.callfd};
+	return 0;
+}
+
+/* Start qp if the guest has it ready: device running and both vrings enabled. Idempotent. */
+static void
+dev_qp_try_start(struct vl_dev *dev, struct vl_qp *qp)
+{
+	if (!dev->running || dev->paused || !qp->vring_enabled[0] || !qp->vring_enabled[1] ||
+	    __atomic_load_n(&qp->run, __ATOMIC_RELAXED))
+		return;
+	qp->vid = dev->vid;
+	if (dev->datapath == VL_DATAPATH_DIRECT) {
+		if (dev->mem == NULL ||
+		    dev_vring_snapshot(dev, qp, VL_RXQ(qp->idx), &qp->rx, &qp->irq_rx) != 0 ||
+		    dev_vring_snapshot(dev, qp, VL_TXQ(qp->idx), &qp->tx, &qp->irq_tx) != 0) {
+			qp->state = VL_QP_FAILED;
+			return;
+		}
+		qp->opts = dev->opts;
+		qp->mem = dev->mem;
+	}
+	qp->state = VL_QP_RUNNING;
+	DEV_LOG(DEBUG, dev, "qp %u: running on lcore %u", qp->idx, qp->lcore);
+	/* Pairs with the owner's acquire load of run: every field above is visible first. */
+	__atomic_store_n(&qp->run, 1, __ATOMIC_RELEASE);
+}
+
+static void
+dev_qps_try_start(struct vl_dev *dev)
+{
+	for (uint16_t q = 0; q < dev->nb_qps; q++)
+		dev_qp_try_start(dev, &dev->qps[q]);
+}
+
+/* Direct datapath: copy librte_vhost's memory table. Only while no queue pair runs. */
+static int
+dev_mem_snapshot(struct vl_dev *dev)
+{
+	struct rte_vhost_memory *m = NULL;
+	struct vl_mem *mem;
+
+	free(dev->mem);
+	dev->mem = NULL;
+	if (rte_vhost_get_mem_table(dev->vid, &m) != 0 || m == NULL) {
+		DEV_LOG(ERR, dev, "cannot read the guest memory table");
+		return -EIO;
+	}
+	if (m->nregions > VL_MEM_MAX_REGIONS) {
+		DEV_LOG(ERR, dev, "guest memory has %u regions, at most %u are supported",
+			m->nregions, VL_MEM_MAX_REGIONS);
+		free(m);
+		return -E2BIG;
+	}
+	mem = calloc(1, sizeof(*mem));
+	if (mem == NULL) {
+		free(m);
+		return -ENOMEM;
+	}
+	mem->nb_regions = m->nregions;
+	for (uint32_t i = 0; i < m->nregions; i++)
+		mem->regions[i] = (struct vl_mem_region){
+			.guest_phys_addr = m->regions[i].guest_phys_addr,
+			.size = m->regions[i].size,
+			.host_user_addr = m->regions[i].host_user_addr,
+		};
+	free(m);
+	dev->mem = mem;
+	return 0;
+}
+
+/* ---- librte_vhost callbacks ------------------------------------------------------------------ */
+
+static int
+dev_new_device(int vid)
+{
+	struct vl_dev *dev = dev_from_vid(vid);
+	uint64_t f = 0;
+
+	if (dev == NULL)
+		return -1;
+	pthread_mutex_lock(&dev->lock);
+	rte_vhost_get_negotiated_features(vid, &f);
+	dev->features = f;
+	dev->opts = (struct vl_vring_opts){
+		.hdr_len = (f & (1ULL << VIRTIO_NET_F_MRG_RXBUF | 1ULL << VIRTIO_F_VERSION_1)) ? 12
+											   : 10,
+		.mrg_rxbuf = !!(f & (1ULL << VIRTIO_NET_F_MRG_RXBUF)),
+		.event_idx = !!(f & (1ULL << VIRTIO_RING_F_EVENT_IDX)),
+		.indirect = !!(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)),
+	};
+	if (dev->datapath == VL_DATAPATH_DIRECT) {
+		if (f & (1ULL << VIRTIO_F_RING_PACKED)) {
+			DEV_LOG(ERR, dev, "guest negotiated packed rings, not offered by the direct "
+					  "datapath");
+			pthread_mutex_unlock(&dev->lock);
+			return -1;
+		}
+		dev->mem_pending = false;
+		if (dev_mem_snapshot(dev) != 0) {
+			pthread_mutex_unlock(&dev->lock);
+			return -1;
+		}
+	} else {
+		/* Poll mode: the guest need not kick us. Unlocked callback, so allowed here. */
+		for (uint16_t v = 0; v < rte_vhost_get_vring_num(vid); v++)
+			rte_vhost_enable_guest_notification(vid, v, 0);
+	}
+	dev->running = true;
+	dev->paused = false;
+	DEV_LOG(INFO, dev, "guest started (vid %d, features 0x%" PRIx64 ", %u-byte header%s%s%s)",
+		vid, f, dev->opts.hdr_len, dev->opts.mrg_rxbuf ? ", mergeable rx" : "",
+		dev->opts.event_idx ? ", event idx" : "", dev->opts.indirect ? ", indirect" : "");
+	dev_qps_try_start(dev);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static void
+dev_destroy_device(int vid)
+{
+	struct vl_dev *dev = dev_from_vid(vid);
+
+	if (dev == NULL)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	dev->running = false;
+	/* No vring lock is held here: wait for the pollers with either datapath. */
+	dev_qps_stop(dev, 0, dev->nb_qps, true);
+	free(dev->mem);
+	dev->mem = NULL;
+	for (uint16_t q = 0; q < dev->nb_qps; q++)
+		dev->qps[q].mem = NULL;
+	DEV_LOG(INFO, dev, "guest stopped (vid %d)", vid);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* Runs with every vring lock held: only lock-free library calls below. */
+static int
+dev_vring_state_changed(int vid, uint16_t vring, int enable)
+{
+	struct vl_dev *dev = dev_from_vid(vid);
+	struct vl_qp *qp;
+
+	if (dev == NULL)
+		return -1;
+	if (vring / 2 >= dev->nb_qps) {
+		DEV_LOG(ERR, dev, "vring %u is beyond our %u queue pairs", vring, dev->nb_qps);
+		return -1;
+	}
+	pthread_mutex_lock(&dev->lock);
+	qp = &dev->qps[vring / 2];
+	qp->vring_enabled[vring & 1] = enable != 0;
+	DEV_LOG(DEBUG, dev, "qp %u: vring %u %s", qp->idx, vring, enable ? "enabled" : "disabled");
+	if (!enable)
+		/* mbuf: its burst calls may be waiting for the lock we hold, so do not wait. */
+		dev_qps_stop(dev, qp->idx, 1, dev->datapath == VL_DATAPATH_DIRECT);
+	else
+		dev_qp_try_start(dev, qp);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static bool
+dev_msg_moves_rings(uint32_t request)
+{
+	switch (request) {
+	case DEV_MSG_SET_FEATURES:
+	case DEV_MSG_SET_MEM_TABLE:
+	case DEV_MSG_SET_LOG_BASE:
+	case DEV_MSG_SET_VRING_NUM:
+	case DEV_MSG_SET_VRING_ADDR:
+	case DEV_MSG_SET_VRING_BASE:
+	case DEV_MSG_SET_VRING_KICK:
+	case DEV_MSG_SET_VRING_CALL:
+	case DEV_MSG_SET_VRING_ERR:
+	case DEV_MSG_SET_INFLIGHT_FD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The vring a per-vring request is about, or -1 for other requests. */
+static int
+dev_msg_vring(const struct dev_msg *msg)
+{
+	switch (msg->request) {
+	case DEV_MSG_SET_VRING_KICK:
+	case DEV_MSG_SET_VRING_CALL:
+	case DEV_MSG_SET_VRING_ERR:
+		return (int)(msg->payload.u64 & 0xff); /* VHOST_USER_VRING_IDX_MASK */
+	case DEV_MSG_SET_VRING_NUM:
+	case DEV_MSG_SET_VRING_ADDR:
+	case DEV_MSG_SET_VRING_BASE:
+	case DEV_MSG_GET_VRING_BASE:
+	case DEV_MSG_SET_VRING_ENABLE:
+		return (int)msg->payload.state.index;
+	default:
+		return -1;
+	}
+}
+
+static enum rte_vhost_msg_result
+dev_pre_msg(int vid, void *m)
+{
+	struct vl_dev *dev = dev_from_vid(vid);
+	struct dev_msg *msg = m;
+	int vring;
+
+	if (dev == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (msg->request == DEV_MSG_GET_QUEUE_NUM) {
+		/* A frontend asking for more pairs is refused by the frontend itself. */
+		msg->payload.u64 = dev->nb_qps;
+		msg->size = sizeof(msg->payload.u64);
+		return RTE_VHOST_MSG_RESULT_REPLY;
+	}
+	vring = dev_msg_vring(msg);
+	if (vring >= 2 * dev->nb_qps) {
+		/* virtio-user never asks GET_QUEUE_NUM: refuse its extra queues here, loudly,
+		 * rather than let their traffic vanish. ERR closes the connection. */
+		DEV_LOG(ERR, dev,
+			"frontend configures vring %d (queue pair %d) but this interface serves %u "
+			"queue pair(s): refusing the connection (start the frontend with queues<=%u)",
+			vring, vring / 2, dev->nb_qps, dev->nb_qps);
+		return RTE_VHOST_MSG_RESULT_ERR;
+	}
+	if (dev->datapath != VL_DATAPATH_DIRECT || !dev_msg_moves_rings(msg->request))
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+
+	pthread_mutex_lock(&dev->lock);
+	if (msg->request == DEV_MSG_SET_MEM_TABLE)
+		dev->mem_pending = true;
+	if (dev->running) {
+		/* The direct datapath takes no library lock: we may wait for it here. */
+		dev_qps_stop(dev, 0, dev->nb_qps, true);
+		dev->paused = true;
+		DEV_LOG(DEBUG, dev, "paused for request %u", msg->request);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+/* Called only when the library's handler succeeded. */
+static enum rte_vhost_msg_result
+dev_post_msg(int vid, void *m)
+{
+	struct vl_dev *dev = dev_from_vid(vid);
+	struct dev_msg *msg = m;
+
+	if (dev == NULL || dev->datapath != VL_DATAPATH_DIRECT)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	pthread_mutex_lock(&dev->lock);
+	if (msg->request == DEV_MSG_SET_MEM_TABLE)
+		dev->mem_pending = false;
+	if (dev->paused && dev->running && !dev->mem_pending) {
+		for (uint16_t q = 0; q < dev->nb_qps; q++)
+			dev->qps[q].mem = NULL;
+		if (dev_mem_snapshot(dev) == 0) {
+			dev->paused = false;
+			dev_qps_try_start(dev);
+			DEV_LOG(DEBUG, dev, "resumed after request %u", msg->request);
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static const struct rte_vhost_user_extern_ops dev_extern_ops = {
+	.pre_msg_handle = dev_pre_msg,
+	.post_msg_handle = dev_post_msg,
+};
+
+static int
+dev_new_connection(int vid)
+{
+	char path[PATH_MAX];
+	struct vl_dev *dev = NULL;
+
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE ||
+	    rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return -1;
+	for (unsigned int i = 0; i < dev_nb; i++)
+		if (strcmp(dev_list[i]->path, path) == 0)
+			dev = dev_list[i];
+	if (dev == NULL)
+		return -1;
+	pthread_mutex_lock(&dev->lock);
+	if (dev->vid >= 0) {
+		DEV_LOG(ERR, dev, "second frontend connection refused: vid %d is connected", dev->vid);
+		pthread_mutex_unlock(&dev->lock);
+		return -1;
+	}
+	if (rte_vhost_extern_callback_register(vid, &dev_extern_ops, dev) != 0) {
+		DEV_LOG(ERR, dev, "cannot register message handlers for vid %d", vid);
+		pthread_mutex_unlock(&dev->lock);
+		return -1;
+	}
+	dev->vid = vid;
+	dev->running = false;
+	dev->paused = false;
+	dev->mem_pending = false;
+	for (uint16_t q = 0; q < dev->nb_qps; q++) {
+		dev->qps[q].vring_enabled[0] = dev->qps[q].vring_enabled[1] = false;
+		dev->qps[q].state = VL_QP_IDLE;
+	}
+	__atomic_store_n(&dev_by_vid[vid], dev, __ATOMIC_RELEASE);
+	DEV_LOG(INFO, dev, "frontend connected (vid %d)", vid);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static void
+dev_destroy_connection(int vid)
+{
+	struct vl_dev *dev = dev_from_vid(vid);
+
+	if (dev == NULL)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	__atomic_store_n(&dev_by_vid[vid], NULL, __ATOMIC_RELEASE);
+	dev->vid = -1;
+	DEV_LOG(INFO, dev, "frontend disconnected (vid %d)", vid);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static const struct rte_vhost_device_ops dev_ops = {
+	.new_device = dev_new_device,
+	.destroy_device = dev_destroy_device,
+	.vring_state_changed = dev_vring_state_changed,
+	.new_connection = dev_new_connection,
+	.destroy_connection = dev_destroy_connection,
+};
+
+/* ---- attach / detach ------------------------------------------------------------------------- */
+
+/* Server mode: the directory must exist; a socket nobody listens on is stale and replaced. */
+static int
+dev_prepare_path(const char *name, const char *path, enum vl_sock_mode mode)
+{
+	char dir_buf[VL_SOCKET_PATH_MAX];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, rc;
+
+	snprintf(dir_buf, sizeof(dir_buf), "%s", path);
+	if (stat(dirname(dir_buf), &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(dir_buf, sizeof(dir_buf), "%s", path);
+		VL_LOG_MOD(dev, ERR, "%s: socket %s: directory %s does not exist", name, path,
+			   dirname(dir_buf));
+		return -EINVAL;
+	}
+	if (mode == VL_SOCK_CLIENT)
+		return 0; /* the frontend creates it; librte_vhost reconnects until it is there */
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		VL_LOG_MOD(dev, ERR, "%s: %s exists and is not a socket: not replacing it", name,
+			   path);
+		return -EINVAL;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (rc == 0) {
+		VL_LOG_MOD(dev, ERR, "%s: socket %s is in use by a live listener (another engine?)",
+			   name, path);
+		return -EINVAL;
+	}
+	if (errno != ECONNREFUSED) {
+		VL_LOG_MOD(dev, ERR, "%s: cannot probe socket %s: %s", name, path, strerror(errno));
+		return -EINVAL;
+	}
+	if (unlink(path) != 0) {
+		VL_LOG_MOD(dev, ERR, "%s: cannot remove stale socket %s: %s", name, path,
+			   strerror(errno));
+		return -EINVAL;
+	}
+	VL_LOG_MOD(dev, INFO, "%s: removed stale socket %s (nobody listening)", name, path);
+	return 0;
+}
+
+/* Offer what we implement: librte_vhost's defaults, trimmed (never set_features: notes TL;DR 1). */
+static int
+dev_trim_features(struct vl_dev *dev)
+{
+	uint64_t off = 1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |
+		       1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 |
+		       1ULL << VIRTIO_NET_F_HOST_UFO | 1ULL << VIRTIO_NET_F_HOST_ECN |
+		       1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6 |
+		       1ULL << VIRTIO_NET_F_GUEST_UFO | 1ULL << VIRTIO_NET_F_GUEST_ECN |
+		       1ULL << VIRTIO_NET_F_GSO;
+	uint64_t pf;
+
+	if (dev->nb_qps == 1)
+		off |= 1ULL << VIRTIO_NET_F_MQ;
+	if (dev->datapath == VL_DATAPATH_DIRECT)
+		/* Not implemented by the direct path yet: packed rings, dirty-page logging
+		 * (so QEMU refuses to migrate instead of migrating stale RX memory). */
+		off |= 1ULL << VIRTIO_F_RING_PACKED | 1ULL << VHOST_F_LOG_ALL;
+	if (rte_vhost_driver_disable_features(dev->path, off) != 0)
+		return -EIO;
+	if (dev->nb_qps == 1) {
+		if (rte_vhost_driver_get_protocol_features(dev->path, &pf) != 0 ||
+		    rte_vhost_driver_set_protocol_features(dev->path,
+							   pf & ~(1ULL << VHOST_USER_PROTOCOL_F_MQ)))
+			return -EIO;
+	}
+	return 0;
+}
+
+int
+vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
+	      const struct vl_config *cfg, const unsigned int *lcore_of_qp,
+	      struct rte_mempool *pool)
+{
+	uint64_t flags = 0;
+	struct vl_dev *dev;
+	int rc;
+
+	if (dev_nb >= VL_MAX_IFACES)
+		return -ENOSPC;
+	rc = dev_prepare_path(iface->name, iface->socket_path, iface->mode);
+	if (rc != 0)
+		return rc == -EINVAL ? rc : -EIO;
+	dev = calloc(1, sizeof(*dev));
+	if (dev == NULL)
+		return -ENOMEM;
+	snprintf(dev->name, sizeof(dev->name), "%s", iface->name);
+	snprintf(dev->path, sizeof(dev->path), "%s", iface->socket_path);
+	dev->mode = iface->mode;
+	dev->datapath = cfg->datapath;
+	dev->vid = -1;
+	pthread_mutex_init(&dev->lock, NULL);
+	dev->nb_qps = iface->net.queue_pairs;
+	if (dev->nb_qps > VL_VHOST_MAX_QUEUE_PAIRS) {
+		DEV_LOG(WARNING, dev,
+			"queue_pairs %u configured, librte_vhost 22.11 serves at most %u: using %u",
+			dev->nb_qps, VL_VHOST_MAX_QUEUE_PAIRS, VL_VHOST_MAX_QUEUE_PAIRS);
+		dev->nb_qps = VL_VHOST_MAX_QUEUE_PAIRS;
+	}
+	dev->qps = aligned_alloc(64, sizeof(*dev->qps) * dev->nb_qps);
+	if (dev->qps == NULL) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	memset(dev->qps, 0, sizeof(*dev->qps) * dev->nb_qps);
+	for (uint16_t q = 0; q < dev->nb_qps; q++)
+		dev->qps[q] = (struct vl_qp){
+			.dev = dev,
+			.idx = q,
+			.lcore = lcore_of_qp[q],
+			.datapath = cfg->datapath,
+			.vid = -1,
+			.pool = pool,
+			.irq_tx = {.callfd = -1},
+			.irq_rx = {.callfd = -1},
+		};
+
+	if (iface->mode == VL_SOCK_CLIENT)
+		flags |= RTE_VHOST_USER_CLIENT;
+	if (rte_vhost_driver_register(dev->path, flags) != 0) {
+		rc = -EIO;
+		goto out_free;
+	}
+	dev->registered = true;
+	dev_list[dev_nb++] = dev;
+	if (dev_trim_features(dev) != 0 ||
+	    rte_vhost_driver_callback_register(dev->path, &dev_ops) != 0 ||
+	    rte_vhost_driver_start(dev->path) != 0) {
+		rc = -EIO;
+		goto out_unregister;
+	}
+	DEV_LOG(INFO, dev, "%s %s, %u queue pair(s), %s datapath",
+		iface->mode == VL_SOCK_CLIENT ? "connecting to" : "listening on", dev->path,
+		dev->nb_qps, vl_datapath_name(dev->datapath));
+	*devp = dev;
+	return 0;
+
+out_unregister:
+	dev_nb--;
+	rte_vhost_driver_unregister(dev->path);
+out_free:
+	DEV_LOG(ERR, dev, "cannot attach vhost-user socket %s", dev->path);
+	free(dev->qps);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+	return rc;
+}
+
+void
+vl_dev_detach(struct vl_dev *dev)
+{
+	if (dev == NULL)
+		return;
+	/* Unregister calls destroy_device on this thread for a live guest; it may answer -1
+	 * while the vhost-events thread is inside a callback of this socket: retry briefly. */
+	for (int tries = 0; dev->registered && tries < 500; tries++) {
+		if (rte_vhost_driver_unregister(dev->path) == 0)
+			dev->registered = false;
+		else
+			usleep(10 * 1000);
+	}
+	if (dev->registered)
+		DEV_LOG(ERR, dev, "could not unregister %s", dev->path);
+	else if (dev->mode == VL_SOCK_SERVER)
+		unlink(dev->path); /* librte_vhost removes it too; make sure */
+	for (unsigned int i = 0; i < dev_nb; i++)
+		if (dev_list[i] == dev)
+			dev_list[i] = dev_list[--dev_nb];
+	free(dev->mem);
+	free(dev->qps);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+}
+
+uint16_t
+vl_dev_nb_qps(const struct vl_dev *dev)
+{
+	return dev->nb_qps;
+}
+
+struct vl_qp *
+vl_dev_qp(struct vl_dev *dev, uint16_t idx)
+{
+	return idx < dev->nb_qps ? &dev->qps[idx] : NULL;
+}
+
+const char *
+vl_dev_name(const struct vl_dev *dev)
+{
+	return dev->name;
+}
+
+const char *
+vl_dev_qp_state_name(const void *ctx)
+{
+	const struct vl_qp *qp = ctx;
+	static __thread char buf[96];
+
+	switch (qp->state) {
+	case VL_QP_RUNNING:
+		if (qp->tx.fault != VL_VRING_FAULT_NONE || qp->rx.fault != VL_VRING_FAULT_NONE) {
+			snprintf(buf, sizeof(buf), "broken: %s vring: %s",
+				 qp->tx.fault != VL_VRING_FAULT_NONE ? "tx" : "rx",
+				 vl_vring_fault_str(qp->tx.fault != VL_VRING_FAULT_NONE
+							    ? qp->tx.fault
+							    : qp->rx.fault));
+			return buf;
+		}
+		return "running";
+	case VL_QP_FAILED:
+		return "failed";
+	case VL_QP_IDLE:
+	default:
+		return "idle";
+	}
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vl_dev.h - one vhost-user socket per interface, the device behind it, and the hand-off of its
+ * queue pairs to the polling lcores.
+ *
+ * Threads: librte_vhost's vhost-events thread runs the callbacks in vl_dev.c (the control plane);
+ * the owning lcore of each queue pair polls it (lib/fwd). The control plane stops a queue pair by
+ * clearing qp->run and, where it may wait, one RCU grace period (every polling lcore reports a
+ * quiescent state once per loop); only then does it touch the rings, indices or memory table.
+ * See ../shared/notes/dpdk-vhost-22.11.md §2 for why each message stops what it stops.
+ */
+#ifndef VL_DEV_H
+#define VL_DEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include "vl_config.h"
+#include "vl_stats.h"
+#include "vl_vring.h"
+
+struct vl_dev;
+
+/* Why a queue pair is not polled, for the stats table and telemetry. */
+enum vl_qp_state {
+	VL_QP_IDLE,    /* no guest, or the guest has not enabled both vrings */
+	VL_QP_RUNNING, /* polled */
+	VL_QP_FAILED,  /* could not be started (bad ring size, memory table) */
+};
+
+/* Per-vring interrupt state, owned by the polling lcore. */
+struct vl_qp_irq {
+	int callfd;             /* the guest's call eventfd, -1 if none; re-read on every start */
+	uint32_t pending;       /* frames published since the last call decision (coalescing) */
+	uint64_t pending_tsc;   /* when the first of them was published */
+};
+
+/* One queue pair: guest TX vring 2i+1 -> guest RX vring 2i. */
+struct vl_qp {
+	/* Control plane -> datapath. 1 = poll it. Set (release) after every field below is ready;
+	 * cleared before any of them changes, followed by a grace period. */
+	uint32_t run;
+
+	/* Fixed at attach. */
+	struct vl_dev *dev;
+	uint16_t idx;
+	unsigned int lcore;
+	enum vl_datapath datapath;
+
+	/* Written by the control plane while run == 0, read by the owner while run == 1. */
+	int vid;
+	struct vl_vring_opts opts;
+	const struct vl_mem *mem;
+	struct rte_mempool *pool; /* mbuf datapath */
+
+	/* Owned by the polling lcore while run == 1 (the control plane reads the indices only
+	 * after a grace period). */
+	struct vl_vring tx;
+	struct vl_vring rx;
+	struct vl_qp_irq irq_tx;
+	struct vl_qp_irq irq_rx;
+
+	/* Control plane only. */
+	bool vring_enabled[2]; /* [0] RX vring 2i, [1] TX vring 2i+1 */
+	enum vl_qp_state state;
+
+	/* One writer: the owning lcore. */
+	struct vl_qp_stats stats;
+} __attribute__((aligned(64)));
+
+/* RCU variable every polling lcore reports to; created by vl_dev_init. */
+extern struct rte_rcu_qsbr *vl_dev_qsv;
+
+/* Process-wide setup before any attach: RCU for up to RTE_MAX_LCORE pollers. 0 or -ENOMEM. */
+int vl_dev_init(const struct vl_config *cfg);
+void vl_dev_fini(void);
+
+/*
+ * Register the interface's socket (server: create/listen, a stale socket file from a dead engine
+ * is replaced; client: connect and reconnect), trim the offered features, install the callbacks.
+ * lcore_of_qp[q] is the owner of queue pair q; pool is for the mbuf datapath (NULL otherwise).
+ * Returns 0, -EINVAL (bad path: missing directory, in use by a live listener, not a socket), or
+ * -EIO with the reason logged.
+ */
+int vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
+		  const struct vl_config *cfg, const unsigned int *lcore_of_qp,
+		  struct rte_mempool *pool);
+
+/* Unregister the socket (removes it in server mode) after stopping every queue pair. */
+void vl_dev_detach(struct vl_dev *dev);
+
+/* Queue pairs of dev (effective count, after the librte_vhost cap). */
+uint16_t vl_dev_nb_qps(const struct vl_dev *dev);
+struct vl_qp *vl_dev_qp(struct vl_dev *dev, uint16_t idx);
+const char *vl_dev_name(const struct vl_dev *dev);
+
+/* State name of a queue pair (for vl_stats_qp_desc.state): "idle", "running", "failed",
+ * or "broken: <reason>" when the datapath found hostile ring contents (tx/rx.fault). */
+const char *vl_dev_qp_state_name(const void *qp);
+
+#endif /* VL_DEV_H */

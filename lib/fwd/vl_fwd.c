@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vl_fwd.c - per-lcore poll loop over the queue pairs the lcore owns. */
+#include <sys/eventfd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_vhost.h>
+
+#include "vl_compiler.h"
+#include "vl_fwd.h"
+#include "vl_log.h"
+
+static volatile int fwd_quit; /* written by the signal handler / main, read by every poller */
+
+void
+vl_fwd_quit(void)
+{
+	fwd_quit = 1;
+}
+
+bool
+vl_fwd_quitting(void)
+{
+	return fwd_quit != 0;
+}
+
+/* The datapath found hostile ring contents: count, log once; skipped until re-initialised. */
+static void __attribute__((cold))
+fwd_qp_broken(struct vl_qp *qp)
+{
+	bool tx = qp->tx.fault != VL_VRING_FAULT_NONE;
+
+	qp->stats.queue_broken++;
+	VL_LOG_MOD(fwd, ERR,
+		   "%s qp %u: guest %s vring %u broken: %s; queue pair skipped until the guest "
+		   "resets or re-enables it",
+		   vl_dev_name(qp->dev), qp->idx, tx ? "TX" : "RX",
+		   tx ? VL_TXQ(qp->idx) : VL_RXQ(qp->idx),
+		   vl_vring_fault_str(tx ? qp->tx.fault : qp->rx.fault));
+}
+
+/*
+ * Interrupt decision for one vring after a burst that published nb_new used entries. Without
+ * coalescing: once per burst. With it: when enough frames are pending, when the oldest has
+ * waited long enough, or when the queue went idle (the guest is waiting for what we hold).
+ */
+static inline void
+fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq,
+	struct vl_qp_irq *irq, uint32_t nb_new, bool idle, uint64_t now)
+{
+	if (nb_new != 0) {
+		if (irq->pending == 0)
+			irq->pending_tsc = now;
+		irq->pending += nb_new;
+	}
+	if (irq->pending == 0)
+		return;
+	if ((fl->irq_coalesce_frames | fl->irq_coalesce_cycles) != 0 && !idle &&
+	    !(fl->irq_coalesce_frames != 0 && irq->pending >= fl->irq_coalesce_frames) &&
+	    !(fl->irq_coalesce_cycles != 0 && now - irq->pending_tsc >= fl->irq_coalesce_cycles))
+		return;
+	irq->pending = 0;
+	if (vl_vring_need_call(vq, &qp->opts) && irq->callfd >= 0) {
+		/* The call fd is re-read on every start; SET_VRING_CALL stops us first. */
+		eventfd_write(irq->callfd, 1);
+		qp->stats.calls++;
+	} else {
+		qp->stats.calls_suppressed++;
+	}
+}
+
+static inline unsigned int
+fwd_qp_poll_direct(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
+{
+	struct vl_vring_burst res = {0};
+	unsigned int n;
+
+	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))
+		return 0;
+	n = vl_vring_loop_burst(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst, &res);
+	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))
+		fwd_qp_broken(qp);
+	fwd_irq(fl, qp, &qp->rx, &qp->irq_rx, res.nb_rx_bufs, n == 0, now);
+	fwd_irq(fl, qp, &qp->tx, &qp->irq_tx, res.nb_tx_done, n == 0, now);
+	if (n == 0)
+		return 0;
+	qp->stats.frames += res.nb_frames;
+	qp->stats.bytes += res.nb_bytes;
+	qp->stats.rx_bufs += res.nb_rx_bufs;
+	qp->stats.drop_rx_full += res.drop_rx_full;
+	qp->stats.drop_truncated += res.drop_truncated;
+	qp->stats.drop_short += res.drop_short;
+	return n;
+}
+
+/* The reference datapath, as testpmd's vhost driver: guest -> mbuf -> guest. */
+static inline unsigned int
+fwd_qp_poll_mbuf(const struct vl_fwd_lcore *fl, struct vl_qp *qp)
+{
+	struct rte_mbuf *pkts[VL_BURST_MAX];
+	uint16_t nb_rx, nb_tx;
+	uint64_t bytes = 0;
+
+	nb_rx = rte_vhost_dequeue_burst(qp->vid, VL_TXQ(qp->idx), qp->pool, pkts, fl->burst);
+	if (nb_rx == 0)
+		return 0;
+	nb_tx = rte_vhost_enqueue_burst(qp->vid, VL_RXQ(qp->idx), pkts, nb_rx);
+	for (uint16_t i = 0; i < nb_tx; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	rte_pktmbuf_free_bulk(pkts, nb_rx); /* enqueue copied them: all are ours */
+	qp->stats.frames += nb_tx;
+	qp->stats.bytes += bytes;
+	qp->stats.drop_rx_full += (uint64_t)(nb_rx - nb_tx);
+	return nb_rx;
+}
+
+unsigned int
+vl_fwd_poll_once(struct vl_fwd_lcore *fl)
+{
+	uint64_t t0 = rte_rdtsc(), t1;
+	unsigned int total = 0;
+
+	for (unsigned int i = 0; i < fl->nb_qps; i++) {
+		struct vl_qp *qp = fl->qps[i];
+		unsigned int n;
+
+		/* Pairs with the control plane's release store of run. */
+		if (!__atomic_load_n(&qp->run, __ATOMIC_ACQUIRE))
+			continue;
+		n = qp->datapath == VL_DATAPATH_DIRECT ? fwd_qp_poll_direct(fl, qp, t0)
+						       : fwd_qp_poll_mbuf(fl, qp);
+		t1 = rte_rdtsc();
+		if (n != 0) {
+			qp->stats.bursts++;
+			qp->stats.burst_hist[vl_stats_burst_bucket(n)]++;
+			qp->stats.busy_cycles += t1 - t0;
+		} else {
+			qp->stats.polls_idle++;
+			qp->stats.idle_cycles += t1 - t0;
+		}
+		t0 = t1;
+		total += n;
+	}
+	/* Nothing of any queue pair is held past this point: the control plane may proceed. */
+	rte_rcu_qsbr_quiescent(vl_dev_qsv, fl->lcore);
+	return total;
+}
+
+void
+vl_fwd_lcore_online(const struct vl_fwd_lcore *fl)
+{
+	rte_rcu_qsbr_thread_register(vl_dev_qsv, fl->lcore);
+	rte_rcu_qsbr_thread_online(vl_dev_qsv, fl->lcore);
+}
+
+void
+vl_fwd_lcore_offline(const struct vl_fwd_lcore *fl)
+{
+	rte_rcu_qsbr_thread_offline(vl_dev_qsv, fl->lcore);
+	rte_rcu_qsbr_thread_unregister(vl_dev_qsv, fl->lcore);
+}
+
+int
+vl_fwd_lcore_main(void *arg)
+{
+	struct vl_fwd_lcore *fl = arg;
+
+	VL_LOG_MOD(fwd, INFO, "lcore %u polls %u queue pair(s)", fl->lcore, fl->nb_qps);
+	vl_fwd_lcore_online(fl);
+	while (!fwd_quit)
+		vl_fwd_poll_once(fl);
+	vl_fwd_lcore_offline(fl);
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vl_stats.h - per-queue-pair counters (one X-macro), the console summary and exit table,
+ * DPDK telemetry commands under /vhostloop/, and JSON-lines snapshots.
+ *
+ * Each struct vl_qp_stats has exactly one writer: the lcore that owns the queue pair. Readers
+ * (main lcore, telemetry thread) read the aligned 64-bit counters without locks; a value may be
+ * one burst old, never torn on x86-64.
+ */
+#ifndef VL_STATS_H
+#define VL_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Counters of one queue pair. X(name, help): the struct, the table, telemetry and JSON. */
+#define VL_QP_COUNTERS(X)                                                                          \
+	X(frames, "frames looped from the guest TX queue to its RX queue")                         \
+	X(bytes, "bytes looped (frame bytes, virtio-net header excluded)")                        \
+	X(drop_rx_full, "frames dropped: no free guest RX buffer")                                 \
+	X(drop_truncated, "frames dropped: larger than the RX buffer chain or 64 KiB")             \
+	X(drop_short, "TX chains shorter than the virtio-net header, returned empty")              \
+	X(rx_bufs, "guest RX buffers used (more than frames with mergeable buffers)")              \
+	X(queue_broken, "times the queue pair broke on hostile ring contents")                     \
+	X(calls, "interrupts (call eventfd writes) sent to the guest")                             \
+	X(calls_suppressed, "bursts that published without a call (guest asked none, coalesced)") \
+	X(bursts, "polls that moved at least one frame")                                           \
+	X(polls_idle, "polls that found nothing to do")                                            \
+	X(busy_cycles, "TSC cycles spent in polls that moved frames")                              \
+	X(idle_cycles, "TSC cycles spent in polls that found nothing")
+
+/* Burst-size histogram: bucket b counts bursts of [2^b, 2^(b+1)) frames, the last is open. */
+#define VL_BURST_HIST_BUCKETS 9 /* 1, 2-3, 4-7, ..., 128-255, 256+ */
+
+struct vl_qp_stats {
+#define X(name, help) uint64_t name;
+	VL_QP_COUNTERS(X)
+#undef X
+	uint64_t burst_hist[VL_BURST_HIST_BUCKETS];
+} __attribute__((aligned(64)));
+
+/* Bucket of a burst of nb_frames (>= 1) frames. */
+static inline unsigned int
+vl_stats_burst_bucket(unsigned int nb_frames)
+{
+	unsigned int b = 31u - (unsigned int)__builtin_clz(nb_frames | 1u);
+
+	return b < VL_BURST_HIST_BUCKETS ? b : VL_BURST_HIST_BUCKETS - 1;
+}
+
+/* Names and help texts of the counters, in X-macro order (for tests and --help). */
+extern const char *const vl_qp_counter_names[];
+extern const char *const vl_qp_counter_help[];
+extern const unsigned int vl_qp_nb_counters;
+
+/* Read counter i (X-macro order) of s. */
+uint64_t vl_qp_stats_get(const struct vl_qp_stats *s, unsigned int i);
+
+/* Where a queue pair's state comes from (lib/dev owns it); NULL-safe. */
+typedef const char *(*vl_stats_state_fn)(const void *ctx);
+
+/* One registered queue pair. */
+struct vl_stats_qp_desc {
+	const char *iface;        /* interface name, lives as long as the registration */
+	uint16_t qp;              /* queue pair index */
+	unsigned int lcore;       /* owning lcore */
+	const struct vl_qp_stats *stats;
+	vl_stats_state_fn state;  /* "stopped", "running", "broken: ..." */
+	const void *state_ctx;
+};
+
+#define VL_STATS_MAX_QPS 4096
+
+/* Register a queue pair's counters; 0 or -ENOSPC. Call before the workers start. */
+int vl_stats_register(const struct vl_stats_qp_desc *desc);
+unsigned int vl_stats_nb_qps(void);
+void vl_stats_reset_registry(void);
+
+/* Sum of all queue pairs' counters into *total. */
+void vl_stats_total(struct vl_qp_stats *total);
+
+/* The live one-line summary: rates since the previous call, elapsed_s apart. */
+void vl_stats_print_line(FILE *out, double elapsed_s);
+
+/* The per-queue table printed on exit. tsc_hz converts cycles. */
+void vl_stats_print_table(FILE *out);
+
+/* One JSON object (no newline) with a timestamp and every queue pair's counters. */
+void vl_stats_snapshot_json(FILE *out, double uptime_s);
+
+/* Register /vhostloop/ telemetry commands (needs EAL telemetry). 0 or -errno. */
+int vl_stats_telemetry_init(void);
+
+#endif /* VL_STATS_H */
