@@ -98,6 +98,8 @@ app_eal_init(char **argv, int eal_end)
 	eal_argv[eal_argc++] = mem_mb;
 	eal_argv[eal_argc++] = (char *)"--file-prefix";
 	eal_argv[eal_argc++] = prefix;
+	/* librte_vhost narrates every message at INFO; --log-level=lib.vhost.*:info brings it back. */
+	eal_argv[eal_argc++] = (char *)"--log-level=lib.vhost.*:notice";
 	eal_argv[eal_argc] = NULL;
 	return rte_eal_init(eal_argc, eal_argv);
 }

@@ -1,0 +1,26 @@
+#!/bin/bash
+# 20 frontend connect / traffic / disconnect cycles against one engine, which stays up and
+# keeps counting. Usage: test_reconnect.sh direct|mbuf
+. "$(dirname "$0")/lib.sh"
+vl_need_cpus
+dp=${1:?datapath}
+sock=$VL_TMP/vl.sock
+vl_engine_start "$VL_TMP/engine.log" --datapath "$dp" --socket "$sock,queue-pairs=2"
+vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
+ok=0
+for i in $(seq 20); do
+	if vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 2 --frames 500 --sizes 60,1514; then
+		ok=$((ok + 1))
+	else
+		echo "# cycle $i failed:"; sed 's/^/#   /' "$VL_TMP/gen.log" | tail -20
+	fi
+done
+[ $ok -eq 20 ] && vl_pass "$dp: 20 of 20 reconnect cycles loop every frame" ||
+	vl_fail "$dp: only $ok of 20 reconnect cycles passed"
+kill -0 "$VL_ENGINE_PID" && vl_pass "engine still running" || vl_fail "engine died"
+vl_engine_stop INT
+vl_expect_rc 0 $? "$dp engine exits 0 after 20 cycles" "$VL_TMP/engine.log"
+c=$(grep -c "frontend connected" "$VL_TMP/engine.log")
+[ "$c" -eq 20 ] && vl_pass "20 connections logged" || vl_fail "$c connections logged, want 20"
+vl_expect_grep "^total +[0-9]* +[0-9]* +20000 " "$VL_TMP/engine.log" "final table counts 20000 frames"
+vl_done

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Install, build and run every test: unit + integration (release build), the same under
+# ASan+UBSan, the libFuzzer targets for a bounded time, and the clang-format check.
+# This is the README's test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/install-deps.sh
+
+step() { echo; echo "=== $* ==="; }
+
+step "release build"
+meson setup build --wipe >/dev/null 2>&1 || meson setup build
+ninja -C build
+
+step "all tests (release)"
+meson test -C build --print-errorlogs --num-processes 2
+
+step "ASan+UBSan build and tests"
+meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
+	--wipe >/dev/null 2>&1 || meson setup build-asan -Db_sanitize=address,undefined \
+	-Dbuildtype=debugoptimized
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite integration
+
+step "fuzzers (clang, libFuzzer, ASan+UBSan, bounded time)"
+CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dbuildtype=debugoptimized --wipe >/dev/null 2>&1 ||
+	CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dbuildtype=debugoptimized
+ninja -C build-fuzz
+for f in build-fuzz/tests/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	corpus=tests/fuzz/corpus-${name#fuzz_}
+	work=$(mktemp -d)
+	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+	echo "$name: 60 s"
+	"$f" -max_total_time=60 -print_final_stats=0 "$work" 2>&1 | tail -n 3
+	rm -rf "$work"
+done
+
+step "clang-format"
+ninja -C build clang-format-check
+
+# One closing line over every meson test run above (release and sanitizer builds).
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+counts = {}
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line).get("result", "?")
+        counts[r] = counts.get(r, 0) + 1
+passed = counts.pop("OK", 0)
+skipped = counts.pop("SKIP", 0)
+failed = sum(counts.values())
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)
+PY
