@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vl_fake_guest - a vhost-user frontend and virtio-net driver in one small program, for the
+ * things a well-behaved frontend never does: hostile rings, memory tables that change under
+ * traffic, queue pairs toggled while frames flow. It speaks the vhost-user protocol itself
+ * (memfd guest memory, SCM_RIGHTS fds) and drives split rings directly. No DPDK.
+ *
+ *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle [--mrg 0|1]
+ *
+ * Exit 0 when the scenario's expectations hold, 1 otherwise (with the reason on stderr).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vl_vring.h" /* ring layout only */
+
+#define REQ_GET_FEATURES 1
+#define REQ_SET_FEATURES 2
+#define REQ_SET_OWNER 3
+#define REQ_SET_MEM_TABLE 5
+#define REQ_SET_VRING_NUM 8
+#define REQ_SET_VRING_ADDR 9
+#define REQ_SET_VRING_BASE 10
+#define REQ_GET_VRING_BASE 11
+#define REQ_SET_VRING_KICK 12
+#define REQ_SET_VRING_CALL 13
+#define REQ_GET_PROTOCOL_FEATURES 15
+#define REQ_SET_PROTOCOL_FEATURES 16
+#define REQ_SET_VRING_ENABLE 18
+#define MSG_VERSION 0x1
+
+#define F_MRG_RXBUF (1ULL << 15)
+#define F_PROTOCOL_FEATURES (1ULL << 30)
+#define F_VERSION_1 (1ULL << 32)
+
+#define MEM_SIZE (16u << 20)
+#define MEM_GPA 0x40000000ull /* where the guest thinks its RAM starts */
+#define RING_SIZE 256
+#define BUF_SIZE 2048
+#define HDR_LEN 12
+#define MAX_QPS 2
+
+struct msg {
+	uint32_t request;
+	uint32_t flags;
+	uint32_t size;
+	union {
+		uint64_t u64;
+		struct {
+			uint32_t index;
+			uint32_t num;
+		} state;
+		struct {
+			uint32_t index;
+			uint32_t flags;
+			uint64_t desc, used, avail, log;
+		} addr;
+		struct {
+			uint32_t nregions;
+			uint32_t padding;
+			struct {
+				uint64_t gpa, size, uaddr, mmap_offset;
+			} regions[8];
+		} mem;
+	} payload;
+} __attribute__((packed));
+
+#define MSG_HDR 12
+
+/* One vring as the driver sees it. */
+struct gvring {
+	uint16_t idx;      /* vring number */
+	size_t off;        /* arena offset of the descriptor table */
+	struct vl_vring_desc *desc;
+	struct vl_vring_avail *avail;
+	struct vl_vring_used *used;
+	uint16_t avail_idx; /* next avail idx we publish */
+	uint16_t used_seen; /* used entries consumed */
+	int kickfd, callfd;
+};
+
+static int sock = -1;
+static int memfd = -1;
+static uint8_t *arena;
+static uint64_t features;
+static struct gvring vrings[2 * MAX_QPS];
+static const char *sock_path;
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vl_fake_guest: FAIL: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static uint64_t
+gpa_of(const void *p)
+{
+	return MEM_GPA + (uint64_t)((const uint8_t *)p - arena);
+}
+
+static void
+send_msg(struct msg *m, int fd)
+{
+	struct iovec iov = {.iov_base = m, .iov_len = MSG_HDR + m->size};
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	m->flags = MSG_VERSION;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
+		die("sendmsg request %u: %s", m->request, strerror(errno));
+}
+
+static uint64_t
+get_u64(uint32_t request)
+{
+	struct msg m = {.request = request};
+
+	send_msg(&m, -1);
+	if (recv(sock, &m, MSG_HDR + 8, MSG_WAITALL) != MSG_HDR + 8 || m.request != request)
+		die("no reply to request %u", request);
+	return m.payload.u64;
+}
+
+static void
+set_u64(uint32_t request, uint64_t v, int fd)
+{
+	struct msg m = {.request = request, .size = 8, .payload.u64 = v};
+
+	send_msg(&m, fd);
+}
+
+static void
+set_state(uint32_t request, uint32_t index, uint32_t num)
+{
+	struct msg m = {.request = request, .size = 8, .payload.state = {index, num}};
+
+	send_msg(&m, -1);
+}
+
+/* Guest RAM as one region, or split in two at `split` (same memfd, different host mappings). */
+static void
+set_mem_table(size_t split)
+{
+	struct msg m = {.request = REQ_SET_MEM_TABLE};
+	int fds[2] = {memfd, memfd};
+	struct iovec iov = {.iov_base = &m};
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf};
+	struct cmsghdr *c;
+	uint32_t n = split ? 2 : 1;
+
+	m.payload.mem.nregions = n;
+	m.payload.mem.regions[0].gpa = MEM_GPA;
+	m.payload.mem.regions[0].size = split ? split : MEM_SIZE;
+	m.payload.mem.regions[0].uaddr = (uint64_t)(uintptr_t)arena;
+	m.payload.mem.regions[0].mmap_offset = 0;
+	if (split) {
+		m.payload.mem.regions[1].gpa = MEM_GPA + split;
+		m.payload.mem.regions[1].size = MEM_SIZE - split;
+		m.payload.mem.regions[1].uaddr = (uint64_t)(uintptr_t)arena + split;
+		m.payload.mem.regions[1].mmap_offset = split;
+	}
+	m.size = 8 + n * 32;
+	m.flags = MSG_VERSION;
+	iov.iov_len = MSG_HDR + m.size;
+	mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
+		die("SET_MEM_TABLE: %s", strerror(errno));
+}
+
+/* Arena layout: vring v's tables at v * 64 KiB, buffers from 1 MiB on. */
+static uint8_t *
+buf_of(uint16_t vring, uint16_t slot)
+{
+	return arena + (1u << 20) + ((size_t)vring * RING_SIZE + slot) * BUF_SIZE;
+}
+
+static void
+vring_setup(uint16_t v, uint16_t base)
+{
+	struct gvring *g = &vrings[v];
+	struct msg m = {.request = REQ_SET_VRING_ADDR, .size = 40};
+
+	g->idx = v;
+	g->off = (size_t)v * 65536;
+	g->desc = (struct vl_vring_desc *)(arena + g->off);
+	g->avail = (struct vl_vring_avail *)(arena + g->off + RING_SIZE * 16);
+	g->used = (struct vl_vring_used *)(arena + g->off + 32768);
+	memset(arena + g->off, 0, 65536);
+	g->avail->flags = VL_VRING_AVAIL_F_NO_INTERRUPT;
+	g->avail->idx = base;
+	g->used->idx = base;
+	g->avail_idx = g->used_seen = base;
+	if (g->kickfd <= 0) {
+		g->kickfd = eventfd(0, EFD_NONBLOCK);
+		g->callfd = eventfd(0, EFD_NONBLOCK);
+	}
+	set_state(REQ_SET_VRING_NUM, v, RING_SIZE);
+	set_state(REQ_SET_VRING_BASE, v, base);
+	m.payload.addr.index = v;
+	m.payload.addr.desc = (uint64_t)(uintptr_t)g->desc;
+	m.payload.addr.avail = (uint64_t)(uintptr_t)g->avail;
+	m.payload.addr.used = (uint64_t)(uintptr_t)g->used;
+	send_msg(&m, -1);
+	set_u64(REQ_SET_VRING_KICK, v, g->kickfd);
+	set_u64(REQ_SET_VRING_CALL, v, g->callfd);
+}
+
+static void
+connect_and_negotiate(unsigned int nb_qps, bool mrg)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	uint64_t offered;
+
+	sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	for (int i = 0; connect(sock, (struct sockaddr *)&sa, sizeof(sa)) != 0; i++) {
+		if (i == 100)
+			die("cannot connect to %s: %s", sock_path, strerror(errno));
+		usleep(100000);
+	}
+	set_u64(REQ_SET_OWNER, 0, -1);
+	offered = get_u64(REQ_GET_FEATURES);
+	if (!(offered & F_VERSION_1) || !(offered & F_PROTOCOL_FEATURES))
+		die("engine offers 0x%llx: no VERSION_1 or PROTOCOL_FEATURES",
+		    (unsigned long long)offered);
+	features = F_VERSION_1 | F_PROTOCOL_FEATURES | (mrg ? F_MRG_RXBUF : 0);
+	set_u64(REQ_SET_FEATURES, features, -1);
+	(void)get_u64(REQ_GET_PROTOCOL_FEATURES);
+	set_u64(REQ_SET_PROTOCOL_FEATURES, 0, -1);
+	set_mem_table(0);
+	for (uint16_t v = 0; v < 2 * nb_qps; v++) {
+		vrings[v].kickfd = 0;
+		vring_setup(v, 0);
+	}
+	for (uint16_t v = 0; v < 2 * nb_qps; v++)
+		set_state(REQ_SET_VRING_ENABLE, v, 1);
+}
+
+static void
+disconnect(void)
+{
+	close(sock);
+	sock = -1;
+	for (unsigned int v = 0; v < 2 * MAX_QPS; v++) {
+		if (vrings[v].kickfd > 0) {
+			close(vrings[v].kickfd);
+			close(vrings[v].callfd);
+		}
+		vrings[v].kickfd = 0;
+	}
+}
+
+/* ---- the driver ---------------------------------------------------------------------------- */
+
+static void
+publish(struct gvring *g, uint16_t head)
+{
+	g->avail->ring[g->avail_idx & (RING_SIZE - 1)] = head;
+	g->avail_idx++;
+	__atomic_store_n(&g->avail->idx, g->avail_idx, __ATOMIC_RELEASE);
+}
+
+/* Post every RX buffer slot of queue pair q that is free (one descriptor each, WRITE). */
+static void
+rx_refill(unsigned int q, unsigned int n)
+{
+	struct gvring *g = &vrings[2 * q];
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t slot = g->avail_idx & (RING_SIZE - 1);
+
+		g->desc[slot] = (struct vl_vring_desc){gpa_of(buf_of(g->idx, slot)), BUF_SIZE,
+						       VL_VRING_DESC_F_WRITE, 0};
+		publish(g, slot);
+	}
+}
+
+/* Frame k of queue pair q: length and a pattern we can check. */
+static uint16_t
+frame_len(unsigned int k)
+{
+	return (uint16_t)(60 + (k * 37) % 1455);
+}
+
+static uint8_t
+frame_byte(unsigned int q, unsigned int k, unsigned int i)
+{
+	return (uint8_t)(q * 131 + k * 7 + i * 13);
+}
+
+/* Send frame k on queue pair q as one descriptor (header + frame). */
+static void
+tx_frame(unsigned int q, unsigned int k)
+{
+	struct gvring *g = &vrings[2 * q + 1];
+	uint16_t slot = g->avail_idx & (RING_SIZE - 1);
+	uint8_t *b = buf_of(g->idx, slot);
+	uint16_t len = frame_len(k);
+
+	memset(b, 0, HDR_LEN);
+	for (unsigned int i = 0; i < len; i++)
+		b[HDR_LEN + i] = frame_byte(q, k, i);
+	g->desc[slot] = (struct vl_vring_desc){gpa_of(b), (uint32_t)(HDR_LEN + len), 0, 0};
+	publish(g, slot);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Collect RX completions of queue pair q: check each against frame *next_k. */
+static unsigned int
+rx_collect(unsigned int q, unsigned int *next_k)
+{
+	struct gvring *rx = &vrings[2 * q], *tx = &vrings[2 * q + 1];
+	unsigned int got = 0;
+	uint16_t used_idx = __atomic_load_n(&rx->used->idx, __ATOMIC_ACQUIRE);
+
+	while (rx->used_seen != used_idx) {
+		struct vl_vring_used_elem e = rx->used->ring[rx->used_seen & (RING_SIZE - 1)];
+		const uint8_t *b = buf_of(rx->idx, (uint16_t)e.id);
+		uint16_t want = frame_len(*next_k);
+		uint16_t nbufs;
+
+		if (e.id >= RING_SIZE || e.len != (uint32_t)(HDR_LEN + want))
+			die("qp %u frame %u: used id %u len %u, want len %u", q, *next_k, e.id,
+			    e.len, HDR_LEN + want);
+		memcpy(&nbufs, b + 10, 2);
+		if (nbufs != 1)
+			die("qp %u frame %u: num_buffers %u, want 1", q, *next_k, nbufs);
+		for (unsigned int i = 0; i < want; i++)
+			if (b[HDR_LEN + i] != frame_byte(q, *next_k, i))
+				die("qp %u frame %u: byte %u differs", q, *next_k, i);
+		rx->used_seen++;
+		(*next_k)++;
+		got++;
+		rx_refill(q, 1);
+	}
+	/* TX completions just free slots. */
+	tx->used_seen = __atomic_load_n(&tx->used->idx, __ATOMIC_ACQUIRE);
+	return got;
+}
+
+/*
+ * Send n frames on each of the first nb_qps queue pairs (at most 64 in flight per pair) and
+ * check they all come back in order and intact. between(i) runs after every 64 frames sent.
+ */
+static void
+traffic(unsigned int nb_qps, unsigned int n, void (*between)(unsigned int))
+{
+	unsigned int sent[MAX_QPS] = {0}, got[MAX_QPS] = {0};
+	double deadline = now_s() + 20;
+	bool done;
+
+	do {
+		done = true;
+		for (unsigned int q = 0; q < nb_qps; q++) {
+			while (sent[q] < n && sent[q] - got[q] < 64 &&
+			       (uint16_t)(vrings[2 * q + 1].avail_idx - vrings[2 * q + 1].used_seen) <
+				       RING_SIZE - 1) {
+				tx_frame(q, sent[q]++);
+				if (between != NULL && q == 0 && sent[q] % 64 == 0)
+					between(sent[q] / 64);
+			}
+			rx_collect(q, &got[q]);
+			if (got[q] < n)
+				done = false;
+		}
+		if (now_s() > deadline)
+			die("timeout: qp 0 got %u of %u frames%s", got[0], n,
+			    nb_qps > 1 ? " (see other pairs)" : "");
+	} while (!done);
+	for (unsigned int q = 0; q < nb_qps; q++)
+		printf("qp %u: %u frames back intact\n", q, got[q]);
+}
+
+/* Nothing comes back on queue pair q within ms milliseconds. */
+static bool
+silent_for(unsigned int q, unsigned int ms)
+{
+	uint16_t before = __atomic_load_n(&vrings[2 * q].used->idx, __ATOMIC_ACQUIRE);
+
+	usleep(ms * 1000);
+	return __atomic_load_n(&vrings[2 * q].used->idx, __ATOMIC_ACQUIRE) == before;
+}
+
+/* ---- scenarios ------------------------------------------------------------------------------- */
+
+static void
+scenario_loop(bool mrg)
+{
+	connect_and_negotiate(1, mrg);
+	rx_refill(0, RING_SIZE - 1);
+	traffic(1, 5000, NULL);
+	disconnect();
+}
+
+/* Each hostile TX ring: the queue pair breaks, the engine lives; a fresh connection works. */
+static void
+scenario_hostile(void)
+{
+	static const char *const cases[] = {"head out of range", "descriptor loop",
+					    "address outside guest memory", "avail idx jump",
+					    "writable TX descriptor"};
+
+	for (unsigned int c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct gvring *tx;
+		uint16_t slot;
+
+		connect_and_negotiate(1, true);
+		rx_refill(0, RING_SIZE - 1);
+		traffic(1, 100, NULL); /* frames 0..99 */
+		tx = &vrings[1];
+		slot = tx->avail_idx & (RING_SIZE - 1);
+		tx->desc[slot] = (struct vl_vring_desc){gpa_of(buf_of(1, slot)), 100, 0, 0};
+		switch (c) {
+		case 0:
+			tx->avail->ring[slot] = RING_SIZE + 5;
+			tx->avail_idx++;
+			__atomic_store_n(&tx->avail->idx, tx->avail_idx, __ATOMIC_RELEASE);
+			break;
+		case 1:
+			tx->desc[slot].flags = VL_VRING_DESC_F_NEXT;
+			tx->desc[slot].next = slot;
+			publish(tx, slot);
+			break;
+		case 2:
+			tx->desc[slot].addr = MEM_GPA + MEM_SIZE + 4096;
+			publish(tx, slot);
+			break;
+		case 3:
+			tx->avail_idx += RING_SIZE + 10;
+			__atomic_store_n(&tx->avail->idx, tx->avail_idx, __ATOMIC_RELEASE);
+			break;
+		case 4:
+			tx->desc[slot].flags = VL_VRING_DESC_F_WRITE;
+			publish(tx, slot);
+			break;
+		}
+		/* A good frame behind the bad one must not come back: the pair is broken. */
+		tx_frame(0, 100);
+		if (!silent_for(0, 300))
+			die("%s: queue pair still forwarding after hostile input", cases[c]);
+		printf("hostile %s: queue pair stopped\n", cases[c]);
+		disconnect();
+		usleep(100000);
+	}
+	/* After all that the engine serves a well-behaved guest. */
+	connect_and_negotiate(1, true);
+	rx_refill(0, RING_SIZE - 1);
+	traffic(1, 1000, NULL);
+	disconnect();
+}
+
+/* The memory table changes (one region <-> two) every 64 frames while traffic flows. */
+static void
+memtable_flip(unsigned int i)
+{
+	set_mem_table(i % 2 ? (8u << 20) : 0);
+}
+
+static void
+scenario_memtable(void)
+{
+	connect_and_negotiate(1, true);
+	rx_refill(0, RING_SIZE - 1);
+	traffic(1, 20000, memtable_flip);
+	disconnect();
+}
+
+/* Queue pair 1 is disabled and re-enabled every 64 frames of qp 0 while both carry traffic. */
+static void
+enable_flip(unsigned int i)
+{
+	set_state(REQ_SET_VRING_ENABLE, 2, i % 2 ? 0 : 1);
+	set_state(REQ_SET_VRING_ENABLE, 3, i % 2 ? 0 : 1);
+}
+
+static void
+scenario_enable_cycle(void)
+{
+	connect_and_negotiate(2, true);
+	rx_refill(0, RING_SIZE - 1);
+	rx_refill(1, RING_SIZE - 1);
+	traffic(2, 20000, enable_flip);
+	disconnect();
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
+					     {"scenario", required_argument, NULL, 'c'},
+					     {"mrg", required_argument, NULL, 'm'},
+					     {NULL, 0, NULL, 0}};
+	const char *scenario = "loop";
+	bool mrg = true;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 's')
+			sock_path = optarg;
+		else if (o == 'c')
+			scenario = optarg;
+		else if (o == 'm')
+			mrg = atoi(optarg) != 0;
+		else
+			return 2;
+	}
+	if (sock_path == NULL)
+		return 2;
+	memfd = memfd_create("vl_fake_guest", 0);
+	if (memfd < 0 || ftruncate(memfd, MEM_SIZE) != 0)
+		die("memfd: %s", strerror(errno));
+	arena = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (arena == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	if (strcmp(scenario, "loop") == 0)
+		scenario_loop(mrg);
+	else if (strcmp(scenario, "hostile") == 0)
+		scenario_hostile();
+	else if (strcmp(scenario, "memtable") == 0)
+		scenario_memtable();
+	else if (strcmp(scenario, "enable-cycle") == 0)
+		scenario_enable_cycle();
+	else
+		return 2;
+	printf("PASS %s\n", scenario);
+	return 0;
+}
