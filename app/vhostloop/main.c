@@ -98,7 +98,8 @@ app_eal_init(char **argv, int eal_end)
 	eal_argv[eal_argc++] = mem_mb;
 	eal_argv[eal_argc++] = (char *)"--file-prefix";
 	eal_argv[eal_argc++] = prefix;
-	/* librte_vhost narrates every message at INFO; --log-level=lib.vhost.*:info brings it back. */
+	/* librte_vhost narrates every message at INFO; --log-level=lib.vhost.*:info brings it back.
+	 */
 	eal_argv[eal_argc++] = (char *)"--log-level=lib.vhost.*:notice";
 	eal_argv[eal_argc] = NULL;
 	return rte_eal_init(eal_argc, eal_argv);
@@ -121,7 +122,8 @@ app_check_macs(void)
 		if (vl_mac_is_local(app_cfg.ifaces[i].net.mac))
 			continue;
 		vl_mac_format(app_cfg.ifaces[i].net.mac, mac);
-		APP_LOG(NOTICE, "%s: mac %s is not locally administered (bit 0x02 of octet 0 clear)",
+		APP_LOG(NOTICE,
+			"%s: mac %s is not locally administered (bit 0x02 of octet 0 clear)",
 			app_cfg.ifaces[i].name, mac);
 	}
 }
@@ -132,8 +134,8 @@ app_polling_lcores(unsigned int *lcores)
 {
 	unsigned int n = 0, lcore;
 
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	lcores[n++] = lcore;
+	RTE_LCORE_FOREACH_WORKER (lcore)
+		lcores[n++] = lcore;
 	if (n == 0)
 		lcores[n++] = rte_get_main_lcore();
 	return n;
@@ -261,8 +263,7 @@ app_run(struct vl_fwd_lcore *main_poller, struct app_clock *clk)
 {
 	unsigned int lcore;
 
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
+	RTE_LCORE_FOREACH_WORKER (lcore) {
 		if (app_lcores[lcore] != NULL)
 			rte_eal_remote_launch(vl_fwd_lcore_main, app_lcores[lcore], lcore);
 	}
@@ -353,8 +354,8 @@ main(int argc, char **argv)
 	}
 	clk.start_tsc = clk.last_tsc = rte_rdtsc();
 	clk.period_tsc = (uint64_t)(app_cfg.stats_interval_s ? app_cfg.stats_interval_s
-			     : clk.snapshots != NULL          ? 1
-							      : 0) *
+				    : clk.snapshots != NULL  ? 1
+							     : 0) *
 			 rte_get_tsc_hz();
 
 	app_run(nb_lcores == 1 && app_lcores[rte_get_main_lcore()] != NULL

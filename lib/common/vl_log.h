@@ -13,7 +13,7 @@ extern int vl_logtype_stats;
 extern int vl_logtype_placement;
 
 /* VL_LOG_MOD(dev, ERR, "fmt", ...): one line, newline added. */
-#define VL_LOG_MOD(mod, level, fmt, ...)                                                           \
+#define VL_LOG_MOD(mod, level, fmt, ...) \
 	rte_log(RTE_LOG_##level, vl_logtype_##mod, "vhostloop." #mod ": " fmt "\n", ##__VA_ARGS__)
 
 #endif /* VL_LOG_H */

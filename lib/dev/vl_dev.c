@@ -74,10 +74,10 @@ struct vl_dev {
 	/* Control state, under lock (callbacks come from vhost-events, the reconnect thread, and
 	 * the main thread via unregister). */
 	pthread_mutex_t lock;
-	int vid;           /* -1: no connection */
-	bool running;      /* between new_device and destroy_device */
-	bool paused;       /* direct: stopped around a ring/memory message */
-	bool mem_pending;  /* a SET_MEM_TABLE has not completed: the library's table may be gone */
+	int vid;	  /* -1: no connection */
+	bool running;	  /* between new_device and destroy_device */
+	bool paused;	  /* direct: stopped around a ring/memory message */
+	bool mem_pending; /* a SET_MEM_TABLE has not completed: the library's table may be gone */
 	uint64_t features;
 	struct vl_vring_opts opts;
 	struct vl_mem *mem; /* direct: snapshot the running queue pairs point to */
@@ -270,15 +270,16 @@ dev_new_device(int vid)
 	dev->features = f;
 	dev->opts = (struct vl_vring_opts){
 		.hdr_len = (f & (1ULL << VIRTIO_NET_F_MRG_RXBUF | 1ULL << VIRTIO_F_VERSION_1)) ? 12
-											   : 10,
+											       : 10,
 		.mrg_rxbuf = !!(f & (1ULL << VIRTIO_NET_F_MRG_RXBUF)),
 		.event_idx = !!(f & (1ULL << VIRTIO_RING_F_EVENT_IDX)),
 		.indirect = !!(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)),
 	};
 	if (dev->datapath == VL_DATAPATH_DIRECT) {
 		if (f & (1ULL << VIRTIO_F_RING_PACKED)) {
-			DEV_LOG(ERR, dev, "guest negotiated packed rings, not offered by the direct "
-					  "datapath");
+			DEV_LOG(ERR, dev,
+				"guest negotiated packed rings, not offered by the direct "
+				"datapath");
 			pthread_mutex_unlock(&dev->lock);
 			return -1;
 		}
@@ -408,7 +409,8 @@ dev_pre_msg(int vid, void *m)
 		 * rather than let their traffic vanish. ERR closes the connection. */
 		DEV_LOG(ERR, dev,
 			"frontend configures vring %d (queue pair %d) but this interface serves %u "
-			"queue pair(s): refusing the connection (start the frontend with queues<=%u)",
+			"queue pair(s): refusing the connection (start the frontend with "
+			"queues<=%u)",
 			vring, vring / 2, dev->nb_qps, dev->nb_qps);
 		return RTE_VHOST_MSG_RESULT_ERR;
 	}
@@ -474,7 +476,8 @@ dev_new_connection(int vid)
 		return -1;
 	pthread_mutex_lock(&dev->lock);
 	if (dev->vid >= 0) {
-		DEV_LOG(ERR, dev, "second frontend connection refused: vid %d is connected", dev->vid);
+		DEV_LOG(ERR, dev, "second frontend connection refused: vid %d is connected",
+			dev->vid);
 		pthread_mutex_unlock(&dev->lock);
 		return -1;
 	}
@@ -592,8 +595,8 @@ dev_trim_features(struct vl_dev *dev)
 		return -EIO;
 	if (dev->nb_qps == 1) {
 		if (rte_vhost_driver_get_protocol_features(dev->path, &pf) != 0 ||
-		    rte_vhost_driver_set_protocol_features(dev->path,
-							   pf & ~(1ULL << VHOST_USER_PROTOCOL_F_MQ)))
+		    rte_vhost_driver_set_protocol_features(
+			    dev->path, pf & ~(1ULL << VHOST_USER_PROTOCOL_F_MQ)))
 			return -EIO;
 	}
 	return 0;

@@ -33,9 +33,9 @@ enum vl_qp_state {
 
 /* Per-vring interrupt state, owned by the polling lcore. */
 struct vl_qp_irq {
-	int callfd;             /* the guest's call eventfd, -1 if none; re-read on every start */
-	uint32_t pending;       /* frames published since the last call decision (coalescing) */
-	uint64_t pending_tsc;   /* when the first of them was published */
+	int callfd;	      /* the guest's call eventfd, -1 if none; re-read on every start */
+	uint32_t pending;     /* frames published since the last call decision (coalescing) */
+	uint64_t pending_tsc; /* when the first of them was published */
 };
 
 /* One queue pair: guest TX vring 2i+1 -> guest RX vring 2i. */

@@ -26,8 +26,7 @@ vl_fwd_quitting(void)
 }
 
 /* The datapath found hostile ring contents: count, log once; skipped until re-initialised. */
-static void __attribute__((cold))
-fwd_qp_broken(struct vl_qp *qp)
+static void __attribute__((cold)) fwd_qp_broken(struct vl_qp *qp)
 {
 	bool tx = qp->tx.fault != VL_VRING_FAULT_NONE;
 
@@ -46,8 +45,8 @@ fwd_qp_broken(struct vl_qp *qp)
  * waited long enough, or when the queue went idle (the guest is waiting for what we hold).
  */
 static inline void
-fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq,
-	struct vl_qp_irq *irq, uint32_t nb_new, bool idle, uint64_t now)
+fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, struct vl_qp_irq *irq,
+	uint32_t nb_new, bool idle, uint64_t now)
 {
 	if (nb_new != 0) {
 		if (irq->pending == 0)

@@ -20,9 +20,9 @@ struct vl_fwd_lcore {
 	unsigned int lcore;
 	unsigned int nb_qps;
 	struct vl_qp *qps[VL_FWD_MAX_QPS_PER_LCORE];
-	uint16_t burst;                   /* frames per poll */
-	uint32_t irq_coalesce_frames;     /* 0 = decide every burst */
-	uint64_t irq_coalesce_cycles;     /* 0 = no time bound */
+	uint16_t burst;		      /* frames per poll */
+	uint32_t irq_coalesce_frames; /* 0 = decide every burst */
+	uint64_t irq_coalesce_cycles; /* 0 = no time bound */
 };
 
 /* Worker entry point for rte_eal_remote_launch(vl_fwd_lcore_main, fl, fl->lcore). */

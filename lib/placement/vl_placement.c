@@ -7,9 +7,8 @@
 #include "vl_placement.h"
 
 int
-vl_placement_plan(const unsigned int *lcores, unsigned int nb_lcores,
-		  const uint16_t *qps_per_iface, unsigned int nb_ifaces,
-		  struct vl_placement_qp *out, unsigned int out_len)
+vl_placement_plan(const unsigned int *lcores, unsigned int nb_lcores, const uint16_t *qps_per_iface,
+		  unsigned int nb_ifaces, struct vl_placement_qp *out, unsigned int out_len)
 {
 	unsigned int k = 0;
 

@@ -10,8 +10,8 @@
 
 /* One queue pair's owner. */
 struct vl_placement_qp {
-	uint16_t iface;     /* interface index */
-	uint16_t qp;        /* queue pair index within the interface */
+	uint16_t iface;	    /* interface index */
+	uint16_t qp;	    /* queue pair index within the interface */
 	unsigned int lcore; /* owning lcore */
 };
 

@@ -30,8 +30,8 @@ vl_qp_stats_get(const struct vl_qp_stats *s, unsigned int i)
 {
 	unsigned int n = 0;
 
-#define X(name, help)                                                                              \
-	if (n++ == i)                                                                              \
+#define X(name, help) \
+	if (n++ == i) \
 		return s->name;
 	VL_QP_COUNTERS(X)
 #undef X
@@ -168,9 +168,9 @@ vl_stats_print_table(FILE *out)
 	fprintf(out,
 		"%-12s %4s %5s %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
 		" %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %9.1f\n",
-		"total", "", "", total.frames, total.bytes, total.drop_rx_full, total.drop_truncated,
-		total.drop_short, total.queue_broken, total.calls, total.bursts,
-		stats_cycles_per_frame(&total));
+		"total", "", "", total.frames, total.bytes, total.drop_rx_full,
+		total.drop_truncated, total.drop_short, total.queue_broken, total.calls,
+		total.bursts, stats_cycles_per_frame(&total));
 	fflush(out);
 }
 
@@ -225,8 +225,8 @@ stats_tel_counters(struct rte_tel_data *d, const struct vl_qp_stats *s)
 
 /* /vhostloop/stats: totals over every queue pair. */
 static int
-stats_tel_stats(const char *cmd __attribute__((unused)),
-		const char *params __attribute__((unused)), struct rte_tel_data *d)
+stats_tel_stats(const char *cmd __attribute__((unused)), const char *params __attribute__((unused)),
+		struct rte_tel_data *d)
 {
 	struct vl_qp_stats total;
 
@@ -254,8 +254,7 @@ stats_tel_queues(const char *cmd __attribute__((unused)),
 
 /* /vhostloop/queue,IFACE/QP: one queue pair's counters, owner lcore and state. */
 static int
-stats_tel_queue(const char *cmd __attribute__((unused)), const char *params,
-		struct rte_tel_data *d)
+stats_tel_queue(const char *cmd __attribute__((unused)), const char *params, struct rte_tel_data *d)
 {
 	char name[RTE_TEL_MAX_STRING_LEN];
 

@@ -15,19 +15,19 @@
 #include <stdio.h>
 
 /* Counters of one queue pair. X(name, help): the struct, the table, telemetry and JSON. */
-#define VL_QP_COUNTERS(X)                                                                          \
-	X(frames, "frames looped from the guest TX queue to its RX queue")                         \
+#define VL_QP_COUNTERS(X)                                                                         \
+	X(frames, "frames looped from the guest TX queue to its RX queue")                        \
 	X(bytes, "bytes looped (frame bytes, virtio-net header excluded)")                        \
-	X(drop_rx_full, "frames dropped: no free guest RX buffer")                                 \
-	X(drop_truncated, "frames dropped: larger than the RX buffer chain or 64 KiB")             \
-	X(drop_short, "TX chains shorter than the virtio-net header, returned empty")              \
-	X(rx_bufs, "guest RX buffers used (more than frames with mergeable buffers)")              \
-	X(queue_broken, "times the queue pair broke on hostile ring contents")                     \
-	X(calls, "interrupts (call eventfd writes) sent to the guest")                             \
+	X(drop_rx_full, "frames dropped: no free guest RX buffer")                                \
+	X(drop_truncated, "frames dropped: larger than the RX buffer chain or 64 KiB")            \
+	X(drop_short, "TX chains shorter than the virtio-net header, returned empty")             \
+	X(rx_bufs, "guest RX buffers used (more than frames with mergeable buffers)")             \
+	X(queue_broken, "times the queue pair broke on hostile ring contents")                    \
+	X(calls, "interrupts (call eventfd writes) sent to the guest")                            \
 	X(calls_suppressed, "bursts that published without a call (guest asked none, coalesced)") \
-	X(bursts, "polls that moved at least one frame")                                           \
-	X(polls_idle, "polls that found nothing to do")                                            \
-	X(busy_cycles, "TSC cycles spent in polls that moved frames")                              \
+	X(bursts, "polls that moved at least one frame")                                          \
+	X(polls_idle, "polls that found nothing to do")                                           \
+	X(busy_cycles, "TSC cycles spent in polls that moved frames")                             \
 	X(idle_cycles, "TSC cycles spent in polls that found nothing")
 
 /* Burst-size histogram: bucket b counts bursts of [2^b, 2^(b+1)) frames, the last is open. */
@@ -62,11 +62,11 @@ typedef const char *(*vl_stats_state_fn)(const void *ctx);
 
 /* One registered queue pair. */
 struct vl_stats_qp_desc {
-	const char *iface;        /* interface name, lives as long as the registration */
-	uint16_t qp;              /* queue pair index */
-	unsigned int lcore;       /* owning lcore */
+	const char *iface;  /* interface name, lives as long as the registration */
+	uint16_t qp;	    /* queue pair index */
+	unsigned int lcore; /* owning lcore */
 	const struct vl_qp_stats *stats;
-	vl_stats_state_fn state;  /* "stopped", "running", "broken: ..." */
+	vl_stats_state_fn state; /* "stopped", "running", "broken: ..." */
 	const void *state_ctx;
 };
 

@@ -83,8 +83,8 @@ struct msg {
 
 /* One vring as the driver sees it. */
 struct gvring {
-	uint16_t idx;      /* vring number */
-	size_t off;        /* arena offset of the descriptor table */
+	uint16_t idx; /* vring number */
+	size_t off;   /* arena offset of the descriptor table */
 	struct vl_vring_desc *desc;
 	struct vl_vring_avail *avail;
 	struct vl_vring_used *used;
@@ -100,8 +100,7 @@ static uint64_t features;
 static struct gvring vrings[2 * MAX_QPS];
 static const char *sock_path;
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -399,8 +398,8 @@ traffic(unsigned int nb_qps, unsigned int n, void (*between)(unsigned int))
 		done = true;
 		for (unsigned int q = 0; q < nb_qps; q++) {
 			while (sent[q] < n && sent[q] - got[q] < 64 &&
-			       (uint16_t)(vrings[2 * q + 1].avail_idx - vrings[2 * q + 1].used_seen) <
-				       RING_SIZE - 1) {
+			       (uint16_t)(vrings[2 * q + 1].avail_idx -
+					  vrings[2 * q + 1].used_seen) < RING_SIZE - 1) {
 				tx_frame(q, sent[q]++);
 				if (between != NULL && q == 0 && sent[q] % 64 == 0)
 					between(sent[q] / 64);
