@@ -146,6 +146,7 @@ dev_qp_push_indices(struct vl_dev *dev, struct vl_qp *qp)
 static void
 dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
 {
+	bool stopped[VL_VHOST_MAX_QUEUE_PAIRS] = {false};
 	bool any = false;
 
 	for (uint16_t q = first; q < first + n; q++) {
@@ -153,7 +154,7 @@ dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
 
 		if (__atomic_load_n(&qp->run, __ATOMIC_RELAXED)) {
 			__atomic_store_n(&qp->run, 0, __ATOMIC_RELEASE);
-			any = true;
+			stopped[q] = any = true;
 		}
 		if (qp->state == VL_QP_RUNNING)
 			qp->state = VL_QP_IDLE;
@@ -161,8 +162,10 @@ dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
 	if (!any || !wait)
 		return;
 	rte_rcu_qsbr_synchronize(vl_dev_qsv, RTE_QSBR_THRID_INVALID);
+	/* Only the pairs that ran in this session have indices worth pushing. */
 	for (uint16_t q = first; q < first + n; q++)
-		dev_qp_push_indices(dev, &dev->qps[q]);
+		if (stopped[q])
+			dev_qp_push_indices(dev, &dev->qps[q]);
 }
 
 /* Attach the direct datapath's view of one vring; -EINVAL if the guest's ring is unusable. */
@@ -312,8 +315,11 @@ dev_destroy_device(int vid)
 		return;
 	pthread_mutex_lock(&dev->lock);
 	dev->running = false;
-	/* No vring lock is held here: wait for the pollers with either datapath. */
+	/* No vring lock is held here: wait for the pollers with either datapath. A pair the
+	 * mbuf datapath stopped without waiting (vring disable) may still be inside a burst call:
+	 * one more grace period covers it before librte_vhost frees the vrings. */
 	dev_qps_stop(dev, 0, dev->nb_qps, true);
+	rte_rcu_qsbr_synchronize(vl_dev_qsv, RTE_QSBR_THRID_INVALID);
 	free(dev->mem);
 	dev->mem = NULL;
 	for (uint16_t q = 0; q < dev->nb_qps; q++)
