@@ -22,7 +22,7 @@ struct vl_net_config {
 };
 
 /* MAC 02:00:00:00:00:01 (locally administered, unicast), one queue pair. */
-#define VL_NET_CONFIG_DEFAULT                                                                      \
+#define VL_NET_CONFIG_DEFAULT \
 	((struct vl_net_config){.mac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, .queue_pairs = 1})
 
 /* Builder-style setters: take and return the struct by value. */
@@ -30,7 +30,11 @@ struct vl_net_config vl_net_config_mac(struct vl_net_config cfg, const uint8_t m
 /* Clamps to [1, 256]: 0 -> 1 (the virtio minimum), > 256 -> 256. */
 struct vl_net_config vl_net_config_queue_pairs(struct vl_net_config cfg, unsigned int nb_qp);
 
-/* Parse "02:00:00:00:00:01" (case-insensitive, ':' or '-' separators). 0 or -EINVAL. */
+/*
+ * Parse "02:00:00:00:00:01" (case-insensitive, ':' or '-' separators, not mixed, exactly six
+ * two-digit octets, nothing trailing). Syntax only: multicast/zero MACs parse (the CLI, INI and
+ * JSON loaders reject them). 0 or -EINVAL (mac untouched).
+ */
 int vl_mac_parse(const char *str, uint8_t mac[6]);
 /* Format as lower-case "xx:xx:xx:xx:xx:xx" into buf (at least VL_MAC_STRLEN bytes). */
 #define VL_MAC_STRLEN 18
@@ -63,7 +67,7 @@ enum vl_frontend {
 };
 
 struct vl_iface_config {
-	char name[VL_IFACE_NAME_MAX];          /* "vhost0"...: INI section name or generated */
+	char name[VL_IFACE_NAME_MAX]; /* "vhost0"...: INI section name or generated */
 	char socket_path[VL_SOCKET_PATH_MAX];
 	enum vl_sock_mode mode;
 	struct vl_net_config net;
@@ -84,18 +88,18 @@ struct vl_config {
 	struct vl_iface_config ifaces[VL_MAX_IFACES];
 	unsigned int nb_ifaces;
 
-	enum vl_datapath datapath;      /* default direct */
-	uint16_t burst;                 /* frames per poll, default 32 */
-	uint32_t stats_interval_s;      /* periodic console line, 0 = off, default 0 */
-	uint32_t irq_coalesce_frames;   /* 0 = off: decide each burst */
-	uint32_t irq_coalesce_usecs;    /* 0 = off */
-	uint32_t nb_mbufs;              /* mbuf path pool size per NUMA node */
-	char stats_file[256];           /* JSON-lines snapshots every stats interval, "" = off */
+	enum vl_datapath datapath;    /* default direct */
+	uint16_t burst;		      /* frames per poll, default 32 */
+	uint32_t stats_interval_s;    /* periodic console line, 0 = off, default 0 */
+	uint32_t irq_coalesce_frames; /* 0 = off: decide each burst */
+	uint32_t irq_coalesce_usecs;  /* 0 = off */
+	uint32_t nb_mbufs;	      /* mbuf path pool size per NUMA node */
+	char stats_file[256];	      /* JSON-lines snapshots every stats interval, "" = off */
 
 	/* Actions that do not start the engine. */
-	bool dump_config;               /* --dump-config: print JSON, exit 0 */
+	bool dump_config;		 /* --dump-config: print JSON, exit 0 */
 	enum vl_frontend print_frontend; /* --print-frontend qemu|virtio-user */
-	bool help;                      /* --help */
+	bool help;			 /* --help */
 };
 
 /* Built-in defaults: no interface yet (vl_config_finish adds /tmp/vhostloop0.sock if none). */
@@ -105,24 +109,38 @@ void vl_config_init(struct vl_config *cfg);
  * Parse the application arguments (those after EAL's, argv[0] is the program name).
  * Loads --config FILE first wherever it appears, then applies every other flag in order.
  * Returns 0, or -EINVAL with a one-line message in err naming the flag or file/section/key, the
- * bad value and the accepted range. Unknown flags are errors.
+ * bad value and the accepted range. Unknown flags are errors. Re-entrant (resets getopt).
+ * Interfaces, highest first: a key of --socket > --client / --queue-pairs (every interface, those
+ * of the file too) / --mac (interface 0 only) > the file > defaults. Any --socket replaces the
+ * file's interfaces. Ends with the interface list resolved: if none was given, vhost0 is added
+ * here so that the flags reach it. --help short-cuts everything but unknown flags.
  */
 int vl_config_parse_args(struct vl_config *cfg, int argc, char *const argv[], char *err,
 			 size_t errlen);
 
-/* Load an INI file ([global] + one [interface NAME] per interface) on top of cfg. */
+/*
+ * Load an INI file ([global] + one [interface NAME] per interface) on top of cfg; the file's
+ * interfaces, if any, replace cfg's. 0, or -EINVAL with cfg unchanged.
+ */
 int vl_config_load_file(struct vl_config *cfg, const char *path, char *err, size_t errlen);
 
-/* Defaults that depend on the rest (an interface if none, unique socket paths). 0 or -EINVAL. */
+/*
+ * Defaults that depend on the rest (an interface if none) and cross-interface checks: names,
+ * socket paths and MACs must be unique. 0 or -EINVAL.
+ */
 int vl_config_finish(struct vl_config *cfg, char *err, size_t errlen);
 
 /* The effective config as JSON (field names are pinned by tests/unit/test_config.c). */
 int vl_config_dump_json(const struct vl_config *cfg, FILE *out);
 
-/* Load a JSON document written by vl_config_dump_json (round-trip). 0 or -EINVAL. */
+/*
+ * Load a JSON document written by vl_config_dump_json (round-trip). Strict: unknown or repeated
+ * fields are errors; missing fields keep cfg's values, except an interface's "socket". The
+ * "interfaces" array replaces cfg's interfaces. 0, or -EINVAL with cfg unchanged.
+ */
 int vl_config_load_json(struct vl_config *cfg, const char *json, char *err, size_t errlen);
 
-/* Per interface, the frontend command-line arguments that match it. */
+/* Per interface, the frontend command-line arguments that match it. 0, -EINVAL, -EIO. */
 int vl_config_print_frontend(const struct vl_config *cfg, enum vl_frontend fe, FILE *out);
 
 /* --help text: every option with its default and range. */

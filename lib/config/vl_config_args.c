@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vl_config_args.c - the command line (the options after EAL's "--") and its --help text.
+ *
+ * Two getopt passes: the first finds --config (and rejects unknown flags), so that the file is
+ * loaded before every other flag wherever it appears; the second applies the flags in order.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vl_config.h"
+#include "config_priv.h"
+
+enum args_opt {
+	ARGS_HELP = 'h',
+	ARGS_SOCKET = 256,
+	ARGS_CLIENT,
+	ARGS_QUEUE_PAIRS,
+	ARGS_MAC,
+	ARGS_CONFIG,
+	ARGS_DATAPATH,
+	ARGS_BURST,
+	ARGS_STATS_INTERVAL,
+	ARGS_STATS_FILE,
+	ARGS_IRQ_FRAMES,
+	ARGS_IRQ_USECS,
+	ARGS_MBUFS,
+	ARGS_DUMP_CONFIG,
+	ARGS_PRINT_FRONTEND,
+};
+
+/* The run options' flag names are their INI keys, so config_set_global() takes both. */
+static const struct option args_longopts[] = {
+	{"socket", required_argument, NULL, ARGS_SOCKET},
+	{"client", no_argument, NULL, ARGS_CLIENT},
+	{"queue-pairs", required_argument, NULL, ARGS_QUEUE_PAIRS},
+	{"mac", required_argument, NULL, ARGS_MAC},
+	{"config", required_argument, NULL, ARGS_CONFIG},
+	{"datapath", required_argument, NULL, ARGS_DATAPATH},
+	{"burst", required_argument, NULL, ARGS_BURST},
+	{"stats-interval", required_argument, NULL, ARGS_STATS_INTERVAL},
+	{"stats-file", required_argument, NULL, ARGS_STATS_FILE},
+	{"irq-coalesce-frames", required_argument, NULL, ARGS_IRQ_FRAMES},
+	{"irq-coalesce-usecs", required_argument, NULL, ARGS_IRQ_USECS},
+	{"mbufs", required_argument, NULL, ARGS_MBUFS},
+	{"dump-config", no_argument, NULL, ARGS_DUMP_CONFIG},
+	{"print-frontend", required_argument, NULL, ARGS_PRINT_FRONTEND},
+	{"help", no_argument, NULL, ARGS_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+/* '+': stop at the first non-option (reported as an error); ':': report a missing value. */
+static const char args_shortopts[] = "+:h";
+
+/* Keys of --socket PATH,key=value,... */
+static const char args_socket_keys[] = "queue-pairs, mac, mode, name";
+#define ARGS_SOCKET_SPEC_MAX 1024
+
+/* What the command line says about interfaces, applied once every flag is read. */
+struct args_ifaces {
+	struct vl_iface_config ifaces[VL_MAX_IFACES];
+	/* Keys given in each --socket: they win over --client / --queue-pairs / --mac. */
+	bool mode_set[VL_MAX_IFACES];
+	bool qp_set[VL_MAX_IFACES];
+	bool mac_set[VL_MAX_IFACES];
+	unsigned int nb_ifaces;
+
+	bool client;
+	bool qp_given;
+	unsigned int queue_pairs; /* already clamped */
+	bool mac_given;
+	uint8_t mac[6];
+};
+
+static const char *
+args_opt_name(int val)
+{
+	for (const struct option *o = args_longopts; o->name != NULL; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
+
+/* Reset getopt's hidden state: glibc re-initialises everything when optind is 0. */
+static void
+args_getopt_reset(void)
+{
+	optind = 0;
+	opterr = 0;
+	optarg = NULL;
+}
+
+static int
+args_getopt_error(int c, int argc, char *const argv[], char *err, size_t errlen)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+	if (c == ':') {
+		if (optopt > 0 && optopt < 256)
+			return config_fail(err, errlen, "-%c: missing value", optopt);
+		return config_fail(err, errlen, "--%s: missing value", args_opt_name(optopt));
+	}
+	if (optopt > 0 && optopt < 256)
+		return config_fail(err, errlen, "unknown option '-%c'", optopt);
+	if (optopt >= 256) /* a known flag that takes no value was given one */
+		return config_fail(err, errlen, "--%s takes no value", args_opt_name(optopt));
+	return config_fail(err, errlen, "unknown or ambiguous option '%s'", arg);
+}
+
+/* Pass 1: unknown flags, --config and --help. */
+static int
+args_scan(int argc, char *const argv[], const char **config_path, bool *help, char *err,
+	  size_t errlen)
+{
+	int c;
+
+	args_getopt_reset();
+	while ((c = getopt_long(argc, argv, args_shortopts, args_longopts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return args_getopt_error(c, argc, argv, err, errlen);
+		if (c == ARGS_HELP)
+			*help = true;
+		if (c == ARGS_CONFIG) {
+			if (*config_path != NULL)
+				return config_fail(err, errlen, "--config %s: --config given twice",
+						   optarg);
+			*config_path = optarg;
+		}
+	}
+	if (optind < argc)
+		return config_fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* --socket PATH[,queue-pairs=N][,mac=MAC][,mode=server|client][,name=NAME] */
+static int
+args_parse_socket(struct args_ifaces *cli, const char *spec, char *err, size_t errlen)
+{
+	char buf[ARGS_SOCKET_SPEC_MAX];
+	char where[ARGS_SOCKET_SPEC_MAX + 64];
+	unsigned int idx = cli->nb_ifaces;
+	struct vl_iface_config *ifc;
+	char *tok, *next;
+	bool name_set = false;
+	int rc;
+
+	if (idx == VL_MAX_IFACES)
+		return config_fail(err, errlen, "--socket %s: more than %d interfaces", spec,
+				   VL_MAX_IFACES);
+	if (strlen(spec) >= sizeof(buf))
+		return config_fail(err, errlen, "--socket: value longer than %zu bytes",
+				   sizeof(buf) - 1);
+	snprintf(buf, sizeof(buf), "%s", spec);
+	ifc = &cli->ifaces[idx];
+	config_iface_init(ifc, idx);
+
+	next = strchr(buf, ',');
+	if (next != NULL)
+		*next++ = '\0';
+	snprintf(where, sizeof(where), "--socket %s", spec);
+	rc = config_iface_set_socket(ifc, buf, where, err, errlen);
+	for (tok = next; rc == 0 && tok != NULL; tok = next) {
+		char *value;
+		bool *seen;
+
+		next = strchr(tok, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		value = strchr(tok, '=');
+		if (value == NULL)
+			return config_fail(err, errlen,
+					   "--socket %s: '%s' is not key=value (keys: %s)", spec,
+					   tok, args_socket_keys);
+		*value++ = '\0';
+		snprintf(where, sizeof(where), "--socket %s: %s=%s", spec, tok, value);
+		if (strcmp(tok, "queue-pairs") == 0) {
+			seen = &cli->qp_set[idx];
+			rc = config_iface_set_queue_pairs(ifc, value, where, err, errlen);
+		} else if (strcmp(tok, "mac") == 0) {
+			seen = &cli->mac_set[idx];
+			rc = config_iface_set_mac(ifc, value, where, err, errlen);
+		} else if (strcmp(tok, "mode") == 0) {
+			seen = &cli->mode_set[idx];
+			rc = config_iface_set_mode(ifc, value, where, err, errlen);
+		} else if (strcmp(tok, "name") == 0) {
+			seen = &name_set;
+			rc = config_iface_set_name(ifc, value, where, err, errlen);
+		} else {
+			return config_fail(err, errlen, "--socket %s: %s: unknown key (known: %s)",
+					   spec, tok, args_socket_keys);
+		}
+		if (rc == 0 && *seen)
+			return config_fail(err, errlen, "--socket %s: %s given twice", spec, tok);
+		*seen = true;
+	}
+	if (rc == 0)
+		cli->nb_ifaces++;
+	return rc;
+}
+
+/* Pass 2: every flag but --config, in order. */
+static int
+args_apply(struct vl_config *cfg, struct args_ifaces *cli, int c, const char *arg, char *err,
+	   size_t errlen)
+{
+	char where[ARGS_SOCKET_SPEC_MAX + 64];
+	uint64_t val;
+	int rc;
+
+	snprintf(where, sizeof(where), "--%s %s", args_opt_name(c), arg != NULL ? arg : "");
+	switch (c) {
+	case ARGS_SOCKET:
+		return args_parse_socket(cli, arg, err, errlen);
+	case ARGS_CLIENT:
+		cli->client = true;
+		return 0;
+	case ARGS_QUEUE_PAIRS:
+		if (config_parse_uint(arg, &val) != 0)
+			return config_fail(err, errlen,
+					   "%s: not a decimal number (queue pairs, clamped to "
+					   "[%u, %u])",
+					   where, VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX);
+		cli->qp_given = true;
+		cli->queue_pairs =
+			vl_net_config_queue_pairs(VL_NET_CONFIG_DEFAULT,
+						  val > UINT32_MAX ? UINT32_MAX : (unsigned int)val)
+				.queue_pairs;
+		return 0;
+	case ARGS_MAC:
+		rc = config_parse_unicast_mac(arg, cli->mac, where, err, errlen);
+		cli->mac_given = rc == 0;
+		return rc;
+	case ARGS_CONFIG:
+		return 0; /* loaded before any other flag */
+	case ARGS_DUMP_CONFIG:
+		cfg->dump_config = true;
+		return 0;
+	case ARGS_PRINT_FRONTEND:
+		if (strcmp(arg, "qemu") == 0)
+			cfg->print_frontend = VL_FRONTEND_QEMU;
+		else if (strcmp(arg, "virtio-user") == 0)
+			cfg->print_frontend = VL_FRONTEND_VIRTIO_USER;
+		else
+			return config_fail(err, errlen,
+					   "%s: unknown frontend (expected qemu or virtio-user)",
+					   where);
+		return 0;
+	case ARGS_HELP:
+		cfg->help = true;
+		return 0;
+	default:
+		/* datapath, burst, stats-*, irq-coalesce-*, mbufs: same keys as [global]. */
+		rc = config_set_global(cfg, args_opt_name(c), arg, where, err, errlen);
+		return rc == -ENOENT ? config_fail(err, errlen, "%s: unhandled option", where) : rc;
+	}
+}
+
+/* The interface flags, once every flag is known: per-socket keys > flags > file > defaults. */
+static void
+args_finish_ifaces(struct vl_config *cfg, const struct args_ifaces *cli)
+{
+	bool from_cli = cli->nb_ifaces > 0;
+
+	if (from_cli) {
+		memcpy(cfg->ifaces, cli->ifaces, sizeof(cli->ifaces[0]) * cli->nb_ifaces);
+		cfg->nb_ifaces = cli->nb_ifaces;
+	}
+	/* The flags below must reach the default interface too. */
+	config_add_default_iface(cfg);
+	for (unsigned int i = 0; i < cfg->nb_ifaces; i++) {
+		struct vl_iface_config *ifc = &cfg->ifaces[i];
+
+		if (cli->client && !(from_cli && cli->mode_set[i]))
+			ifc->mode = VL_SOCK_CLIENT;
+		if (cli->qp_given && !(from_cli && cli->qp_set[i]))
+			ifc->net = vl_net_config_queue_pairs(ifc->net, cli->queue_pairs);
+	}
+	if (cli->mac_given && !(from_cli && cli->mac_set[0]))
+		cfg->ifaces[0].net = vl_net_config_mac(cfg->ifaces[0].net, cli->mac);
+}
+
+int
+vl_config_parse_args(struct vl_config *cfg, int argc, char *const argv[], char *err, size_t errlen)
+{
+	struct args_ifaces cli;
+	const char *config_path = NULL;
+	bool help = false;
+	int c, rc;
+
+	rc = args_scan(argc, argv, &config_path, &help, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (help) {
+		/* --help answers even when other values are bad. */
+		cfg->help = true;
+		return 0;
+	}
+	if (config_path != NULL) {
+		rc = vl_config_load_file(cfg, config_path, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+
+	memset(&cli, 0, sizeof(cli));
+	args_getopt_reset();
+	while ((c = getopt_long(argc, argv, args_shortopts, args_longopts, NULL)) != -1) {
+		rc = args_apply(cfg, &cli, c, optarg, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	args_finish_ifaces(cfg, &cli);
+	return 0;
+}
+
+void
+vl_config_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Usage: %s [EAL options] -- [options]\n"
+		"\n"
+		"vhost-user loopback: every frame the guest sends on queue pair i comes back on "
+		"its\n"
+		"receive queue i. Sources, later wins: built-in defaults < --config FILE < the "
+		"other\n"
+		"flags. Numbers are decimal.\n"
+		"\n"
+		"Interfaces (one vhost-user socket each, at most %d):\n"
+		"  --socket PATH[,key=value...]  add an interface; repeatable. Keys:\n"
+		"        queue-pairs=N   queue pairs, clamped to [%d, %d] (default 1)\n"
+		"        mac=MAC         unicast MAC for the frontend, e.g. 02:00:00:00:00:01\n"
+		"                        (default 02:00:00:00:00:0K, K = interface index + 1)\n"
+		"        mode=server|client  server: the engine listens (default); client: it\n"
+		"                        connects to a frontend that listens, and reconnects\n"
+		"        name=NAME       name in logs and stats (default vhostK, K = index from "
+		"0)\n"
+		"      Any --socket replaces every interface of the config file. PATH must be 1 "
+		"to\n"
+		"      %d bytes. Without any interface: vhost0 on /tmp/vhostloop0.sock.\n"
+		"  --client             every interface in client mode, also those of the file;\n"
+		"                       a mode= key of --socket wins\n"
+		"  --queue-pairs N      queue pairs of every interface, also those of the file,\n"
+		"                       clamped to [%d, %d]; a queue-pairs= key of --socket wins\n"
+		"  --mac MAC            MAC of the first interface only (a mac= key of its "
+		"--socket\n"
+		"                       wins); multicast, broadcast and all-zero MACs are refused\n"
+		"\n"
+		"Run options:\n"
+		"  --config FILE        INI file, loaded before every other flag (see below)\n"
+		"  --datapath direct|mbuf  direct: own ring processing, one copy (default);\n"
+		"                       mbuf: rte_vhost dequeue/enqueue burst (reference)\n"
+		"  --burst N            frames per poll, [%d, %d] (default %d)\n"
+		"  --stats-interval S   seconds between stats lines, [0, %d], 0 = off (default 0)\n"
+		"  --stats-file PATH    append JSON-lines snapshots every stats interval (default "
+		"off)\n"
+		"  --irq-coalesce-frames N  guest interrupt at most every N frames, [0, %d],\n"
+		"                       0 = decide each burst (default 0)\n"
+		"  --irq-coalesce-usecs U   or at most every U microseconds, [0, %d], 0 = off\n"
+		"                       (default 0); a partial batch is always flushed\n"
+		"  --mbufs N            mbuf pool size of the mbuf datapath, [%u, %u] (default "
+		"%u)\n"
+		"\n"
+		"Actions (the engine does not start):\n"
+		"  --dump-config        print the effective config as JSON\n"
+		"  --print-frontend qemu|virtio-user  print the frontend arguments that match\n"
+		"  -h, --help           this text\n"
+		"\n"
+		"Config file (INI, ';' starts a comment, every value required):\n"
+		"  [global]             optional; keys as the run options without \"--\":\n"
+		"                       datapath, burst, stats-interval, stats-file,\n"
+		"                       irq-coalesce-frames, irq-coalesce-usecs, mbufs\n"
+		"  [interface NAME]     one per interface, in order; keys: socket (required),\n"
+		"                       mode, queue-pairs, mac (as the --socket keys)\n"
+		"  Unknown sections and keys are errors. Interfaces of the file replace earlier "
+		"ones.\n"
+		"\n"
+		"Two interfaces may not share a name, a socket path or a MAC.\n",
+		prog, VL_MAX_IFACES, VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX, VL_SOCKET_PATH_MAX - 1,
+		VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX, VL_BURST_MIN, VL_BURST_MAX,
+		VL_BURST_DEFAULT, VL_STATS_INTERVAL_MAX, VL_IRQ_COALESCE_FRAMES_MAX,
+		VL_IRQ_COALESCE_USECS_MAX, VL_MBUFS_MIN, VL_MBUFS_MAX, VL_MBUFS_DEFAULT);
+}
