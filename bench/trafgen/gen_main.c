@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gen_main.c - vhostloop-gen: parse -> wait for the socket -> EAL (with our net_virtio_user vdev)
+ * -> port up -> check or perf -> exit status (0 pass, 1 fail/cannot connect/timeout, 2 usage).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "gen.h"
+
+static void
+gen_on_signal(int sig)
+{
+	(void)sig;
+	gen_stop_requested = 1;
+}
+
+/*
+ * In client mode (the default) the engine owns the socket: give it --connect-timeout to appear
+ * so the engine and the generator can be started together. virtio-user gives up at once.
+ */
+static int
+gen_wait_socket(const struct gen_config *cfg)
+{
+	struct stat st;
+
+	for (double waited_s = 0; waited_s <= cfg->connect_timeout_s; waited_s += 0.05) {
+		if (stat(cfg->socket_path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		if (gen_stop_requested)
+			return -EINTR;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, "vhostloop-gen: cannot connect: no socket at %s after %g s\n",
+		cfg->socket_path, cfg->connect_timeout_s);
+	return -ETIMEDOUT;
+}
+
+/*
+ * Bound the connect phase: in server mode virtio-user's probe blocks inside rte_eal_init() until
+ * a client connects, with no timeout of its own. Only async-signal-safe calls in here.
+ */
+static const char *gen_watchdog_socket;
+
+static void
+gen_on_watchdog(int sig)
+{
+	static const char msg[] = "FAIL: cannot connect: no backend within --connect-timeout\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing left to tell anyone */
+	}
+	if (gen_watchdog_socket != NULL)
+		unlink(gen_watchdog_socket); /* the listening socket virtio-user made */
+	_exit(GEN_EXIT_FAIL);
+}
+
+static void
+gen_watchdog_arm(const struct gen_config *cfg)
+{
+	/* Socket wait, probe and link wait each take at most connect-timeout; allow all three. */
+	unsigned int s = (unsigned int)(3 * cfg->connect_timeout_s) + 2;
+
+	gen_watchdog_socket = cfg->server ? cfg->socket_path : NULL;
+	signal(SIGALRM, gen_on_watchdog);
+	alarm(s);
+}
+
+/* Remove /var/run/dpdk/vlgen-<pid> (the default prefix is ours, nobody else can use it). */
+static void
+gen_remove_runtime_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void
+gen_print_eal(const struct gen_eal_args *ea)
+{
+	printf("EAL:");
+	for (int i = 1; i < ea->argc; i++)
+		printf(" %s", ea->argv[i]);
+	printf("\n");
+	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct gen_config cfg;
+	static struct gen_eal_args ea;
+	struct gen_port port = {0};
+	char runtime_dir[PATH_MAX] = "";
+	char *app_argv[GEN_EAL_MAX_ARGS + 1];
+	int sep = gen_opts_find_separator(argc, argv);
+	int eal_argc = sep > 1 ? sep : 0; /* "prog -- ..." gets the default EAL arguments */
+	int app_argc = 0, ret;
+	bool user_vdev = gen_opts_has_virtio_user_vdev(eal_argc, argv);
+
+	/* Everything before "--" is the EAL's; after it (or everything, without it) is ours. */
+	app_argv[app_argc++] = argv[0];
+	for (int i = sep >= 0 ? sep + 1 : 1; i < argc && app_argc < GEN_EAL_MAX_ARGS; i++)
+		app_argv[app_argc++] = argv[i];
+	app_argv[app_argc] = NULL;
+	ret = gen_opts_parse(&cfg, app_argc, app_argv, user_vdev);
+	if (ret == 1)
+		return GEN_EXIT_PASS;
+	if (ret != 0) {
+		fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+		return GEN_EXIT_USAGE;
+	}
+
+	signal(SIGINT, gen_on_signal);
+	signal(SIGTERM, gen_on_signal);
+	if (!cfg.server && !user_vdev && gen_wait_socket(&cfg) != 0)
+		return GEN_EXIT_FAIL;
+
+	if (gen_eal_args_build(&ea, &cfg, eal_argc, argv, argv[0], (int)getpid()) != 0) {
+		fprintf(stderr, "vhostloop-gen: too many EAL arguments\n");
+		return GEN_EXIT_USAGE;
+	}
+	if (!cfg.quiet)
+		gen_print_eal(&ea);
+	gen_watchdog_arm(&cfg);
+	if (rte_eal_init(ea.argc, ea.argv) < 0) {
+		fprintf(stderr, "vhostloop-gen: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return rte_errno == EINVAL ? GEN_EXIT_USAGE : GEN_EXIT_FAIL;
+	}
+	/* rte_eal_init installs no handlers, but be sure ours are the ones in place. */
+	signal(SIGINT, gen_on_signal);
+	signal(SIGTERM, gen_on_signal);
+
+	ret = GEN_EXIT_FAIL;
+	if (gen_port_open(&port, &cfg) != 0 || gen_port_wait_link(&port, &cfg) != 0) {
+		printf("FAIL: cannot connect to %s\n",
+		       cfg.socket_path != NULL ? cfg.socket_path : "the vdev's socket");
+		goto out;
+	}
+	alarm(0);
+	if (!cfg.quiet)
+		printf("link up: %u queue pair(s), mrg_rxbuf %d, in_order %d, packed %d, ring %u\n",
+		       cfg.nb_qp, cfg.mrg_rxbuf, cfg.in_order, cfg.packed, cfg.ring_size);
+	fflush(stdout);
+	ret = cfg.mode == GEN_MODE_CHECK ? gen_check_run(&cfg, &port) : gen_perf_run(&cfg, &port);
+out:
+	alarm(0);
+	fflush(stdout);
+	gen_port_close(&port);
+	if (ea.prefix[0] != '\0')
+		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	if (runtime_dir[0] != '\0')
+		gen_remove_runtime_dir(runtime_dir);
+	return ret;
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gen_perf.c - perf mode: send as fast as allowed (or at --rate per queue pair), count what
+ * comes back during --duration after --warmup, and time the round trip from the TSC stamp.
+ *
+ * Frames come from one pre-filled mempool per frame size: the pattern is written once when the
+ * pool is created and survives alloc/free (the virtio PMD writes its header into the headroom),
+ * so a frame costs a few stores (UDP port, qp, seq, tsc). Queue pairs are spread round-robin over
+ * the EAL lcores; each queue pair's state is written by its lcore only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "gen.h"
+
+enum {
+	PERF_DRAIN_MS = 500, /* after TX stops: time for frames in flight to come back */
+	PERF_MAX_TEMPLATES = 3,
+	PERF_IMIX_CYCLE = 12,
+	PERF_L1_OVERHEAD_BYTES = 24, /* preamble + SFD + IFG (20) and FCS (4) */
+};
+
+/* IMIX 7:4:1, interleaved so no size comes in long runs. */
+static const uint8_t perf_imix_cycle[PERF_IMIX_CYCLE] = {0, 1, 0, 0, 1, 0, 2, 0, 1, 0, 1, 0};
+static const uint16_t perf_imix_sizes[PERF_MAX_TEMPLATES] = {64, 594, 1518};
+
+struct perf_template {
+	uint16_t size_bytes;
+	struct rte_mempool *pool;
+};
+
+/* Phase boundaries in TSC cycles; the main lcore may pull them in on SIGINT. */
+struct perf_clock {
+	uint64_t measure_start_tsc;
+	uint64_t measure_end_tsc; /* TX stops here */
+	uint64_t drain_end_tsc;	  /* RX stops here */
+};
+
+struct perf_qp {
+	uint16_t qp_idx;
+	unsigned int lcore_id;
+	uint64_t seq;
+	double tokens; /* --rate: frames we may send now */
+	uint64_t last_refill_tsc;
+	/* Measured frames are seq in [meas_first_seq, meas_end_seq). */
+	bool meas_started;
+	bool meas_ended;
+	uint64_t meas_first_seq;
+	uint64_t meas_end_seq;
+	/* All time, for the live line. */
+	uint64_t tx_all;
+	uint64_t rx_all;
+	/* Inside the measurement window. */
+	uint64_t tx_frames;
+	uint64_t tx_bytes;
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t returned; /* measured frames that came back, by the end of the drain */
+	uint64_t foreign;  /* not ours or not this queue pair's */
+	uint64_t tx_nombuf;
+	struct gen_hist hist;
+} __rte_cache_aligned;
+
+struct perf_lcore {
+	struct perf_run *run;
+	unsigned int lcore_id;
+	unsigned int nb_qps;
+	struct perf_qp **qps;
+};
+
+struct perf_run {
+	const struct gen_config *cfg;
+	uint16_t port_id;
+	struct perf_template tmpl[PERF_MAX_TEMPLATES];
+	unsigned int nb_tmpl;
+	struct perf_qp *qps;
+	struct perf_lcore *lcores;
+	unsigned int nb_lcores;
+	struct perf_clock clock;
+	double ns_per_cycle;
+	double pps_per_cycle; /* --rate in frames per TSC cycle */
+};
+
+struct perf_prefill_arg {
+	const struct gen_config *cfg;
+	uint16_t size_bytes;
+};
+
+/* rte_mempool_obj_iter callback: write the template frame into every mbuf of a pool once. */
+static void
+perf_prefill(struct rte_mempool *mp, void *arg, void *obj, unsigned int obj_idx)
+{
+	const struct perf_prefill_arg *pa = arg;
+	struct rte_mbuf *m = obj;
+
+	RTE_SET_USED(mp);
+	RTE_SET_USED(obj_idx);
+	/* The pattern is keyed on qp 0xffff so it can never pass for a check-mode frame. */
+	gen_frame_build(rte_pktmbuf_mtod(m, uint8_t *), pa->size_bytes, pa->cfg->mac, 0xffff,
+			pa->size_bytes, 0);
+}
+
+static int
+perf_templates_create(struct perf_run *run)
+{
+	const struct gen_config *cfg = run->cfg;
+
+	run->nb_tmpl = cfg->imix ? PERF_MAX_TEMPLATES : 1;
+	for (unsigned int i = 0; i < run->nb_tmpl; i++) {
+		struct perf_template *t = &run->tmpl[i];
+		struct perf_prefill_arg pa;
+		struct gen_pool_plan plan;
+		char name[32];
+
+		t->size_bytes = cfg->imix ? perf_imix_sizes[i] : cfg->size_bytes;
+		gen_pool_plan_tx_perf(cfg, t->size_bytes, &plan);
+		snprintf(name, sizeof(name), "gen_tx_%u", t->size_bytes);
+		t->pool = gen_pool_create(name, &plan);
+		if (t->pool == NULL)
+			return -ENOMEM;
+		pa.cfg = cfg;
+		pa.size_bytes = t->size_bytes;
+		rte_mempool_obj_iter(t->pool, perf_prefill, &pa);
+	}
+	return 0;
+}
+
+static const struct perf_template *
+perf_template_for(const struct perf_run *run, uint64_t seq)
+{
+	if (run->nb_tmpl == 1)
+		return &run->tmpl[0];
+	return &run->tmpl[perf_imix_cycle[seq % PERF_IMIX_CYCLE]];
+}
+
+/* How many frames qp may send now: the burst, or what the token bucket allows. */
+static unsigned int
+perf_tx_budget(const struct perf_run *run, struct perf_qp *qp, uint64_t now)
+{
+	const struct gen_config *cfg = run->cfg;
+
+	if (cfg->rate_pps == 0)
+		return cfg->burst;
+	qp->tokens += (double)(now - qp->last_refill_tsc) * run->pps_per_cycle;
+	qp->last_refill_tsc = now;
+	/* A bucket of one burst: a stalled backend does not earn a later flood. */
+	if (qp->tokens > cfg->burst)
+		qp->tokens = cfg->burst;
+	return (unsigned int)qp->tokens;
+}
+
+static void
+perf_tx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
+{
+	const struct perf_clock *clk = &run->clock;
+	struct rte_mbuf *pkts[GEN_MAX_BURST];
+	unsigned int n = perf_tx_budget(run, qp, now), built;
+	uint64_t bytes = 0;
+	uint16_t nb_tx;
+	bool measured;
+
+	if (!qp->meas_started && now >= clk->measure_start_tsc) {
+		qp->meas_started = true;
+		qp->meas_first_seq = qp->seq;
+	}
+	if (n == 0)
+		return;
+	measured = qp->meas_started;
+	for (built = 0; built < n; built++) {
+		const struct perf_template *t = perf_template_for(run, qp->seq + built);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(t->pool);
+
+		if (m == NULL) {
+			qp->tx_nombuf++;
+			break;
+		}
+		m->data_len = t->size_bytes;
+		m->pkt_len = t->size_bytes;
+		gen_frame_stamp(rte_pktmbuf_mtod(m, uint8_t *), t->size_bytes, qp->qp_idx,
+				qp->seq + built, now);
+		pkts[built] = m;
+	}
+	if (built == 0)
+		return;
+	nb_tx = rte_eth_tx_burst(run->port_id, qp->qp_idx, pkts, (uint16_t)built);
+	for (uint16_t i = 0; i < nb_tx; i++)
+		bytes += pkts[i]->pkt_len;
+	if (nb_tx < built)
+		rte_pktmbuf_free_bulk(&pkts[nb_tx], built - nb_tx);
+	qp->seq += nb_tx;
+	qp->tx_all += nb_tx;
+	if (run->cfg->rate_pps != 0)
+		qp->tokens -= nb_tx;
+	if (measured) {
+		qp->tx_frames += nb_tx;
+		qp->tx_bytes += bytes;
+	}
+}
+
+static void
+perf_rx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
+{
+	const struct gen_config *cfg = run->cfg;
+	const struct perf_clock *clk = &run->clock;
+	struct rte_mbuf *pkts[GEN_MAX_BURST];
+	bool in_window = now >= clk->measure_start_tsc && now < clk->measure_end_tsc;
+	uint16_t nb_rx = rte_eth_rx_burst(run->port_id, qp->qp_idx, pkts, cfg->burst);
+
+	for (uint16_t i = 0; i < nb_rx; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t hdr_copy[GEN_PATTERN_OFF];
+		uint32_t hdr_len = RTE_MIN(m->pkt_len, (uint32_t)GEN_PATTERN_OFF);
+		const uint8_t *hdr = rte_pktmbuf_read(m, 0, hdr_len, hdr_copy);
+		struct gen_frame_info info;
+
+		qp->rx_all++;
+		if (in_window) {
+			qp->rx_frames++;
+			qp->rx_bytes += m->pkt_len;
+		}
+		if (hdr == NULL || gen_frame_parse(hdr, hdr_len, m->pkt_len, &info) != 0 ||
+		    info.qp != qp->qp_idx) {
+			qp->foreign++;
+			continue;
+		}
+		if (!qp->meas_started || info.seq < qp->meas_first_seq ||
+		    (qp->meas_ended && info.seq >= qp->meas_end_seq))
+			continue;
+		qp->returned++;
+		if (cfg->latency && info.tsc_bytes >= GEN_TSC_MIN_BYTES) {
+			uint64_t cycles = gen_tsc_delta(now, info.tsc, info.tsc_bytes);
+
+			gen_hist_add(&qp->hist, (uint64_t)((double)cycles * run->ns_per_cycle));
+		}
+	}
+	if (nb_rx > 0)
+		rte_pktmbuf_free_bulk(pkts, nb_rx);
+}
+
+static uint64_t
+perf_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* Main lcore only: pull the phases in on SIGINT, print the live line. */
+static void
+perf_main_duties(struct perf_run *run, uint64_t now, uint64_t *next_stats_tsc, uint64_t *prev_tx,
+		 uint64_t *prev_rx)
+{
+	const struct gen_config *cfg = run->cfg;
+	struct perf_clock *clk = &run->clock;
+	const uint64_t hz = rte_get_tsc_hz();
+
+	if (gen_stop_requested && clk->drain_end_tsc > now + hz / 10) {
+		/* Stop TX now, drain briefly; the workers read the new bounds next loop. */
+		uint64_t drain = now + hz / 10;
+
+		if (clk->measure_end_tsc > now)
+			__atomic_store_n(&clk->measure_end_tsc, now, __ATOMIC_RELAXED);
+		__atomic_store_n(&clk->drain_end_tsc, drain, __ATOMIC_RELAXED);
+	}
+	if (cfg->stats_interval_s > 0 && now >= *next_stats_tsc) {
+		uint64_t tx[GEN_MAX_QP], rx[GEN_MAX_QP];
+
+		for (uint16_t q = 0; q < cfg->nb_qp; q++) {
+			tx[q] = perf_load(&run->qps[q].tx_all);
+			rx[q] = perf_load(&run->qps[q].rx_all);
+		}
+		gen_live_line(cfg, cfg->stats_interval_s, tx, rx, prev_tx, prev_rx);
+		*next_stats_tsc = now + (uint64_t)(cfg->stats_interval_s * (double)hz);
+	}
+}
+
+/* The poll loop of one lcore over its queue pairs, until the end of the drain. */
+static int
+perf_lcore_loop(void *arg)
+{
+	struct perf_lcore *lc = arg;
+	struct perf_run *run = lc->run;
+	struct perf_clock *clk = &run->clock;
+	bool is_main = lc->lcore_id == rte_get_main_lcore();
+	uint64_t next_stats_tsc, prev_tx[GEN_MAX_QP] = {0}, prev_rx[GEN_MAX_QP] = {0};
+
+	next_stats_tsc = rte_get_tsc_cycles() +
+			 (uint64_t)(run->cfg->stats_interval_s * (double)rte_get_tsc_hz());
+
+	for (uint64_t now = rte_get_tsc_cycles();;) {
+		uint64_t meas_end = __atomic_load_n(&clk->measure_end_tsc, __ATOMIC_RELAXED);
+
+		for (unsigned int i = 0; i < lc->nb_qps; i++) {
+			struct perf_qp *qp = lc->qps[i];
+
+			if (now < meas_end) {
+				perf_tx(run, qp, now);
+			} else if (!qp->meas_ended) {
+				qp->meas_ended = true;
+				qp->meas_end_seq = qp->seq;
+			}
+			perf_rx(run, qp, now);
+		}
+		now = rte_get_tsc_cycles();
+		if (is_main)
+			perf_main_duties(run, now, &next_stats_tsc, prev_tx, prev_rx);
+		if (now >= __atomic_load_n(&clk->drain_end_tsc, __ATOMIC_RELAXED))
+			break;
+	}
+	return 0;
+}
+
+/* Queue pairs round-robin over the EAL lcores, the main lcore first. */
+static int
+perf_plan_lcores(struct perf_run *run)
+{
+	const struct gen_config *cfg = run->cfg;
+	unsigned int lcore_id, n = 0;
+
+	run->nb_lcores = RTE_MIN(rte_lcore_count(), (unsigned int)cfg->nb_qp);
+	run->lcores = calloc(run->nb_lcores, sizeof(*run->lcores));
+	if (run->lcores == NULL)
+		return -ENOMEM;
+	run->lcores[n++].lcore_id = rte_get_main_lcore();
+	RTE_LCORE_FOREACH_WORKER (lcore_id) {
+		if (n == run->nb_lcores)
+			break;
+		run->lcores[n++].lcore_id = lcore_id;
+	}
+	for (unsigned int i = 0; i < run->nb_lcores; i++) {
+		run->lcores[i].run = run;
+		run->lcores[i].qps = calloc(cfg->nb_qp, sizeof(struct perf_qp *));
+		if (run->lcores[i].qps == NULL)
+			return -ENOMEM;
+	}
+	for (uint16_t q = 0; q < cfg->nb_qp; q++) {
+		struct perf_lcore *lc = &run->lcores[q % run->nb_lcores];
+
+		run->qps[q].qp_idx = q;
+		run->qps[q].lcore_id = lc->lcore_id;
+		gen_hist_reset(&run->qps[q].hist);
+		lc->qps[lc->nb_qps++] = &run->qps[q];
+	}
+	return 0;
+}
+
+/* Totals of one queue pair or of all of them, for printing and JSON. */
+struct perf_sum {
+	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes, returned, foreign, tx_nombuf;
+	struct gen_hist hist;
+};
+
+static void
+perf_sum_add(struct perf_sum *s, const struct perf_qp *qp)
+{
+	s->tx_frames += qp->tx_frames;
+	s->tx_bytes += qp->tx_bytes;
+	s->rx_frames += qp->rx_frames;
+	s->rx_bytes += qp->rx_bytes;
+	s->returned += qp->returned;
+	s->foreign += qp->foreign;
+	s->tx_nombuf += qp->tx_nombuf;
+	gen_hist_merge(&s->hist, &qp->hist);
+}
+
+static double
+perf_gbps(uint64_t bytes, uint64_t frames, unsigned int per_frame_extra, double secs)
+{
+	return ((double)bytes + (double)frames * per_frame_extra) * 8 / secs / 1e9;
+}
+
+static uint64_t
+perf_loss(const struct perf_sum *s)
+{
+	return s->tx_frames > s->returned ? s->tx_frames - s->returned : 0;
+}
+
+static void
+perf_print(const char *label, const struct perf_sum *s, double secs)
+{
+	printf("%-6s tx %8.3f Mpps %7.3f/%7.3f Gbps  rx %8.3f Mpps %7.3f/%7.3f Gbps  loss %" PRIu64
+	       " (%.4f%%)",
+	       label, (double)s->tx_frames / secs / 1e6, perf_gbps(s->tx_bytes, 0, 0, secs),
+	       perf_gbps(s->tx_bytes, s->tx_frames, PERF_L1_OVERHEAD_BYTES, secs),
+	       (double)s->rx_frames / secs / 1e6, perf_gbps(s->rx_bytes, 0, 0, secs),
+	       perf_gbps(s->rx_bytes, s->rx_frames, PERF_L1_OVERHEAD_BYTES, secs), perf_loss(s),
+	       s->tx_frames > 0 ? 100.0 * (double)perf_loss(s) / (double)s->tx_frames : 0.0);
+	if (s->hist.count > 0)
+		printf("  lat us min %.2f p50 %.2f p99 %.2f p99.9 %.2f max %.2f",
+		       (double)s->hist.min_ns / 1e3, (double)gen_hist_quantile(&s->hist, 0.5) / 1e3,
+		       (double)gen_hist_quantile(&s->hist, 0.99) / 1e3,
+		       (double)gen_hist_quantile(&s->hist, 0.999) / 1e3,
+		       (double)s->hist.max_ns / 1e3);
+	printf("\n");
+}
+
+static void
+perf_json_sum(FILE *f, const struct perf_sum *s, double secs)
+{
+	fprintf(f,
+		"\"tx_frames\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"rx_frames\": %" PRIu64
+		", \"rx_bytes\": %" PRIu64 ", \"tx_mpps\": %.6f, \"rx_mpps\": %.6f"
+		", \"tx_gbps_l2\": %.6f, \"rx_gbps_l2\": %.6f, \"tx_gbps_l1\": %.6f"
+		", \"rx_gbps_l1\": %.6f, \"returned_frames\": %" PRIu64
+		", \"loss_frames\": %" PRIu64 ", \"loss_ratio\": %.9f, \"foreign_frames\": %" PRIu64
+		", \"tx_nombuf\": %" PRIu64,
+		s->tx_frames, s->tx_bytes, s->rx_frames, s->rx_bytes,
+		(double)s->tx_frames / secs / 1e6, (double)s->rx_frames / secs / 1e6,
+		perf_gbps(s->tx_bytes, 0, 0, secs), perf_gbps(s->rx_bytes, 0, 0, secs),
+		perf_gbps(s->tx_bytes, s->tx_frames, PERF_L1_OVERHEAD_BYTES, secs),
+		perf_gbps(s->rx_bytes, s->rx_frames, PERF_L1_OVERHEAD_BYTES, secs), s->returned,
+		perf_loss(s), s->tx_frames > 0 ? (double)perf_loss(s) / (double)s->tx_frames : 0.0,
+		s->foreign, s->tx_nombuf);
+	fprintf(f, ", \"latency_us\": ");
+	if (s->hist.count == 0) {
+		fprintf(f, "null");
+		return;
+	}
+	fprintf(f,
+		"{\"samples\": %" PRIu64 ", \"min\": %.3f, \"p50\": %.3f, \"p99\": %.3f"
+		", \"p999\": %.3f, \"max\": %.3f}",
+		s->hist.count, (double)s->hist.min_ns / 1e3,
+		(double)gen_hist_quantile(&s->hist, 0.5) / 1e3,
+		(double)gen_hist_quantile(&s->hist, 0.99) / 1e3,
+		(double)gen_hist_quantile(&s->hist, 0.999) / 1e3, (double)s->hist.max_ns / 1e3);
+}
+
+static int
+perf_report(const struct perf_run *run, double secs)
+{
+	const struct gen_config *cfg = run->cfg;
+	struct perf_sum *sums = calloc(cfg->nb_qp + 1u, sizeof(*sums));
+	struct perf_sum *total;
+	FILE *f = NULL;
+	int ret;
+
+	if (sums == NULL)
+		return GEN_EXIT_FAIL;
+	total = &sums[cfg->nb_qp];
+	gen_hist_reset(&total->hist);
+	for (uint16_t q = 0; q < cfg->nb_qp; q++) {
+		char label[16];
+
+		gen_hist_reset(&sums[q].hist);
+		perf_sum_add(&sums[q], &run->qps[q]);
+		perf_sum_add(total, &run->qps[q]);
+		snprintf(label, sizeof(label), "qp %u", q);
+		if (!cfg->quiet || cfg->nb_qp == 1)
+			perf_print(label, &sums[q], secs);
+	}
+	if (cfg->nb_qp > 1)
+		perf_print("total", total, secs);
+	if (cfg->json_path != NULL)
+		f = gen_json_open(cfg);
+	if (f != NULL) {
+		fprintf(f, "{");
+		gen_json_config(f, cfg);
+		fprintf(f, ", \"measured_s\": %.6f, \"per_queue\": [", secs);
+		for (uint16_t q = 0; q < cfg->nb_qp; q++) {
+			fprintf(f, "%s{\"qp\": %u, \"lcore\": %u, ", q > 0 ? ", " : "", q,
+				run->qps[q].lcore_id);
+			perf_json_sum(f, &sums[q], secs);
+			fprintf(f, "}");
+		}
+		fprintf(f, "], \"total\": {");
+		perf_json_sum(f, total, secs);
+		fprintf(f, "}}\n");
+		fclose(f);
+	}
+	if (total->returned == 0) {
+		printf("FAIL: no measured frame came back\n");
+		ret = GEN_EXIT_FAIL;
+	} else {
+		printf("DONE\n");
+		ret = GEN_EXIT_PASS;
+	}
+	free(sums);
+	return ret;
+}
+
+int
+gen_perf_run(const struct gen_config *cfg, const struct gen_port *port)
+{
+	struct perf_run run = {.cfg = cfg, .port_id = port->port_id};
+	const uint64_t hz = rte_get_tsc_hz();
+	uint64_t t0, meas_end;
+	int ret = GEN_EXIT_FAIL;
+
+	run.ns_per_cycle = 1e9 / (double)hz;
+	run.pps_per_cycle = (double)cfg->rate_pps / (double)hz;
+	run.qps = rte_zmalloc("gen_perf_qps", cfg->nb_qp * sizeof(*run.qps), RTE_CACHE_LINE_SIZE);
+	if (run.qps == NULL || perf_templates_create(&run) != 0 || perf_plan_lcores(&run) != 0)
+		goto out;
+	if (!cfg->quiet)
+		printf("perf: %u queue pair(s) on %u lcore(s), %s%u-byte frames, %s, warmup %g s, "
+		       "duration %g s\n",
+		       cfg->nb_qp, run.nb_lcores, cfg->imix ? "IMIX 64/594/" : "",
+		       cfg->imix ? 1518 : cfg->size_bytes,
+		       cfg->rate_pps ? "fixed rate" : "max rate", cfg->warmup_s, cfg->duration_s);
+	fflush(stdout);
+
+	t0 = rte_get_tsc_cycles();
+	run.clock.measure_start_tsc = t0 + (uint64_t)(cfg->warmup_s * (double)hz);
+	run.clock.measure_end_tsc =
+		run.clock.measure_start_tsc + (uint64_t)(cfg->duration_s * (double)hz);
+	run.clock.drain_end_tsc = run.clock.measure_end_tsc + hz * PERF_DRAIN_MS / 1000;
+	for (uint16_t q = 0; q < cfg->nb_qp; q++)
+		run.qps[q].last_refill_tsc = t0;
+
+	for (unsigned int i = 1; i < run.nb_lcores; i++)
+		rte_eal_remote_launch(perf_lcore_loop, &run.lcores[i], run.lcores[i].lcore_id);
+	perf_lcore_loop(&run.lcores[0]);
+	rte_eal_mp_wait_lcore();
+
+	meas_end = __atomic_load_n(&run.clock.measure_end_tsc, __ATOMIC_RELAXED);
+	if (meas_end <= run.clock.measure_start_tsc) {
+		printf("FAIL: interrupted during warm-up\n");
+		goto out;
+	}
+	ret = perf_report(&run, (double)(meas_end - run.clock.measure_start_tsc) / (double)hz);
+out:
+	if (run.lcores != NULL)
+		for (unsigned int i = 0; i < run.nb_lcores; i++)
+			free(run.lcores[i].qps);
+	free(run.lcores);
+	rte_free(run.qps);
+	return ret;
+}

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* test_gen.c - vhostloop-gen's pure parts: options, EAL arguments, frame layout, histogram. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gen.h"
+
+/* A writable argv ("vhostloop-gen" + the NULL-terminated arguments), valid until the next call. */
+static char **
+make_argv(int *argc, const char *first, va_list ap)
+{
+	static char store[40][256];
+	static char *argv[41];
+	int n = 0;
+
+	snprintf(store[n], sizeof(store[n]), "%s", "vhostloop-gen");
+	argv[n] = store[n];
+	n++;
+	for (const char *a = first; a != NULL && n < 40; a = va_arg(ap, const char *)) {
+		snprintf(store[n], sizeof(store[n]), "%s", a);
+		argv[n] = store[n];
+		n++;
+	}
+	argv[n] = NULL;
+	*argc = n;
+	return argv;
+}
+
+static int
+parse(struct gen_config *cfg, bool user_vdev, const char *first, ...)
+{
+	va_list ap;
+	char **argv;
+	int argc;
+
+	va_start(ap, first);
+	argv = make_argv(&argc, first, ap);
+	va_end(ap);
+	return gen_opts_parse(cfg, argc, argv, user_vdev);
+}
+
+/* The EAL part of a command line, argv[0] included, like main() hands it over. */
+static char **
+eal_argv(int *argc, const char *first, ...)
+{
+	static char store[16][256];
+	static char *argv[17];
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, first);
+	for (const char *a = first; a != NULL && n < 16; a = va_arg(ap, const char *)) {
+		snprintf(store[n], sizeof(store[n]), "%s", a);
+		argv[n] = store[n];
+		n++;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	*argc = n;
+	return argv;
+}
+
+#define PARSE(cfg, ...) parse(cfg, false, __VA_ARGS__, (const char *)NULL)
+
+static void
+defaults_match_the_documented_command_line(void **state)
+{
+	struct gen_config cfg;
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "/tmp/s"), 0);
+	assert_string_equal(cfg.socket_path, "/tmp/s");
+	assert_int_equal(cfg.nb_qp, 1);
+	assert_memory_equal(cfg.mac, mac, 6);
+	assert_true(cfg.mrg_rxbuf);
+	assert_false(cfg.in_order);
+	assert_false(cfg.packed);
+	assert_int_equal(cfg.ring_size, 256);
+	assert_int_equal(cfg.mode, GEN_MODE_CHECK);
+	assert_int_equal(cfg.nb_frames, 10000);
+	assert_int_equal(cfg.nb_sizes, 3);
+	assert_int_equal(cfg.sizes_bytes[0], 60);
+	assert_int_equal(cfg.sizes_bytes[1], 1514);
+	assert_int_equal(cfg.sizes_bytes[2], 9000);
+	assert_true(cfg.latency);
+	assert_int_equal(cfg.burst, 32);
+}
+
+static void
+default_window_keeps_half_the_rx_ring_free(void **state)
+{
+	struct gen_config cfg;
+
+	(void)state;
+	/* 9000-byte frames take 5 mergeable 2 KiB RX buffers: 128 buffers / 5 = 25 frames. */
+	assert_int_equal(PARSE(&cfg, "--socket", "s"), 0);
+	assert_int_equal(cfg.window, 25);
+	/* Without mergeable buffers one buffer holds any frame. */
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mrg-rxbuf", "0"), 0);
+	assert_int_equal(cfg.window, 128);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--sizes", "60,1514"), 0);
+	assert_int_equal(cfg.window, 128);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--window", "7"), 0);
+	assert_int_equal(cfg.window, 7);
+}
+
+static void
+bad_values_are_usage_errors(void **state)
+{
+	struct gen_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "0"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "129"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "2x"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--sizes", "59"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--sizes", "60,9001"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--sizes", ","), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mrg-rxbuf", "2"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--ring-size", "300"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--window", "257"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "fast"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--timeout", "-1"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--rate", "fast"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mac", "01:00:00:00:00:01"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s,x"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "stray"), -EINVAL);
+	/* --socket is required unless the user brought a net_virtio_user vdev. */
+	assert_int_equal(PARSE(&cfg, "--frames", "5"), -EINVAL);
+	assert_int_equal(parse(&cfg, true, "--frames", "5", (const char *)NULL), 0);
+}
+
+static void
+perf_options_are_parsed(void **state)
+{
+	struct gen_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--size", "1518", "--rate",
+			       "100000", "--burst", "64", "--duration", "0.5", "--no-latency"),
+			 0);
+	assert_int_equal(cfg.mode, GEN_MODE_PERF);
+	assert_int_equal(cfg.size_bytes, 1518);
+	assert_int_equal(cfg.rate_pps, 100000);
+	assert_int_equal(cfg.burst, 64);
+	assert_true(cfg.duration_s == 0.5);
+	assert_false(cfg.latency);
+	assert_int_equal(gen_config_max_frame_bytes(&cfg), 1518);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--imix", "--rate", "max"),
+			 0);
+	assert_int_equal(cfg.rate_pps, 0);
+	assert_int_equal(gen_config_max_frame_bytes(&cfg), 1518);
+}
+
+static void
+mac_parser_accepts_unicast_and_rejects_the_rest(void **state)
+{
+	uint8_t mac[6];
+	static const uint8_t want[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
+
+	(void)state;
+	assert_int_equal(gen_opts_parse_mac("52:54:00:AB:cd:ef", mac), 0);
+	assert_memory_equal(mac, want, 6);
+	assert_int_equal(gen_opts_parse_mac("52:54:00:ab:cd", mac), -EINVAL);
+	assert_int_equal(gen_opts_parse_mac("52:54:00:ab:cd:ef:00", mac), -EINVAL);
+	assert_int_equal(gen_opts_parse_mac("52-54-00-ab-cd-ef", mac), -EINVAL);
+	assert_int_equal(gen_opts_parse_mac("ff:ff:ff:ff:ff:ff", mac), -EINVAL);
+	assert_int_equal(gen_opts_parse_mac("00:00:00:00:00:00", mac), -EINVAL);
+	assert_int_equal(gen_opts_parse_mac("5g:54:00:ab:cd:ef", mac), -EINVAL);
+}
+
+static bool
+eal_has(const struct gen_eal_args *ea, const char *arg)
+{
+	for (int i = 0; i < ea->argc; i++)
+		if (strcmp(ea->argv[i], arg) == 0)
+			return true;
+	return false;
+}
+
+static void
+default_eal_args_need_no_hugepages_and_carry_our_vdev(void **state)
+{
+	struct gen_config cfg;
+	struct gen_eal_args ea;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "/tmp/x.sock", "--queue-pairs", "4", "--in-order",
+			       "1", "--mac", "02:00:00:00:00:09"),
+			 0);
+	assert_int_equal(gen_eal_args_build(&ea, &cfg, 0, NULL, "gen", 42), 0);
+	assert_true(eal_has(&ea, "--no-huge"));
+	assert_true(eal_has(&ea, "--no-pci"));
+	assert_true(eal_has(&ea, "vlgen-42"));
+	assert_true(eal_has(&ea, "512"));
+	assert_true(eal_has(&ea, "--vdev"));
+	assert_string_equal(ea.argv[ea.argc - 1],
+			    "net_virtio_user0,path=/tmp/x.sock,queues=4,queue_size=256,"
+			    "mac=02:00:00:00:00:09,mrg_rxbuf=1,in_order=1,packed_vq=0,cq=1");
+	assert_null(ea.argv[ea.argc]);
+}
+
+static void
+user_eal_args_are_kept_and_their_vdev_is_not_doubled(void **state)
+{
+	struct gen_config cfg;
+	struct gen_eal_args ea;
+	char **user;
+	int n;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "/tmp/x.sock", "--server"), 0);
+	user = eal_argv(&n, "gen", "-l", "0", "--no-huge", "--vdev",
+			"net_virtio_user0,path=/tmp/u.sock,server=1", (const char *)NULL);
+	assert_true(gen_opts_has_virtio_user_vdev(n, user));
+	assert_int_equal(gen_eal_args_build(&ea, &cfg, n, user, "gen", 1), 0);
+	assert_int_equal(ea.argc, 6);
+	assert_false(eal_has(&ea, "--file-prefix"));
+
+	user = eal_argv(&n, "gen", "-l", "1", (const char *)NULL);
+	assert_false(gen_opts_has_virtio_user_vdev(n, user));
+	assert_int_equal(gen_eal_args_build(&ea, &cfg, n, user, "gen", 1), 0);
+	assert_int_equal(ea.argc, 5);
+	assert_false(eal_has(&ea, "--no-huge")); /* the user's memory choice stands */
+	assert_non_null(strstr(ea.argv[4], ",server=1"));
+	assert_null(strstr(ea.argv[4], "cq=1")); /* one queue pair: no control queue */
+}
+
+static void
+big_pools_raise_the_default_memory(void **state)
+{
+	struct gen_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "s"), 0);
+	assert_int_equal(gen_eal_mem_mb(&cfg), 512);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "128", "--mrg-rxbuf", "0"),
+			 0);
+	assert_true(gen_eal_mem_mb(&cfg) > 768); /* ~400 MB of 9 KiB RX buffers alone */
+}
+
+static uint16_t
+be16_at(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+frames_are_valid_ipv4_udp_with_our_header(void **state)
+{
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+	uint8_t buf[GEN_FRAME_MAX_BYTES];
+	struct gen_frame_info info;
+	uint32_t sum = 0;
+
+	(void)state;
+	gen_frame_build(buf, 1514, mac, 3, 77, UINT64_C(0x1122334455667788));
+	assert_memory_equal(buf, mac, 6);
+	assert_memory_equal(buf + 6, mac, 6);
+	assert_int_equal(be16_at(buf + 12), 0x0800);
+	assert_int_equal(be16_at(buf + GEN_IP_OFF + 2), 1500);
+	/* A valid IPv4 header sums to 0xffff, checksum included. */
+	for (int i = 0; i < 20; i += 2)
+		sum += be16_at(buf + GEN_IP_OFF + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(sum, 0xffff);
+	assert_int_equal(be16_at(buf + GEN_UDP_OFF), 1027);
+	assert_int_equal(be16_at(buf + GEN_UDP_OFF + 2), 9);
+	assert_int_equal(be16_at(buf + GEN_UDP_OFF + 4), 1514 - 34);
+	assert_int_equal(gen_frame_parse(buf, GEN_PATTERN_OFF, 1514, &info), 0);
+	assert_int_equal(info.qp, 3);
+	assert_int_equal(info.size_bytes, 1514);
+	assert_int_equal(info.seq, 77);
+	assert_int_equal(info.tsc_bytes, 8);
+	assert_true(info.tsc == UINT64_C(0x1122334455667788));
+	assert_int_equal(info.udp_src_port, 1027);
+}
+
+static void
+patterns_differ_between_seqs_and_queue_pairs(void **state)
+{
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+	static uint8_t a[9000], b[9000], c[9000];
+
+	(void)state;
+	gen_frame_build(a, 9000, mac, 0, 1, 0);
+	gen_frame_build(b, 9000, mac, 0, 2, 0);
+	gen_frame_build(c, 9000, mac, 1, 1, 0);
+	assert_memory_not_equal(a + GEN_PATTERN_OFF, b + GEN_PATTERN_OFF, 9000 - GEN_PATTERN_OFF);
+	assert_memory_not_equal(a + GEN_PATTERN_OFF, c + GEN_PATTERN_OFF, 9000 - GEN_PATTERN_OFF);
+	/* Regenerating gives the same bytes: that is what the checker compares against. */
+	gen_frame_build(b, 9000, mac, 0, 1, 0);
+	assert_memory_equal(a, b, 9000);
+	/* The last byte is covered too (no tail left unwritten). */
+	memset(c, 0xaa, sizeof(c));
+	gen_frame_build(c, 1001, mac, 0, 1, 0);
+	gen_frame_build(b, 1001, mac, 0, 1, 0);
+	assert_memory_equal(b, c, 1001);
+	assert_int_equal(c[1001], 0xaa);
+}
+
+static void
+short_frames_keep_the_low_bytes_of_the_stamp(void **state)
+{
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+	uint8_t buf[80];
+	struct gen_frame_info info;
+
+	(void)state;
+	memset(buf, 0xee, sizeof(buf));
+	gen_frame_build(buf, 60, mac, 1, 5, UINT64_C(0x1122334455667788));
+	assert_int_equal(buf[60], 0xee);
+	assert_int_equal(gen_frame_parse(buf, 60, 60, &info), 0);
+	assert_int_equal(info.seq, 5);
+	assert_int_equal(info.tsc_bytes, 2);
+	assert_int_equal(info.tsc, 0x7788);
+
+	gen_frame_build(buf, 64, mac, 1, 5, UINT64_C(0x1122334455667788));
+	assert_int_equal(gen_frame_parse(buf, 64, 64, &info), 0);
+	assert_int_equal(info.tsc_bytes, 6);
+	assert_true(info.tsc == UINT64_C(0x334455667788));
+	/* A 48-bit stamp that wrapped still gives the right delta. */
+	assert_int_equal(gen_tsc_delta(UINT64_C(0x1000000000010), UINT64_C(0xfffffffffff0), 6),
+			 0x20);
+	assert_int_equal(gen_tsc_delta(1000, 400, 8), 600);
+}
+
+static void
+frames_without_our_magic_are_rejected(void **state)
+{
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+	uint8_t buf[128];
+	struct gen_frame_info info;
+
+	(void)state;
+	gen_frame_build(buf, 128, mac, 0, 0, 0);
+	buf[GEN_HDR_OFF] ^= 1;
+	assert_int_equal(gen_frame_parse(buf, GEN_PATTERN_OFF, 128, &info), -EINVAL);
+	gen_frame_build(buf, 128, mac, 0, 0, 0);
+	assert_int_equal(gen_frame_parse(buf, 50, 50, &info), -EINVAL);
+	/* gen_frame_stamp rewrites what differs per frame only. */
+	gen_frame_stamp(buf, 128, 9, 1234, 99);
+	assert_int_equal(gen_frame_parse(buf, GEN_PATTERN_OFF, 128, &info), 0);
+	assert_int_equal(info.qp, 9);
+	assert_int_equal(info.udp_src_port, 1033);
+	assert_int_equal(info.seq, 1234);
+	assert_int_equal(info.tsc, 99);
+}
+
+static void
+histogram_buckets_are_contiguous_and_tight(void **state)
+{
+	(void)state;
+	for (uint64_t v = 0; v < 100000; v++) {
+		unsigned int b = gen_hist_bucket(v);
+
+		assert_true(gen_hist_bucket_low(b) <= v);
+		assert_true(gen_hist_bucket_low(b + 1) > v);
+		/* Width at most 1/32 of the bucket's lowest value above the linear part. */
+		if (v >= 2 * GEN_HIST_SUB)
+			assert_true((gen_hist_bucket_low(b + 1) - gen_hist_bucket_low(b)) * 32 <=
+				    gen_hist_bucket_low(b));
+	}
+	assert_int_equal(gen_hist_bucket(UINT64_MAX), GEN_HIST_NB_BUCKETS - 1);
+}
+
+static void
+histogram_quantiles_are_within_three_percent(void **state)
+{
+	struct gen_hist *h = malloc(sizeof(*h));
+	struct gen_hist *h2 = malloc(sizeof(*h2));
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(h2);
+	gen_hist_reset(h);
+	assert_int_equal(gen_hist_quantile(h, 0.5), 0);
+	/* 1..10000 ns once each: p50 = 5000, p99 = 9900, p99.9 = 9990. */
+	for (uint64_t v = 1; v <= 10000; v++)
+		gen_hist_add(h, v);
+	assert_int_equal(h->count, 10000);
+	assert_int_equal(h->min_ns, 1);
+	assert_int_equal(h->max_ns, 10000);
+	assert_in_range(gen_hist_quantile(h, 0.5), 5000 * 97 / 100, 5000 * 103 / 100);
+	assert_in_range(gen_hist_quantile(h, 0.99), 9900 * 97 / 100, 9900 * 103 / 100);
+	assert_in_range(gen_hist_quantile(h, 0.999), 9990 * 97 / 100, 10000);
+	assert_int_equal(gen_hist_quantile(h, 1.0), 10000);
+
+	/* Merging two halves gives the same answers as one histogram. */
+	gen_hist_reset(h2);
+	gen_hist_add(h2, 1000000);
+	gen_hist_merge(h, h2);
+	assert_int_equal(h->count, 10001);
+	assert_int_equal(h->max_ns, 1000000);
+	assert_int_equal(gen_hist_quantile(h, 1.0), 1000000);
+	free(h);
+	free(h2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_match_the_documented_command_line),
+		cmocka_unit_test(default_window_keeps_half_the_rx_ring_free),
+		cmocka_unit_test(bad_values_are_usage_errors),
+		cmocka_unit_test(perf_options_are_parsed),
+		cmocka_unit_test(mac_parser_accepts_unicast_and_rejects_the_rest),
+		cmocka_unit_test(default_eal_args_need_no_hugepages_and_carry_our_vdev),
+		cmocka_unit_test(user_eal_args_are_kept_and_their_vdev_is_not_doubled),
+		cmocka_unit_test(big_pools_raise_the_default_memory),
+		cmocka_unit_test(frames_are_valid_ipv4_udp_with_our_header),
+		cmocka_unit_test(patterns_differ_between_seqs_and_queue_pairs),
+		cmocka_unit_test(short_frames_keep_the_low_bytes_of_the_stamp),
+		cmocka_unit_test(frames_without_our_magic_are_rejected),
+		cmocka_unit_test(histogram_buckets_are_contiguous_and_tight),
+		cmocka_unit_test(histogram_quantiles_are_within_three_percent),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
