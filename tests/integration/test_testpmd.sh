@@ -9,7 +9,7 @@ command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed";
 # run_case DATAPATH QPS VDEV_EXTRA
 run_case() {
 	local dp=$1 qps=$2 extra=$3 sock=$VL_TMP/tp-$1-$2.sock what
-	what="testpmd flowgen, $dp, $qps qp${extra:+, $extra}"
+	what="testpmd flowgen, $dp, $qps qp${extra:+, ${extra#,}}"
 	vl_engine_start "$VL_TMP/engine.log" --datapath "$dp" --socket "$sock,queue-pairs=$qps"
 	vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
 	local cq=
