@@ -364,11 +364,12 @@ main(int argc, char **argv)
 		&clk);
 	APP_LOG(INFO, "stopping");
 
+	/* The pollers have returned: the counters are final (and freed by detach). */
+	vl_stats_print_table(stdout);
+
 out_detach:
 	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++)
 		vl_dev_detach(app_devs[i]);
-	if (status == EXIT_OK)
-		vl_stats_print_table(stdout);
 	if (clk.snapshots != NULL)
 		fclose(clk.snapshots);
 	rte_mempool_free(pool);
