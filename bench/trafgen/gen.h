@@ -61,6 +61,7 @@ struct gen_config {
 	uint64_t rate_pps; /* per queue pair; 0 = as fast as possible */
 	uint16_t burst;
 	bool latency;
+	bool tx_only; /* the backend returns nothing (a sink): measure the offered rate only */
 	/*
 	 * Tests the checker itself, never the backend: flip one byte of the Nth frame received on
 	 * queue pair 0 before it is verified (1-based; 0 = off). The check must then FAIL.

@@ -47,6 +47,7 @@ enum {
 	OPT_BURST,
 	OPT_LATENCY,
 	OPT_NO_LATENCY,
+	OPT_TX_ONLY,
 	OPT_SELFTEST_CORRUPT,
 	OPT_HELP,
 };
@@ -77,6 +78,7 @@ static const struct option gen_long_opts[] = {
 	{"burst", required_argument, NULL, OPT_BURST},
 	{"latency", no_argument, NULL, OPT_LATENCY},
 	{"no-latency", no_argument, NULL, OPT_NO_LATENCY},
+	{"tx-only", no_argument, NULL, OPT_TX_ONLY},
 	{"selftest-corrupt", required_argument, NULL, OPT_SELFTEST_CORRUPT},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -143,6 +145,9 @@ gen_opts_usage(FILE *f, const char *prog)
 		"under\n"
 		"                         62 bytes carry too little of the stamp and are not "
 		"timed)\n"
+		"  --tx-only              the backend is a sink (vhostloop --datapath sink): pass "
+		"when\n"
+		"                         frames were sent; measures the generator's own ceiling\n"
 		"Testing the checker itself (not the backend):\n"
 		"  --selftest-corrupt N   flip one byte of the Nth frame received on queue pair 0 "
 		"before\n"
@@ -463,6 +468,9 @@ gen_opts_parse(struct gen_config *cfg, int argc, char **argv, bool user_vdev)
 			break;
 		case OPT_NO_LATENCY:
 			cfg->latency = false;
+			break;
+		case OPT_TX_ONLY:
+			cfg->tx_only = true;
 			break;
 		case OPT_SELFTEST_CORRUPT:
 			ret = opts_u64("selftest-corrupt", optarg, 1, UINT64_MAX,

@@ -474,8 +474,9 @@ perf_report(const struct perf_run *run, double secs)
 		fprintf(f, "}}\n");
 		fclose(f);
 	}
-	if (total->returned == 0) {
-		printf("FAIL: no measured frame came back\n");
+	if (cfg->tx_only ? total->tx_frames == 0 : total->returned == 0) {
+		printf(cfg->tx_only ? "FAIL: no frame sent\n"
+				    : "FAIL: no measured frame came back\n");
 		ret = GEN_EXIT_FAIL;
 	} else {
 		printf("DONE\n");

@@ -53,8 +53,11 @@ gen_json_config(FILE *f, const struct gen_config *cfg)
 			fprintf(f, "\"size\": \"imix\"");
 		else
 			fprintf(f, "\"size\": %u", cfg->size_bytes);
-		fprintf(f, ", \"rate_pps\": %" PRIu64 ", \"burst\": %u, \"latency\": %s",
-			cfg->rate_pps, cfg->burst, cfg->latency ? "true" : "false");
+		fprintf(f,
+			", \"rate_pps\": %" PRIu64
+			", \"burst\": %u, \"latency\": %s, \"tx_only\": %s",
+			cfg->rate_pps, cfg->burst, cfg->latency ? "true" : "false",
+			cfg->tx_only ? "true" : "false");
 	}
 	fprintf(f, "}");
 }

@@ -75,19 +75,19 @@ void *vl_mem_translate(const struct vl_mem *mem, uint64_t gpa, uint64_t *len, ui
 /* ---- one virtqueue -------------------------------------------------------------------------- */
 
 /* Why a queue broke. A broken queue is skipped until it is re-initialised (guest reset/enable). */
-#define VL_VRING_FAULTS(X)                                                                          \
-	X(NONE, "none")                                                                            \
+#define VL_VRING_FAULTS(X)                                                                        \
+	X(NONE, "none")                                                                           \
 	X(AVAIL_IDX, "avail idx moved by more than the ring size")                                \
 	X(HEAD_RANGE, "avail ring head index >= ring size")                                       \
-	X(NEXT_RANGE, "descriptor next index out of range")                                      \
-	X(CHAIN_LOOP, "descriptor chain longer than the table (loop)")                           \
-	X(INDIRECT_FEATURE, "indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC")           \
+	X(NEXT_RANGE, "descriptor next index out of range")                                       \
+	X(CHAIN_LOOP, "descriptor chain longer than the table (loop)")                            \
+	X(INDIRECT_FEATURE, "indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC")            \
 	X(INDIRECT_LEN, "indirect table length 0, not a multiple of 16, or larger than the ring") \
-	X(INDIRECT_NESTED, "indirect descriptor inside an indirect table")                       \
-	X(INDIRECT_NEXT, "indirect descriptor with the NEXT flag")                               \
-	X(ADDR, "buffer address outside guest memory")                                           \
-	X(WRITE_FLAG, "descriptor WRITE flag in the wrong direction")                            \
-	X(LEN, "chain length out of bounds")                                                     \
+	X(INDIRECT_NESTED, "indirect descriptor inside an indirect table")                        \
+	X(INDIRECT_NEXT, "indirect descriptor with the NEXT flag")                                \
+	X(ADDR, "buffer address outside guest memory")                                            \
+	X(WRITE_FLAG, "descriptor WRITE flag in the wrong direction")                             \
+	X(LEN, "chain length out of bounds")                                                      \
 	X(RX_HDR, "receive buffer smaller than the virtio-net header")
 
 enum vl_vring_fault {
@@ -109,18 +109,23 @@ struct vl_vring {
 	/* Written by the polling lcore only. Free-running 16-bit counters. */
 	uint16_t last_avail_idx;
 	uint16_t last_used_idx;
-	uint16_t signalled_used;    /* used idx at the previous call decision */
-	bool signalled_used_valid;  /* false after (re)start: the first decision calls */
-	uint32_t region_hint;       /* last memory region hit */
-	enum vl_vring_fault fault;  /* != NONE: broken, skipped */
+	uint16_t signalled_used;   /* used idx at the previous call decision */
+	bool signalled_used_valid; /* false after (re)start: the first decision calls */
+	uint32_t region_hint;	   /* last memory region hit */
+	enum vl_vring_fault fault; /* != NONE: broken, skipped */
 };
+
+/* Frames one vl_vring_loop_burst call moves at most (a larger max_burst is clamped). */
+#define VL_VRING_BURST_MAX 256
+/* Largest TX payload (after the virtio-net header) we loop; longer ones are drop_truncated. */
+#define VL_VRING_FRAME_MAX_BYTES 65536
 
 /* What was negotiated with the guest, fixed while the queue pair runs. */
 struct vl_vring_opts {
-	uint16_t hdr_len; /* 12 with MRG_RXBUF or VERSION_1, else 10 */
-	bool mrg_rxbuf;   /* VIRTIO_NET_F_MRG_RXBUF */
-	bool event_idx;   /* VIRTIO_RING_F_EVENT_IDX */
-	bool indirect;    /* VIRTIO_RING_F_INDIRECT_DESC */
+	uint16_t hdr_len; /* 12 with MRG_RXBUF or VERSION_1, else 10 (other values: no burst) */
+	bool mrg_rxbuf;	  /* VIRTIO_NET_F_MRG_RXBUF */
+	bool event_idx;	  /* VIRTIO_RING_F_EVENT_IDX */
+	bool indirect;	  /* VIRTIO_RING_F_INDIRECT_DESC */
 };
 
 /*
@@ -137,13 +142,13 @@ void vl_vring_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *op
 
 /* Result of one burst, added to the queue pair's counters by the caller. */
 struct vl_vring_burst {
-	uint32_t nb_frames;      /* frames written to the RX ring */
-	uint64_t nb_bytes;       /* their length without the virtio-net header */
-	uint32_t nb_rx_bufs;     /* RX buffers (chains) used */
-	uint32_t drop_rx_full;   /* no (or not enough) RX buffers: dropped, TX chain returned */
+	uint32_t nb_frames;	 /* frames written to the RX ring */
+	uint64_t nb_bytes;	 /* their length without the virtio-net header */
+	uint32_t nb_rx_bufs;	 /* RX buffers (chains) used */
+	uint32_t drop_rx_full;	 /* no (or not enough) RX buffers: dropped, TX chain returned */
 	uint32_t drop_truncated; /* frame larger than the RX chain (not mergeable) or > 64 KiB */
-	uint32_t drop_short;     /* TX chain shorter than the virtio-net header */
-	uint32_t nb_tx_done;     /* TX chains returned to the guest (looped + dropped) */
+	uint32_t drop_short;	 /* TX chain shorter than the virtio-net header */
+	uint32_t nb_tx_done;	 /* TX chains returned to the guest (looped + dropped) */
 };
 
 /*
@@ -151,7 +156,9 @@ struct vl_vring_burst {
  * Reads each avail idx once (acquire), writes RX headers (num_buffers as the spec says, all
  * other fields zero), publishes each used idx at most once (release). A fault breaks the ring
  * it was found on (vq->fault) after completing what was already done; the caller checks
- * tx->fault / rx->fault. Returns the number of TX chains consumed.
+ * tx->fault / rx->fault. A malformed TX chain is returned with used.len 0 before its ring
+ * breaks; on an RX fault the TX chain being looped stays available. *res is overwritten (not
+ * added to). Returns the number of TX chains consumed (res->nb_tx_done).
  */
 unsigned int vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
 				 const struct vl_vring_opts *opts, unsigned int max_burst,

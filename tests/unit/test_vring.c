@@ -1,0 +1,1563 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the split-ring direct datapath (no EAL). The test plays the guest driver: a
+ * malloc'ed arena holds two memory regions whose guest-physical ranges touch but whose host
+ * ranges do not, so a buffer crossing the boundary must be split. Every byte the device may
+ * write (RX buffers) is marked; after each burst every other arena byte must be unchanged.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vl_vring.h"
+
+#define GPA_A 0x100000ULL
+#define REGION_BYTES (1u << 20)
+#define GPA_B (GPA_A + REGION_BYTES)	       /* guest-physically right after region A */
+#define HVA_OFF_B (REGION_BYTES + 65536u)      /* ... but not right after it in our memory */
+#define ARENA_BYTES (HVA_OFF_B + REGION_BYTES) /* [A][64 KiB hole][B] */
+#define GUARD 0xee
+#define GUARD_GAP 64
+#define MAX_SEGS 512
+
+struct ring {
+	struct vl_vring_desc *desc;
+	struct vl_vring_avail *avail;
+	struct vl_vring_used *used;
+	uint16_t size;
+	uint16_t avail_idx; /* the driver's */
+	uint16_t used_seen; /* used entries the driver has read */
+	uint32_t next_desc;
+};
+
+struct rx_chain {
+	unsigned int nb;
+	uint64_t gpa[MAX_SEGS];
+	uint32_t len[MAX_SEGS];
+};
+
+struct guest {
+	uint8_t *arena;
+	uint8_t *expect;   /* what every non-writable byte must still hold */
+	uint8_t *writable; /* 1: inside an RX buffer */
+	uint64_t bump_gpa;
+	struct vl_mem mem;
+	struct ring txr, rxr;
+	struct vl_vring tx, rx;
+	struct vl_vring_opts opts;
+	struct vl_vring_burst res;
+	struct rx_chain *rx_chains; /* by head */
+};
+
+/* ---- fake guest memory -------------------------------------------------------------------- */
+
+static size_t
+gpa_off(uint64_t gpa)
+{
+	if (gpa >= GPA_A && gpa < GPA_B)
+		return gpa - GPA_A;
+	assert_true(gpa >= GPA_B && gpa < GPA_B + REGION_BYTES);
+	return gpa - GPA_B + HVA_OFF_B;
+}
+
+static void
+g_write(struct guest *g, uint64_t gpa, const void *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		size_t off = gpa_off(gpa + i);
+
+		g->arena[off] = ((const uint8_t *)data)[i];
+		g->expect[off] = g->arena[off];
+	}
+}
+
+static void
+g_read(struct guest *g, uint64_t gpa, void *out, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		((uint8_t *)out)[i] = g->arena[gpa_off(gpa + i)];
+}
+
+/* Guest memory for a buffer in region A, with guard bytes after it. */
+static uint64_t
+g_alloc(struct guest *g, uint32_t len)
+{
+	uint64_t gpa = g->bump_gpa;
+
+	g->bump_gpa = (gpa + len + GUARD_GAP + 63) & ~63ULL;
+	assert_true(g->bump_gpa < GPA_B - GUARD_GAP);
+	return gpa;
+}
+
+static void
+g_mark_writable(struct guest *g, uint64_t gpa, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		g->writable[gpa_off(gpa + i)] = 1;
+}
+
+static void
+ring_alloc(struct ring *r, uint16_t size)
+{
+	r->size = size;
+	r->desc = calloc(size, sizeof(*r->desc));
+	r->avail = calloc(1, sizeof(*r->avail) + (size + 1) * sizeof(uint16_t));
+	r->used = calloc(1, sizeof(*r->used) + size * sizeof(struct vl_vring_used_elem) + 8);
+	assert_non_null(r->desc);
+	assert_non_null(r->avail);
+	assert_non_null(r->used);
+}
+
+static void
+ring_free(struct ring *r)
+{
+	free(r->desc);
+	free(r->avail);
+	free(r->used);
+}
+
+static void
+ring_start(struct ring *r, uint16_t idx)
+{
+	r->avail_idx = idx;
+	r->used_seen = idx;
+	r->avail->idx = idx;
+	r->used->idx = idx;
+}
+
+static struct guest *
+g_new_at(uint16_t size, uint16_t hdr_len, bool mrg, uint16_t start_idx)
+{
+	struct guest *g = calloc(1, sizeof(*g));
+
+	assert_non_null(g);
+	g->arena = malloc(ARENA_BYTES);
+	g->expect = malloc(ARENA_BYTES);
+	g->writable = calloc(1, ARENA_BYTES);
+	g->rx_chains = calloc(size, sizeof(*g->rx_chains));
+	assert_non_null(g->arena);
+	assert_non_null(g->expect);
+	assert_non_null(g->writable);
+	assert_non_null(g->rx_chains);
+	memset(g->arena, GUARD, ARENA_BYTES);
+	memset(g->expect, GUARD, ARENA_BYTES);
+	g->bump_gpa = GPA_A + 4096;
+	g->mem.nb_regions = 2;
+	g->mem.regions[0] = (struct vl_mem_region){GPA_A, REGION_BYTES, (uintptr_t)g->arena};
+	g->mem.regions[1] =
+		(struct vl_mem_region){GPA_B, REGION_BYTES, (uintptr_t)(g->arena + HVA_OFF_B)};
+	ring_alloc(&g->txr, size);
+	ring_alloc(&g->rxr, size);
+	ring_start(&g->txr, start_idx);
+	ring_start(&g->rxr, start_idx);
+	assert_int_equal(vl_vring_init(&g->tx, g->txr.desc, g->txr.avail, g->txr.used, size,
+				       start_idx, start_idx),
+			 0);
+	assert_int_equal(vl_vring_init(&g->rx, g->rxr.desc, g->rxr.avail, g->rxr.used, size,
+				       start_idx, start_idx),
+			 0);
+	g->opts = (struct vl_vring_opts){.hdr_len = hdr_len, .mrg_rxbuf = mrg, .indirect = true};
+	return g;
+}
+
+static struct guest *
+g_new(uint16_t size, uint16_t hdr_len, bool mrg)
+{
+	return g_new_at(size, hdr_len, mrg, 0);
+}
+
+static void
+g_free(struct guest *g)
+{
+	ring_free(&g->txr);
+	ring_free(&g->rxr);
+	free(g->arena);
+	free(g->expect);
+	free(g->writable);
+	free(g->rx_chains);
+	free(g);
+}
+
+/* Nothing outside RX buffers changed. */
+static void
+g_check_guards(struct guest *g)
+{
+	for (size_t i = 0; i < ARENA_BYTES; i++) {
+		if (!g->writable[i] && g->arena[i] != g->expect[i])
+			fail_msg("device wrote arena byte %zu outside every RX buffer", i);
+	}
+}
+
+static unsigned int
+g_burst(struct guest *g, unsigned int max_burst)
+{
+	unsigned int n = vl_vring_loop_burst(&g->tx, &g->rx, &g->mem, &g->opts, max_burst, &g->res);
+
+	g_check_guards(g);
+	assert_int_equal(n, g->res.nb_tx_done);
+	return n;
+}
+
+/* ---- the driver --------------------------------------------------------------------------- */
+
+/* Write a chain of nb descriptors into table (the ring, or an indirect table copy). */
+static uint16_t
+ring_chain(struct ring *r, const uint64_t *gpas, const uint32_t *lens, unsigned int nb,
+	   uint16_t flags)
+{
+	uint16_t mask = r->size - 1;
+	uint16_t head = r->next_desc & mask;
+
+	for (unsigned int k = 0; k < nb; k++) {
+		uint16_t slot = r->next_desc++ & mask;
+
+		r->desc[slot] = (struct vl_vring_desc){
+			.addr = gpas[k],
+			.len = lens[k],
+			.flags = flags | (k + 1 < nb ? VL_VRING_DESC_F_NEXT : 0),
+			.next = r->next_desc & mask,
+		};
+	}
+	return head;
+}
+
+static void
+ring_publish(struct ring *r, uint16_t head)
+{
+	r->avail->ring[r->avail_idx & (r->size - 1)] = head;
+	r->avail_idx++;
+	__atomic_store_n(&r->avail->idx, r->avail_idx, __ATOMIC_RELEASE);
+}
+
+/* Bytes of a TX frame: a junk header (must be ignored) then payload. */
+static uint8_t *
+tx_bytes(const struct guest *g, const uint8_t *payload, uint32_t payload_len)
+{
+	uint8_t *b = malloc(g->opts.hdr_len + payload_len + 1);
+
+	assert_non_null(b);
+	memset(b, 0xa5, g->opts.hdr_len); /* num_buffers 0xa5a5 too: never copied */
+	memcpy(b + g->opts.hdr_len, payload, payload_len);
+	return b;
+}
+
+/* Allocate buffers of lens[] and fill them with the frame; gpas[] out. */
+static void
+tx_buffers(struct guest *g, const uint8_t *bytes, const uint32_t *lens, unsigned int nb,
+	   uint64_t *gpas)
+{
+	uint32_t off = 0;
+
+	for (unsigned int k = 0; k < nb; k++) {
+		gpas[k] = g_alloc(g, lens[k]);
+		g_write(g, gpas[k], bytes + off, lens[k]);
+		off += lens[k];
+	}
+}
+
+/* A TX chain for payload split into descriptors of lens[] (sum = hdr_len + payload). */
+static uint16_t
+tx_chain(struct guest *g, const uint8_t *payload, uint32_t payload_len, const uint32_t *lens,
+	 unsigned int nb)
+{
+	uint64_t gpas[MAX_SEGS];
+	uint8_t *b = tx_bytes(g, payload, payload_len);
+	uint16_t head;
+
+	tx_buffers(g, b, lens, nb, gpas);
+	head = ring_chain(&g->txr, gpas, lens, nb, 0);
+	free(b);
+	return head;
+}
+
+static uint16_t
+tx_add(struct guest *g, const uint8_t *payload, uint32_t payload_len)
+{
+	uint32_t len = g->opts.hdr_len + payload_len;
+	uint16_t head = tx_chain(g, payload, payload_len, &len, 1);
+
+	ring_publish(&g->txr, head);
+	return head;
+}
+
+/* Write an indirect table in guest memory; returns its gpa. */
+static uint64_t
+indirect_table(struct guest *g, const uint64_t *gpas, const uint32_t *lens, unsigned int nb,
+	       uint16_t flags)
+{
+	struct vl_vring_desc t[MAX_SEGS];
+	uint64_t gpa = g_alloc(g, nb * sizeof(t[0]));
+
+	for (unsigned int k = 0; k < nb; k++)
+		t[k] = (struct vl_vring_desc){gpas[k], lens[k],
+					      flags | (k + 1 < nb ? VL_VRING_DESC_F_NEXT : 0),
+					      (uint16_t)(k + 1)};
+	g_write(g, gpa, t, nb * sizeof(t[0]));
+	return gpa;
+}
+
+/* One descriptor in the ring pointing to a table. */
+static uint16_t
+ring_indirect(struct ring *r, uint64_t table_gpa, uint32_t table_len, uint16_t extra_flags)
+{
+	uint16_t flags = VL_VRING_DESC_F_INDIRECT | extra_flags;
+	uint16_t head = ring_chain(r, &table_gpa, &table_len, 1, 0);
+
+	r->desc[head].flags = flags;
+	return head;
+}
+
+/* RX buffers of lens[] at gpas[] (0: allocate), as one chain; not published. */
+static uint16_t
+rx_chain_at(struct guest *g, const uint64_t *gpas_in, const uint32_t *lens, unsigned int nb,
+	    bool indirect)
+{
+	uint64_t gpas[MAX_SEGS];
+	uint16_t head;
+
+	for (unsigned int k = 0; k < nb; k++) {
+		gpas[k] = gpas_in != NULL ? gpas_in[k] : g_alloc(g, lens[k]);
+		g_mark_writable(g, gpas[k], lens[k]);
+	}
+	if (indirect)
+		head = ring_indirect(&g->rxr,
+				     indirect_table(g, gpas, lens, nb, VL_VRING_DESC_F_WRITE),
+				     nb * 16, 0);
+	else
+		head = ring_chain(&g->rxr, gpas, lens, nb, VL_VRING_DESC_F_WRITE);
+	g->rx_chains[head].nb = nb;
+	memcpy(g->rx_chains[head].gpa, gpas, nb * sizeof(gpas[0]));
+	memcpy(g->rx_chains[head].len, lens, nb * sizeof(lens[0]));
+	return head;
+}
+
+static uint16_t
+rx_add_chain(struct guest *g, const uint32_t *lens, unsigned int nb)
+{
+	uint16_t head = rx_chain_at(g, NULL, lens, nb, false);
+
+	ring_publish(&g->rxr, head);
+	return head;
+}
+
+static uint16_t
+rx_add(struct guest *g, uint32_t len)
+{
+	return rx_add_chain(g, &len, 1);
+}
+
+static struct vl_vring_used_elem
+used_next(struct ring *r)
+{
+	struct vl_vring_used_elem e = r->used->ring[r->used_seen & (r->size - 1)];
+
+	r->used_seen++;
+	return e;
+}
+
+static uint16_t
+used_pending(const struct ring *r)
+{
+	return (uint16_t)(__atomic_load_n(&r->used->idx, __ATOMIC_ACQUIRE) - r->used_seen);
+}
+
+/* Read up to max bytes written into the RX chain head. */
+static uint32_t
+rx_read(struct guest *g, uint16_t head, uint8_t *out, uint32_t len)
+{
+	const struct rx_chain *c = &g->rx_chains[head];
+	uint32_t done = 0;
+
+	for (unsigned int k = 0; k < c->nb && done < len; k++) {
+		uint32_t n = c->len[k] < len - done ? c->len[k] : len - done;
+
+		g_read(g, c->gpa[k], out + done, n);
+		done += n;
+	}
+	return done;
+}
+
+/* The next RX frame: nb_bufs used entries, correct header, payload byte-identical. */
+static void
+expect_frame(struct guest *g, const uint8_t *payload, uint32_t payload_len, uint16_t nb_bufs)
+{
+	uint32_t total = g->opts.hdr_len + payload_len, done = 0;
+	uint8_t *got = calloc(1, total + 1);
+
+	assert_non_null(got);
+	assert_true(used_pending(&g->rxr) >= nb_bufs);
+	for (uint16_t b = 0; b < nb_bufs; b++) {
+		struct vl_vring_used_elem e = used_next(&g->rxr);
+
+		assert_true(e.id < g->rxr.size);
+		assert_true(done + e.len <= total);
+		assert_int_equal(rx_read(g, (uint16_t)e.id, got + done, e.len), e.len);
+		done += e.len;
+	}
+	assert_int_equal(done, total);
+	for (uint32_t i = 0; i < 10; i++)
+		assert_int_equal(got[i], 0);
+	if (g->opts.hdr_len == 12)
+		assert_int_equal(got[10] | got[11] << 8, nb_bufs);
+	assert_memory_equal(got + g->opts.hdr_len, payload, payload_len);
+	free(got);
+}
+
+/* The next TX used entry returns head with len 0. */
+static void
+expect_tx_done(struct guest *g, uint16_t head)
+{
+	struct vl_vring_used_elem e;
+
+	assert_true(used_pending(&g->txr) >= 1);
+	e = used_next(&g->txr);
+	assert_int_equal(e.id, head);
+	assert_int_equal(e.len, 0);
+}
+
+static void
+fill_payload(uint8_t *p, uint32_t len, uint32_t seed)
+{
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 8));
+}
+
+/* ---- happy paths -------------------------------------------------------------------------- */
+
+static void
+a_single_descriptor_frame_comes_back_byte_identical_with_num_buffers_1(void **state)
+{
+	static const uint16_t hdr_lens[] = {10, 12};
+
+	(void)state;
+	for (unsigned int m = 0; m < 4; m++) {
+		struct guest *g = g_new(256, hdr_lens[m & 1], m >= 2 && hdr_lens[m & 1] == 12);
+		uint8_t payload[1518];
+		uint16_t head;
+
+		fill_payload(payload, sizeof(payload), m);
+		rx_add(g, 2048);
+		head = tx_add(g, payload, sizeof(payload));
+		assert_int_equal(g_burst(g, 32), 1);
+		assert_int_equal(g->res.nb_frames, 1);
+		assert_int_equal(g->res.nb_bytes, sizeof(payload));
+		assert_int_equal(g->res.nb_rx_bufs, 1);
+		expect_frame(g, payload, sizeof(payload), 1);
+		expect_tx_done(g, head);
+		assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+		assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+		g_free(g);
+	}
+}
+
+static void
+a_burst_of_32_publishes_used_idx_plus_32_on_both_rings(void **state)
+{
+	struct guest *g = g_new(256, 12, false);
+	uint8_t payload[32][64 + 32];
+	uint16_t heads[32];
+
+	(void)state;
+	for (unsigned int i = 0; i < 32; i++) {
+		fill_payload(payload[i], 64 + i, i);
+		rx_add(g, 2048);
+		heads[i] = tx_add(g, payload[i], 64 + i);
+	}
+	assert_int_equal(g_burst(g, 32), 32);
+	assert_int_equal(g->rxr.used->idx, 32);
+	assert_int_equal(g->txr.used->idx, 32);
+	assert_int_equal(g->tx.last_used_idx, 32);
+	assert_int_equal(g->rx.last_avail_idx, 32);
+	for (unsigned int i = 0; i < 32; i++) {
+		expect_frame(g, payload[i], 64 + i, 1);
+		expect_tx_done(g, heads[i]);
+	}
+	/* Nothing new: no progress and the used idx stay put. */
+	assert_int_equal(g_burst(g, 32), 0);
+	assert_int_equal(g->txr.used->idx, 32);
+	g_free(g);
+}
+
+static void
+max_burst_bounds_the_frames_of_one_call(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[60] = {1};
+
+	(void)state;
+	for (unsigned int i = 0; i < 10; i++) {
+		rx_add(g, 2048);
+		tx_add(g, payload, sizeof(payload));
+	}
+	assert_int_equal(g_burst(g, 4), 4);
+	assert_int_equal(g->txr.used->idx, 4);
+	assert_int_equal(g_burst(g, 0), 0);
+	assert_int_equal(g_burst(g, 100), 6);
+	assert_int_equal(g->rxr.used->idx, 10);
+	g_free(g);
+}
+
+static void
+indices_wrap_at_65535(void **state)
+{
+	struct guest *g = g_new_at(16, 12, true, 65530);
+	uint8_t payload[100];
+	uint16_t heads[12];
+
+	(void)state;
+	/* One by one, then a burst that straddles the wrap of both the index and the slots. */
+	for (unsigned int i = 0; i < 3; i++) {
+		fill_payload(payload, sizeof(payload), i);
+		rx_add(g, 2048);
+		heads[0] = tx_add(g, payload, sizeof(payload));
+		assert_int_equal(g_burst(g, 32), 1);
+		expect_frame(g, payload, sizeof(payload), 1);
+		expect_tx_done(g, heads[0]);
+	}
+	for (unsigned int i = 0; i < 12; i++) {
+		rx_add(g, 2048);
+		fill_payload(payload, sizeof(payload), 50);
+		heads[i] = tx_add(g, payload, sizeof(payload));
+	}
+	assert_int_equal(g_burst(g, 32), 12);
+	assert_int_equal(g->txr.used->idx, (uint16_t)(65530 + 15));
+	assert_int_equal(g->rxr.used->idx, (uint16_t)(65530 + 15));
+	assert_int_equal(g->tx.last_avail_idx, 9);
+	for (unsigned int i = 0; i < 12; i++) {
+		expect_frame(g, payload, sizeof(payload), 1);
+		expect_tx_done(g, heads[i]);
+	}
+	g_free(g);
+}
+
+static void
+mergeable_frames_over_small_buffers_wrap_at_65535(void **state)
+{
+	struct guest *g = g_new_at(32, 12, true, 65533);
+	uint8_t payload[200];
+	uint16_t head;
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 9);
+	for (unsigned int i = 0; i < 8; i++)
+		rx_add(g, 64);
+	head = tx_add(g, payload, sizeof(payload));
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(g->rxr.used->idx, (uint16_t)(65533 + 4)); /* 212 bytes / 64 */
+	expect_frame(g, payload, sizeof(payload), 4);
+	expect_tx_done(g, head);
+	g_free(g);
+}
+
+static void
+long_chains_as_long_as_the_ring_are_walked(void **state)
+{
+	struct guest *g = g_new(256, 12, false);
+	uint32_t tx_lens[256], rx_lens[256];
+	uint8_t payload[256 * 8 - 12];
+	uint16_t head;
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 3);
+	for (unsigned int k = 0; k < 256; k++) {
+		tx_lens[k] = 8;
+		rx_lens[k] = 9;
+	}
+	rx_add_chain(g, rx_lens, 256);
+	head = tx_chain(g, payload, sizeof(payload), tx_lens, 256);
+	ring_publish(&g->txr, head);
+	assert_int_equal(g_burst(g, 32), 1);
+	expect_frame(g, payload, sizeof(payload), 1);
+	expect_tx_done(g, head);
+	g_free(g);
+}
+
+static void
+indirect_tables_work_on_tx_and_rx(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[300], *b;
+	uint32_t tx_lens[3] = {12, 100, 200}, rx_lens[4] = {5, 7, 100, 1000};
+	uint64_t gpas[3];
+	uint16_t head;
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 4);
+	ring_publish(&g->rxr, rx_chain_at(g, NULL, rx_lens, 4, true));
+	b = tx_bytes(g, payload, sizeof(payload));
+	tx_buffers(g, b, tx_lens, 3, gpas);
+	free(b);
+	head = ring_indirect(&g->txr, indirect_table(g, gpas, tx_lens, 3, 0), 3 * 16, 0);
+	ring_publish(&g->txr, head);
+	assert_int_equal(g_burst(g, 32), 1);
+	expect_frame(g, payload, sizeof(payload), 1);
+	expect_tx_done(g, head);
+	assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+	g_free(g);
+}
+
+static void
+indirect_table_need_not_be_aligned(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[40];
+	uint32_t tx_lens[2] = {12, 40};
+	uint64_t gpas[2];
+	uint8_t *b;
+	struct vl_vring_desc t[2];
+	uint64_t table_gpa;
+	uint16_t head;
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 8);
+	rx_add(g, 512);
+	b = tx_bytes(g, payload, sizeof(payload));
+	tx_buffers(g, b, tx_lens, 2, gpas);
+	free(b);
+	t[0] = (struct vl_vring_desc){gpas[0], 12, VL_VRING_DESC_F_NEXT, 1};
+	t[1] = (struct vl_vring_desc){gpas[1], 40, 0, 0};
+	table_gpa = g_alloc(g, 40) + 3;
+	g_write(g, table_gpa, t, sizeof(t));
+	head = ring_indirect(&g->txr, table_gpa, sizeof(t), 0);
+	ring_publish(&g->txr, head);
+	assert_int_equal(g_burst(g, 32), 1);
+	expect_frame(g, payload, sizeof(payload), 1);
+	g_free(g);
+}
+
+static void
+mergeable_frame_fills_tiny_rx_buffers_in_order(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint8_t payload[100];
+	uint16_t rx_heads[10], head;
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 5);
+	for (unsigned int i = 0; i < 10; i++)
+		rx_heads[i] = rx_add(g, 16);
+	head = tx_add(g, payload, sizeof(payload));
+	assert_int_equal(g_burst(g, 32), 1);
+	/* 112 bytes into 16-byte buffers: 7 buffers, all full. */
+	assert_int_equal(g->res.nb_rx_bufs, 7);
+	assert_int_equal(g->res.nb_frames, 1);
+	assert_int_equal(g->rxr.used->idx, 7);
+	for (unsigned int i = 0; i < 7; i++) {
+		struct vl_vring_used_elem e = g->rxr.used->ring[i];
+
+		assert_int_equal(e.id, rx_heads[i]);
+		assert_int_equal(e.len, 16);
+	}
+	expect_frame(g, payload, sizeof(payload), 7);
+	expect_tx_done(g, head);
+	assert_int_equal(g->rx.last_avail_idx, 7);
+	g_free(g);
+}
+
+static void
+mergeable_last_buffer_gets_only_the_rest(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint8_t payload[1000];
+	uint16_t rx_lens[3] = {512, 512, 512};
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 6);
+	for (unsigned int i = 0; i < 3; i++)
+		rx_add(g, rx_lens[i]);
+	tx_add(g, payload, sizeof(payload));
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(g->rxr.used->ring[0].len, 512);
+	assert_int_equal(g->rxr.used->ring[1].len, 1012 - 512);
+	assert_int_equal(g->rxr.used->idx, 2);
+	expect_frame(g, payload, sizeof(payload), 2);
+	g_free(g);
+}
+
+static void
+mixed_fast_and_scattered_frames_keep_their_order(void **state)
+{
+	struct guest *g = g_new(128, 12, true);
+	uint8_t payload[8][700];
+	uint16_t heads[8];
+
+	(void)state;
+	for (unsigned int i = 0; i < 8; i++) {
+		fill_payload(payload[i], 700, 20 + i);
+		if (i % 3 == 1) { /* a frame split over two descriptors and two RX buffers */
+			uint32_t lens[2] = {12, 700};
+
+			heads[i] = tx_chain(g, payload[i], 700, lens, 2);
+			ring_publish(&g->txr, heads[i]);
+			rx_add(g, 400);
+			rx_add(g, 400);
+		} else {
+			heads[i] = tx_add(g, payload[i], 700);
+			rx_add(g, 2048);
+		}
+	}
+	assert_int_equal(g_burst(g, 32), 8);
+	for (unsigned int i = 0; i < 8; i++) {
+		expect_frame(g, payload[i], 700, i % 3 == 1 ? 2 : 1);
+		expect_tx_done(g, heads[i]);
+	}
+	g_free(g);
+}
+
+static void
+header_split_1_1_10_works_on_tx_and_rx(void **state)
+{
+	for (unsigned int mrg = 0; mrg < 2; mrg++) {
+		struct guest *g = g_new(64, 12, mrg);
+		uint8_t payload[50];
+		uint32_t tx_lens[4] = {1, 1, 10, 50}, rx_lens[4] = {1, 1, 10, 200};
+		uint16_t head;
+
+		(void)state;
+		fill_payload(payload, sizeof(payload), 7);
+		rx_add_chain(g, rx_lens, 4);
+		head = tx_chain(g, payload, sizeof(payload), tx_lens, 4);
+		ring_publish(&g->txr, head);
+		assert_int_equal(g_burst(g, 32), 1);
+		expect_frame(g, payload, sizeof(payload), 1);
+		expect_tx_done(g, head);
+		g_free(g);
+	}
+}
+
+static void
+payload_may_start_in_the_header_descriptor(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint8_t payload[90];
+	uint32_t tx_lens[3] = {7, 30, 65}, rx_lens[2] = {11, 10};
+	uint16_t head;
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 70);
+	/* RX: a first chain of 11 + 10 (header split 11+1), then a plain buffer. */
+	rx_add_chain(g, rx_lens, 2);
+	rx_add(g, 200);
+	head = tx_chain(g, payload, sizeof(payload), tx_lens, 3);
+	ring_publish(&g->txr, head);
+	assert_int_equal(g_burst(g, 32), 1);
+	expect_frame(g, payload, sizeof(payload), 2);
+	expect_tx_done(g, head);
+	g_free(g);
+}
+
+static void
+buffers_crossing_a_region_boundary_are_split(void **state)
+{
+	/* There is one A|B boundary: first the TX buffer crosses it, then the RX buffer. */
+	for (unsigned int rx_crosses = 0; rx_crosses < 2; rx_crosses++) {
+		struct guest *g = g_new(64, 12, false);
+		uint8_t payload[1400], *b;
+		uint32_t tx_len = 12 + sizeof(payload), rx_len = 2000;
+		uint64_t tx_gpa = rx_crosses ? g_alloc(g, tx_len) : GPA_B - 700;
+		uint64_t rx_gpa = rx_crosses ? GPA_B - 100 : g_alloc(g, rx_len);
+		uint16_t head;
+
+		(void)state;
+		fill_payload(payload, sizeof(payload), 8 + rx_crosses);
+		ring_publish(&g->rxr, rx_chain_at(g, &rx_gpa, &rx_len, 1, false));
+		b = tx_bytes(g, payload, sizeof(payload));
+		g_write(g, tx_gpa, b, tx_len);
+		free(b);
+		head = ring_chain(&g->txr, &tx_gpa, &tx_len, 1, 0);
+		ring_publish(&g->txr, head);
+		assert_int_equal(g_burst(g, 32), 1);
+		expect_frame(g, payload, sizeof(payload), 1);
+		expect_tx_done(g, head);
+		g_free(g);
+	}
+}
+
+static void
+zero_length_descriptors_in_a_chain_are_skipped(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[30];
+	uint32_t tx_lens[5] = {0, 12, 0, 30, 0}, rx_lens[3] = {0, 100, 0};
+	uint16_t head;
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 9);
+	rx_add_chain(g, rx_lens, 3);
+	head = tx_chain(g, payload, sizeof(payload), tx_lens, 5);
+	ring_publish(&g->txr, head);
+	assert_int_equal(g_burst(g, 32), 1);
+	expect_frame(g, payload, sizeof(payload), 1);
+	g_free(g);
+}
+
+/* ---- drops -------------------------------------------------------------------------------- */
+
+static void
+non_mergeable_frame_too_big_for_the_rx_chain_is_truncated_and_the_chain_kept(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t big[1000], small[100];
+	uint16_t rx_head, tx_big, tx_small;
+
+	(void)state;
+	fill_payload(big, sizeof(big), 1);
+	fill_payload(small, sizeof(small), 2);
+	rx_head = rx_add(g, 500);
+	tx_big = tx_add(g, big, sizeof(big));
+	tx_small = tx_add(g, small, sizeof(small));
+	assert_int_equal(g_burst(g, 32), 2);
+	assert_int_equal(g->res.drop_truncated, 1);
+	assert_int_equal(g->res.nb_frames, 1);
+	/* The small frame got the RX chain the big one could not use. */
+	assert_int_equal(g->rxr.used->idx, 1);
+	assert_int_equal(g->rxr.used->ring[0].id, rx_head);
+	expect_frame(g, small, sizeof(small), 1);
+	expect_tx_done(g, tx_big);
+	expect_tx_done(g, tx_small);
+	g_free(g);
+}
+
+static void
+empty_rx_ring_drops_as_rx_full_and_still_returns_tx(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint8_t payload[64] = {0};
+	uint16_t heads[3];
+
+	(void)state;
+	for (unsigned int i = 0; i < 3; i++)
+		heads[i] = tx_add(g, payload, sizeof(payload));
+	assert_int_equal(g_burst(g, 32), 3);
+	assert_int_equal(g->res.drop_rx_full, 3);
+	assert_int_equal(g->res.nb_frames, 0);
+	assert_int_equal(g->rxr.used->idx, 0);
+	for (unsigned int i = 0; i < 3; i++)
+		expect_tx_done(g, heads[i]);
+	g_free(g);
+}
+
+static void
+mergeable_frame_without_enough_rx_buffers_leaves_them_unconsumed(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint8_t payload[300];
+	uint16_t head;
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 3);
+	rx_add(g, 100);
+	rx_add(g, 100);
+	head = tx_add(g, payload, sizeof(payload));
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(g->res.drop_rx_full, 1);
+	assert_int_equal(g->rx.last_avail_idx, 0);
+	assert_int_equal(g->rx.last_used_idx, 0);
+	assert_int_equal(g->rxr.used->idx, 0);
+	expect_tx_done(g, head);
+	/* A frame that fits uses them afterwards. */
+	head = tx_add(g, payload, 150);
+	assert_int_equal(g_burst(g, 32), 1);
+	expect_frame(g, payload, 150, 2);
+	g_free(g);
+}
+
+static void
+tx_chain_shorter_than_the_header_is_drop_short(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[1] = {0};
+	uint32_t lens[2] = {5, 6};
+	uint16_t head;
+
+	(void)state;
+	rx_add(g, 200);
+	head = tx_chain(g, payload, 0, lens, 2);
+	ring_publish(&g->txr, head);
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(g->res.drop_short, 1);
+	assert_int_equal(g->rxr.used->idx, 0);
+	expect_tx_done(g, head);
+	/* An empty frame (header only) is not short. */
+	tx_add(g, payload, 0);
+	assert_int_equal(g_burst(g, 32), 1);
+	expect_frame(g, payload, 0, 1);
+	g_free(g);
+}
+
+static void
+tx_frame_over_64k_is_truncated_not_a_fault(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint32_t lens[3] = {12, 40000, 30000};
+	uint8_t *payload = calloc(1, 70000);
+	uint16_t head;
+
+	(void)state;
+	assert_non_null(payload);
+	for (unsigned int i = 0; i < 30; i++)
+		rx_add(g, 4096);
+	head = tx_chain(g, payload, 70000, lens, 3);
+	ring_publish(&g->txr, head);
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(g->res.drop_truncated, 1);
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+	assert_int_equal(g->rx.last_avail_idx, 0);
+	expect_tx_done(g, head);
+	free(payload);
+	g_free(g);
+}
+
+/* ---- hostile guests ----------------------------------------------------------------------- */
+
+/* Queue two good frames, then the bad one built by the caller: the good ones must publish. */
+static void
+two_good_frames(struct guest *g, uint8_t payload[64], uint16_t heads[2])
+{
+	fill_payload(payload, 64, 11);
+	for (unsigned int i = 0; i < 2; i++) {
+		rx_add(g, 2048);
+		heads[i] = tx_add(g, payload, 64);
+	}
+}
+
+static void
+expect_two_good_frames(struct guest *g, const uint8_t payload[64], const uint16_t heads[2])
+{
+	for (unsigned int i = 0; i < 2; i++) {
+		expect_frame(g, payload, 64, 1);
+		expect_tx_done(g, heads[i]);
+	}
+}
+
+static void
+avail_idx_jump_beyond_the_ring_breaks_that_ring(void **state)
+{
+	for (unsigned int which = 0; which < 2; which++) {
+		struct guest *g = g_new(64, 12, false);
+		uint8_t payload[64] = {0};
+
+		(void)state;
+		rx_add(g, 2048);
+		tx_add(g, payload, sizeof(payload));
+		if (which == 0)
+			g->txr.avail->idx = 65;
+		else
+			g->rxr.avail->idx = 200;
+		assert_int_equal(g_burst(g, 32), 0);
+		assert_int_equal(which == 0 ? g->tx.fault : g->rx.fault, VL_VRING_FAULT_AVAIL_IDX);
+		assert_int_equal(g->txr.used->idx, 0);
+		/* A broken ring is skipped. */
+		g->txr.avail->idx = 1;
+		g->rxr.avail->idx = 1;
+		assert_int_equal(g_burst(g, 32), 0);
+		g_free(g);
+	}
+	/* Exactly the ring size is legal. */
+	{
+		struct guest *g = g_new(4, 12, false);
+		uint8_t payload[64] = {0};
+
+		for (unsigned int i = 0; i < 4; i++) {
+			rx_add(g, 2048);
+			tx_add(g, payload, sizeof(payload));
+		}
+		assert_int_equal(g_burst(g, 32), 4);
+		g_free(g);
+	}
+}
+
+static void
+tx_head_out_of_range_breaks_tx_after_publishing_earlier_frames(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[64];
+	uint16_t heads[2];
+
+	(void)state;
+	two_good_frames(g, payload, heads);
+	rx_add(g, 2048);
+	ring_publish(&g->txr, 64);
+	assert_int_equal(g_burst(g, 32), 2);
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_HEAD_RANGE);
+	assert_int_equal(g->txr.used->idx, 2); /* no entry for the bad head */
+	assert_int_equal(g->rxr.used->idx, 2);
+	expect_two_good_frames(g, payload, heads);
+	g_free(g);
+}
+
+static void
+rx_head_out_of_range_breaks_rx_and_keeps_the_tx_chain(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[64];
+	uint16_t heads[2];
+
+	(void)state;
+	two_good_frames(g, payload, heads);
+	ring_publish(&g->rxr, 1000);
+	tx_add(g, payload, 64);
+	assert_int_equal(g_burst(g, 32), 2);
+	assert_int_equal(g->rx.fault, VL_VRING_FAULT_HEAD_RANGE);
+	assert_int_equal(g->tx.last_avail_idx, 2);
+	assert_int_equal(g->rxr.used->idx, 2);
+	expect_two_good_frames(g, payload, heads);
+	g_free(g);
+}
+
+/* A TX chain the caller corrupts after building: returned with len 0, TX broken with fault. */
+static void
+expect_bad_tx_chain(struct guest *g, uint16_t head, enum vl_vring_fault fault)
+{
+	uint8_t payload[64];
+	uint16_t heads[2];
+
+	/* The bad chain sits at descriptor 40+, unpublished: two good frames go first. */
+	fill_payload(payload, 64, 11);
+	for (unsigned int i = 0; i < 2; i++) {
+		rx_add(g, 2048);
+		heads[i] = tx_add(g, payload, 64);
+	}
+	rx_add(g, 2048);
+	ring_publish(&g->txr, head);
+	assert_int_equal(g_burst(g, 32), 3);
+	assert_int_equal(g->tx.fault, fault);
+	assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+	assert_int_equal(g->txr.used->idx, 3);
+	assert_int_equal(g->rxr.used->idx, 2);
+	expect_two_good_frames(g, payload, heads);
+	expect_tx_done(g, head);
+	assert_int_equal(g->tx.last_avail_idx, 3);
+}
+
+/* Same for RX: the bad RX chain is not consumed, RX broken, the third TX chain stays. */
+static void
+expect_bad_rx_chain(struct guest *g, uint16_t bad_rx_head, enum vl_vring_fault fault)
+{
+	uint8_t payload[64];
+	uint16_t heads[2];
+
+	fill_payload(payload, 64, 11);
+	for (unsigned int i = 0; i < 2; i++) {
+		rx_add(g, 2048);
+		heads[i] = tx_add(g, payload, 64);
+	}
+	ring_publish(&g->rxr, bad_rx_head);
+	tx_add(g, payload, 64);
+	assert_int_equal(g_burst(g, 32), 2);
+	assert_int_equal(g->rx.fault, fault);
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+	assert_int_equal(g->txr.used->idx, 2);
+	assert_int_equal(g->rxr.used->idx, 2);
+	assert_int_equal(g->rx.last_avail_idx, 2);
+	assert_int_equal(g->tx.last_avail_idx, 2);
+	expect_two_good_frames(g, payload, heads);
+}
+
+static uint16_t
+bad_tx_chain(struct guest *g)
+{
+	uint8_t payload[64] = {0};
+	uint32_t lens[3] = {12, 30, 34};
+
+	return tx_chain(g, payload, 64, lens, 3);
+}
+
+static uint16_t
+bad_rx_chain(struct guest *g)
+{
+	uint32_t lens[3] = {12, 30, 2000};
+
+	return rx_chain_at(g, NULL, lens, 3, false);
+}
+
+static void
+next_out_of_range_returns_the_chain_and_breaks_tx(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint16_t head;
+
+	(void)state;
+	g->txr.next_desc = 40;
+	head = bad_tx_chain(g);
+	g->txr.desc[(head + 1) & 63].next = 64;
+	g->txr.next_desc = 0;
+	expect_bad_tx_chain(g, head, VL_VRING_FAULT_NEXT_RANGE);
+	g_free(g);
+}
+
+static void
+next_out_of_range_breaks_rx(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint16_t head;
+
+	(void)state;
+	g->rxr.next_desc = 40;
+	head = bad_rx_chain(g);
+	g->rxr.desc[head].next = 9999;
+	g->rxr.next_desc = 0;
+	expect_bad_rx_chain(g, head, VL_VRING_FAULT_NEXT_RANGE);
+	g_free(g);
+}
+
+static void
+descriptor_loop_is_a_chain_loop_fault(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint16_t head;
+
+	(void)state;
+	g->txr.next_desc = 40;
+	head = bad_tx_chain(g);
+	g->txr.desc[(head + 2) & 63].flags |= VL_VRING_DESC_F_NEXT;
+	g->txr.desc[(head + 2) & 63].next = head;
+	g->txr.next_desc = 0;
+	expect_bad_tx_chain(g, head, VL_VRING_FAULT_CHAIN_LOOP);
+	g_free(g);
+
+	g = g_new(64, 12, true);
+	g->rxr.next_desc = 40;
+	head = bad_rx_chain(g);
+	g->rxr.desc[(head + 1) & 63].next = (uint16_t)(head + 1); /* self loop */
+	g->rxr.desc[(head + 1) & 63].len = 0;
+	g->rxr.next_desc = 0;
+	expect_bad_rx_chain(g, head, VL_VRING_FAULT_CHAIN_LOOP);
+	g_free(g);
+}
+
+static void
+loop_inside_an_indirect_table_is_a_chain_loop_fault(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint64_t gpas[2] = {g_alloc(g, 12), g_alloc(g, 100)};
+	uint32_t lens[2] = {12, 100};
+	uint64_t table = indirect_table(g, gpas, lens, 2, 0);
+	struct vl_vring_desc d;
+	uint16_t head;
+
+	(void)state;
+	g_read(g, table + 16, &d, sizeof(d));
+	d.flags |= VL_VRING_DESC_F_NEXT;
+	d.next = 0;
+	g_write(g, table + 16, &d, sizeof(d));
+	g->txr.next_desc = 40;
+	head = ring_indirect(&g->txr, table, 32, 0);
+	g->txr.next_desc = 0;
+	expect_bad_tx_chain(g, head, VL_VRING_FAULT_CHAIN_LOOP);
+	g_free(g);
+}
+
+/* An indirect TX descriptor variant: table of 2 good entries, then the caller's twist. */
+enum indirect_twist {
+	TWIST_NO_FEATURE,
+	TWIST_LEN_ZERO,
+	TWIST_LEN_NOT_16,
+	TWIST_TOO_BIG,
+	TWIST_NESTED,
+	TWIST_WITH_NEXT,
+	TWIST_OUTSIDE_MEMORY,
+	TWIST_CROSSES_REGIONS,
+};
+
+static void
+indirect_hostile_case(enum indirect_twist twist, enum vl_vring_fault fault)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint64_t gpas[2] = {g_alloc(g, 12), g_alloc(g, 100)};
+	uint32_t lens[2] = {12, 100};
+	uint64_t table = indirect_table(g, gpas, lens, 2, 0);
+	uint32_t table_len = 32;
+	uint16_t head, extra = 0;
+
+	switch (twist) {
+	case TWIST_NO_FEATURE:
+		g->opts.indirect = false;
+		break;
+	case TWIST_LEN_ZERO:
+		table_len = 0;
+		break;
+	case TWIST_LEN_NOT_16:
+		table_len = 24;
+		break;
+	case TWIST_TOO_BIG:
+		table_len = 65 * 16;
+		table = g_alloc(g, table_len);
+		break;
+	case TWIST_NESTED: {
+		uint64_t inner = table;
+		uint32_t inner_len = 32;
+
+		table = indirect_table(g, &inner, &inner_len, 1, VL_VRING_DESC_F_INDIRECT);
+		table_len = 16;
+		break;
+	}
+	case TWIST_WITH_NEXT:
+		extra = VL_VRING_DESC_F_NEXT;
+		break;
+	case TWIST_OUTSIDE_MEMORY:
+		table = GPA_B + REGION_BYTES + 4096;
+		break;
+	case TWIST_CROSSES_REGIONS:
+		table = GPA_B - 16;
+		break;
+	}
+	g->txr.next_desc = 40;
+	head = ring_indirect(&g->txr, table, table_len, extra);
+	g->txr.next_desc = 0;
+	expect_bad_tx_chain(g, head, fault);
+	g_free(g);
+}
+
+static void
+hostile_indirect_descriptors_break_tx(void **state)
+{
+	(void)state;
+	indirect_hostile_case(TWIST_NO_FEATURE, VL_VRING_FAULT_INDIRECT_FEATURE);
+	indirect_hostile_case(TWIST_LEN_ZERO, VL_VRING_FAULT_INDIRECT_LEN);
+	indirect_hostile_case(TWIST_LEN_NOT_16, VL_VRING_FAULT_INDIRECT_LEN);
+	indirect_hostile_case(TWIST_TOO_BIG, VL_VRING_FAULT_INDIRECT_LEN);
+	indirect_hostile_case(TWIST_NESTED, VL_VRING_FAULT_INDIRECT_NESTED);
+	indirect_hostile_case(TWIST_WITH_NEXT, VL_VRING_FAULT_INDIRECT_NEXT);
+	indirect_hostile_case(TWIST_OUTSIDE_MEMORY, VL_VRING_FAULT_ADDR);
+	indirect_hostile_case(TWIST_CROSSES_REGIONS, VL_VRING_FAULT_ADDR);
+}
+
+static void
+indirect_rx_without_the_feature_breaks_rx(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint32_t lens[2] = {12, 2000};
+	uint16_t head;
+
+	(void)state;
+	g->opts.indirect = false;
+	g->rxr.next_desc = 40;
+	head = rx_chain_at(g, NULL, lens, 2, true);
+	g->rxr.next_desc = 0;
+	expect_bad_rx_chain(g, head, VL_VRING_FAULT_INDIRECT_FEATURE);
+	g_free(g);
+}
+
+static void
+address_outside_guest_memory_breaks_the_ring(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint16_t head;
+
+	(void)state;
+	g->txr.next_desc = 40;
+	head = bad_tx_chain(g);
+	g->txr.desc[(head + 1) & 63].addr = GPA_B + REGION_BYTES - 10; /* runs off the end */
+	g->txr.next_desc = 0;
+	expect_bad_tx_chain(g, head, VL_VRING_FAULT_ADDR);
+	g_free(g);
+
+	/* Single-descriptor TX with a wild address (the fast path must hand it over). */
+	g = g_new(64, 12, false);
+	g->txr.next_desc = 40;
+	head = ring_chain(&g->txr, (uint64_t[]){0x10}, (uint32_t[]){100}, 1, 0);
+	g->txr.next_desc = 0;
+	expect_bad_tx_chain(g, head, VL_VRING_FAULT_ADDR);
+	g_free(g);
+
+	g = g_new(64, 12, false);
+	g->rxr.next_desc = 40;
+	head = bad_rx_chain(g);
+	g->rxr.desc[(head + 2) & 63].addr = ~0ULL - 100;
+	g->rxr.next_desc = 0;
+	expect_bad_rx_chain(g, head, VL_VRING_FAULT_ADDR);
+	g_free(g);
+}
+
+static void
+write_flag_in_the_wrong_direction_breaks_the_ring(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint16_t head;
+
+	(void)state;
+	g->txr.next_desc = 40;
+	head = bad_tx_chain(g);
+	g->txr.desc[(head + 1) & 63].flags |= VL_VRING_DESC_F_WRITE;
+	g->txr.next_desc = 0;
+	expect_bad_tx_chain(g, head, VL_VRING_FAULT_WRITE_FLAG);
+	g_free(g);
+
+	g = g_new(64, 12, false);
+	g->rxr.next_desc = 40;
+	head = rx_chain_at(g, NULL, (uint32_t[]){2048}, 1, false);
+	g->rxr.desc[head].flags = 0; /* device-readable RX buffer: never write it */
+	g->rxr.next_desc = 0;
+	expect_bad_rx_chain(g, head, VL_VRING_FAULT_WRITE_FLAG);
+	/* It was not written either. */
+	{
+		uint8_t b[16];
+
+		g_read(g, g->rx_chains[head].gpa[0], b, sizeof(b));
+		for (unsigned int i = 0; i < sizeof(b); i++)
+			assert_int_equal(b[i], GUARD);
+	}
+	g_free(g);
+}
+
+static void
+rx_buffer_smaller_than_the_header_is_an_rx_hdr_fault(void **state)
+{
+	for (unsigned int mrg = 0; mrg < 2; mrg++) {
+		struct guest *g = g_new(64, 12, mrg);
+		uint16_t head;
+
+		(void)state;
+		g->rxr.next_desc = 40;
+		head = rx_chain_at(g, NULL, (uint32_t[]){4, 6}, 2, false);
+		g->rxr.next_desc = 0;
+		expect_bad_rx_chain(g, head, VL_VRING_FAULT_RX_HDR);
+		g_free(g);
+	}
+}
+
+static void
+broken_queue_is_skipped_until_reinitialised(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[64] = {0};
+
+	(void)state;
+	rx_add(g, 2048);
+	tx_add(g, payload, 64);
+	g->rx.fault = VL_VRING_FAULT_ADDR;
+	assert_int_equal(g_burst(g, 32), 0);
+	assert_int_equal(g->txr.used->idx, 0);
+	assert_int_equal(vl_vring_init(&g->rx, g->rxr.desc, g->rxr.avail, g->rxr.used, 64, 0, 0),
+			 0);
+	assert_int_equal(g_burst(g, 32), 1);
+	g_free(g);
+}
+
+/* ---- notifications ------------------------------------------------------------------------ */
+
+static void
+need_call_without_event_idx_follows_no_interrupt(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[64] = {0};
+
+	(void)state;
+	/* Nothing published since init: no call. */
+	assert_false(vl_vring_need_call(&g->rx, &g->opts));
+	rx_add(g, 2048);
+	tx_add(g, payload, 64);
+	g_burst(g, 32);
+	assert_true(vl_vring_need_call(&g->rx, &g->opts));
+	/* Nothing added since that decision. */
+	assert_false(vl_vring_need_call(&g->rx, &g->opts));
+	g->rxr.avail->flags = VL_VRING_AVAIL_F_NO_INTERRUPT;
+	rx_add(g, 2048);
+	tx_add(g, payload, 64);
+	g_burst(g, 32);
+	assert_false(vl_vring_need_call(&g->rx, &g->opts));
+	g->rxr.avail->flags = 0;
+	rx_add(g, 2048);
+	tx_add(g, payload, 64);
+	g_burst(g, 32);
+	assert_true(vl_vring_need_call(&g->tx, &g->opts));
+	assert_true(vl_vring_need_call(&g->rx, &g->opts));
+	g_free(g);
+}
+
+static void
+need_call_with_event_idx_uses_used_event_and_wraps(void **state)
+{
+	struct vl_vring_avail *avail = calloc(1, sizeof(*avail) + 17 * sizeof(uint16_t));
+	struct vl_vring_used *used = calloc(1, sizeof(*used) + 16 * 8 + 8);
+	struct vl_vring_desc desc[16];
+	struct vl_vring_opts opts = {.hdr_len = 12, .event_idx = true};
+	struct vl_vring vq;
+
+	(void)state;
+	assert_non_null(avail);
+	assert_non_null(used);
+	assert_int_equal(vl_vring_init(&vq, desc, avail, used, 16, 65530, 65530), 0);
+	/* First decision after init: calls if anything was published, whatever used_event. */
+	avail->ring[16] = 12345;
+	assert_false(vl_vring_need_call(&vq, &opts));
+	vq.last_used_idx = 65532;
+	assert_true(vl_vring_need_call(&vq, &opts));
+	/* The guest wants a call once used passes 65533: 65532 -> 65533 crosses it? no. */
+	avail->ring[16] = 65533;
+	vq.last_used_idx = 65533;
+	assert_false(vl_vring_need_call(&vq, &opts));
+	vq.last_used_idx = 65535;
+	assert_true(vl_vring_need_call(&vq, &opts));
+	/* Across the 16-bit wrap: event 2, used moves 65535 -> 1 (not past 2), then -> 4. */
+	avail->ring[16] = 2;
+	vq.last_used_idx = 1;
+	assert_false(vl_vring_need_call(&vq, &opts));
+	vq.last_used_idx = 4;
+	assert_true(vl_vring_need_call(&vq, &opts));
+	/* Event far behind (stale): no call. */
+	avail->ring[16] = 60000;
+	vq.last_used_idx = 8;
+	assert_false(vl_vring_need_call(&vq, &opts));
+	/* Event exactly at old used: new - event - 1 = new - old - 1 < new - old: call. */
+	avail->ring[16] = 8;
+	vq.last_used_idx = 9;
+	assert_true(vl_vring_need_call(&vq, &opts));
+	free(avail);
+	free(used);
+}
+
+static void
+suppress_kicks_sets_no_notify_or_keeps_avail_event_behind(void **state)
+{
+	struct guest *g = g_new_at(64, 12, false, 100);
+	uint8_t payload[64] = {0};
+	uint16_t *avail_event = (uint16_t *)(void *)&g->txr.used->ring[64];
+	uint16_t *rx_avail_event = (uint16_t *)(void *)&g->rxr.used->ring[64];
+
+	(void)state;
+	vl_vring_suppress_kicks(&g->tx, &g->opts);
+	assert_int_equal(g->txr.used->flags, VL_VRING_USED_F_NO_NOTIFY);
+
+	g->opts.event_idx = true;
+	g->txr.used->flags = VL_VRING_USED_F_NO_NOTIFY;
+	vl_vring_suppress_kicks(&g->tx, &g->opts);
+	vl_vring_suppress_kicks(&g->rx, &g->opts);
+	assert_int_equal(g->txr.used->flags, 0);
+	assert_int_equal(*avail_event, 99);
+	/* Bursts move it along with last_avail_idx, on both rings. */
+	for (unsigned int i = 0; i < 3; i++) {
+		rx_add(g, 2048);
+		tx_add(g, payload, 64);
+	}
+	g_burst(g, 32);
+	assert_int_equal(*avail_event, 102);
+	assert_int_equal(*rx_avail_event, 102);
+	/* The guest's kick rule (vring_need_event) then never fires for what it adds next. */
+	{
+		uint16_t old = g->txr.avail_idx, next = (uint16_t)(old + 64);
+
+		assert_false((uint16_t)(next - *avail_event - 1) < (uint16_t)(next - old));
+	}
+	g_free(g);
+}
+
+/* ---- memory table and init ------------------------------------------------------------------ */
+
+static void
+mem_translate_uses_the_hint_clamps_to_the_region_and_misses_outside(void **state)
+{
+	struct guest *g = g_new(16, 12, false);
+	uint32_t hint = 7;
+	uint64_t len = 1000;
+	uint8_t *p;
+
+	(void)state;
+	p = vl_mem_translate(&g->mem, GPA_B + 10, &len, &hint);
+	assert_ptr_equal(p, g->arena + HVA_OFF_B + 10);
+	assert_int_equal(len, 1000);
+	assert_int_equal(hint, 1);
+	len = 1000;
+	p = vl_mem_translate(&g->mem, GPA_B - 100, &len, &hint);
+	assert_ptr_equal(p, g->arena + REGION_BYTES - 100);
+	assert_int_equal(len, 100);
+	assert_int_equal(hint, 0);
+	len = 10;
+	assert_null(vl_mem_translate(&g->mem, GPA_A - 1, &len, &hint));
+	assert_null(vl_mem_translate(&g->mem, GPA_B + REGION_BYTES, &len, &hint));
+	g->mem.nb_regions = 99; /* clamped, never read past the table */
+	len = 10;
+	assert_non_null(vl_mem_translate(&g->mem, GPA_A, &len, &hint));
+	g_free(g);
+}
+
+static void
+init_rejects_bad_sizes_and_null_rings(void **state)
+{
+	struct vl_vring_desc desc[4];
+	struct vl_vring_avail avail;
+	struct vl_vring_used used;
+	struct vl_vring vq;
+
+	(void)state;
+	assert_int_equal(vl_vring_init(&vq, desc, &avail, &used, 0, 0, 0), -EINVAL);
+	assert_int_equal(vl_vring_init(&vq, desc, &avail, &used, 3, 0, 0), -EINVAL);
+	assert_int_equal(vl_vring_init(&vq, NULL, &avail, &used, 4, 0, 0), -EINVAL);
+	assert_int_equal(vl_vring_init(&vq, desc, NULL, &used, 4, 0, 0), -EINVAL);
+	assert_int_equal(vl_vring_init(&vq, desc, &avail, NULL, 4, 0, 0), -EINVAL);
+	assert_int_equal(vl_vring_init(&vq, desc, &avail, &used, 4, 7, 5), 0);
+	assert_int_equal(vq.last_avail_idx, 7);
+	assert_int_equal(vq.last_used_idx, 5);
+	assert_int_equal(vq.fault, VL_VRING_FAULT_NONE);
+	assert_false(vq.signalled_used_valid);
+	assert_int_equal(vl_vring_init(&vq, desc, &avail, &used, 32768, 0, 0), 0);
+}
+
+static void
+every_fault_has_a_distinct_text(void **state)
+{
+	(void)state;
+	for (int f = 0; f < VL_VRING_FAULT_MAX; f++) {
+		assert_non_null(vl_vring_fault_str(f));
+		for (int h = 0; h < f; h++)
+			assert_string_not_equal(vl_vring_fault_str(f), vl_vring_fault_str(h));
+	}
+	assert_string_equal(vl_vring_fault_str(VL_VRING_FAULT_MAX), "unknown fault");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			a_single_descriptor_frame_comes_back_byte_identical_with_num_buffers_1),
+		cmocka_unit_test(a_burst_of_32_publishes_used_idx_plus_32_on_both_rings),
+		cmocka_unit_test(max_burst_bounds_the_frames_of_one_call),
+		cmocka_unit_test(indices_wrap_at_65535),
+		cmocka_unit_test(mergeable_frames_over_small_buffers_wrap_at_65535),
+		cmocka_unit_test(long_chains_as_long_as_the_ring_are_walked),
+		cmocka_unit_test(indirect_tables_work_on_tx_and_rx),
+		cmocka_unit_test(indirect_table_need_not_be_aligned),
+		cmocka_unit_test(mergeable_frame_fills_tiny_rx_buffers_in_order),
+		cmocka_unit_test(mergeable_last_buffer_gets_only_the_rest),
+		cmocka_unit_test(mixed_fast_and_scattered_frames_keep_their_order),
+		cmocka_unit_test(header_split_1_1_10_works_on_tx_and_rx),
+		cmocka_unit_test(payload_may_start_in_the_header_descriptor),
+		cmocka_unit_test(buffers_crossing_a_region_boundary_are_split),
+		cmocka_unit_test(zero_length_descriptors_in_a_chain_are_skipped),
+		cmocka_unit_test(
+			non_mergeable_frame_too_big_for_the_rx_chain_is_truncated_and_the_chain_kept),
+		cmocka_unit_test(empty_rx_ring_drops_as_rx_full_and_still_returns_tx),
+		cmocka_unit_test(mergeable_frame_without_enough_rx_buffers_leaves_them_unconsumed),
+		cmocka_unit_test(tx_chain_shorter_than_the_header_is_drop_short),
+		cmocka_unit_test(tx_frame_over_64k_is_truncated_not_a_fault),
+		cmocka_unit_test(avail_idx_jump_beyond_the_ring_breaks_that_ring),
+		cmocka_unit_test(tx_head_out_of_range_breaks_tx_after_publishing_earlier_frames),
+		cmocka_unit_test(rx_head_out_of_range_breaks_rx_and_keeps_the_tx_chain),
+		cmocka_unit_test(next_out_of_range_returns_the_chain_and_breaks_tx),
+		cmocka_unit_test(next_out_of_range_breaks_rx),
+		cmocka_unit_test(descriptor_loop_is_a_chain_loop_fault),
+		cmocka_unit_test(loop_inside_an_indirect_table_is_a_chain_loop_fault),
+		cmocka_unit_test(hostile_indirect_descriptors_break_tx),
+		cmocka_unit_test(indirect_rx_without_the_feature_breaks_rx),
+		cmocka_unit_test(address_outside_guest_memory_breaks_the_ring),
+		cmocka_unit_test(write_flag_in_the_wrong_direction_breaks_the_ring),
+		cmocka_unit_test(rx_buffer_smaller_than_the_header_is_an_rx_hdr_fault),
+		cmocka_unit_test(broken_queue_is_skipped_until_reinitialised),
+		cmocka_unit_test(need_call_without_event_idx_follows_no_interrupt),
+		cmocka_unit_test(need_call_with_event_idx_uses_used_event_and_wraps),
+		cmocka_unit_test(suppress_kicks_sets_no_notify_or_keeps_avail_event_behind),
+		cmocka_unit_test(
+			mem_translate_uses_the_hint_clamps_to_the_region_and_misses_outside),
+		cmocka_unit_test(init_rejects_bad_sizes_and_null_rings),
+		cmocka_unit_test(every_fault_has_a_distinct_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
