@@ -117,6 +117,8 @@ vl_datapath_name(enum vl_datapath dp)
 		return "direct";
 	case VL_DATAPATH_MBUF:
 		return "mbuf";
+	case VL_DATAPATH_SINK:
+		return "sink";
 	}
 	return "unknown";
 }
@@ -275,9 +277,11 @@ config_set_datapath(struct vl_config *cfg, const char *value, const char *where,
 		cfg->datapath = VL_DATAPATH_DIRECT;
 	else if (strcmp(value, "mbuf") == 0)
 		cfg->datapath = VL_DATAPATH_MBUF;
+	else if (strcmp(value, "sink") == 0)
+		cfg->datapath = VL_DATAPATH_SINK;
 	else
-		return config_fail(err, errlen, "%s: unknown datapath (expected direct or mbuf)",
-				   where);
+		return config_fail(err, errlen,
+				   "%s: unknown datapath (expected direct, mbuf or sink)", where);
 	return 0;
 }
 

@@ -58,6 +58,7 @@ enum vl_sock_mode {
 enum vl_datapath {
 	VL_DATAPATH_DIRECT, /* our own split-ring processing, one copy */
 	VL_DATAPATH_MBUF,   /* rte_vhost_dequeue_burst -> rte_vhost_enqueue_burst (reference) */
+	VL_DATAPATH_SINK, /* returns TX buffers untouched, loops nothing: the generator's ceiling */
 };
 
 enum vl_frontend {

@@ -88,6 +88,13 @@ struct vl_dev {
 
 struct rte_rcu_qsbr *vl_dev_qsv;
 
+/* Direct and sink datapaths process the guest rings themselves, outside librte_vhost's locks. */
+static inline bool
+dev_own_rings(const struct vl_dev *dev)
+{
+	return dev->datapath != VL_DATAPATH_MBUF;
+}
+
 /* Callbacks get a vid; connections map it to their device. */
 static struct vl_dev *dev_by_vid[RTE_MAX_VHOST_DEVICE];
 static struct vl_dev *dev_list[VL_MAX_IFACES];
@@ -131,7 +138,7 @@ vl_dev_fini(void)
 static void
 dev_qp_push_indices(struct vl_dev *dev, struct vl_qp *qp)
 {
-	if (dev->datapath != VL_DATAPATH_DIRECT || dev->vid < 0)
+	if (!dev_own_rings(dev) || dev->vid < 0)
 		return;
 	rte_vhost_set_vring_base(dev->vid, VL_RXQ(qp->idx), qp->rx.last_avail_idx,
 				 qp->rx.last_used_idx);
@@ -199,7 +206,7 @@ dev_qp_try_start(struct vl_dev *dev, struct vl_qp *qp)
 	    __atomic_load_n(&qp->run, __ATOMIC_RELAXED))
 		return;
 	qp->vid = dev->vid;
-	if (dev->datapath == VL_DATAPATH_DIRECT) {
+	if (dev_own_rings(dev)) {
 		if (dev->mem == NULL ||
 		    dev_vring_snapshot(dev, qp, VL_RXQ(qp->idx), &qp->rx, &qp->irq_rx) != 0 ||
 		    dev_vring_snapshot(dev, qp, VL_TXQ(qp->idx), &qp->tx, &qp->irq_tx) != 0) {
@@ -278,7 +285,7 @@ dev_new_device(int vid)
 		.event_idx = !!(f & (1ULL << VIRTIO_RING_F_EVENT_IDX)),
 		.indirect = !!(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)),
 	};
-	if (dev->datapath == VL_DATAPATH_DIRECT) {
+	if (dev_own_rings(dev)) {
 		if (f & (1ULL << VIRTIO_F_RING_PACKED)) {
 			DEV_LOG(ERR, dev,
 				"guest negotiated packed rings, not offered by the direct "
@@ -347,7 +354,7 @@ dev_vring_state_changed(int vid, uint16_t vring, int enable)
 	DEV_LOG(DEBUG, dev, "qp %u: vring %u %s", qp->idx, vring, enable ? "enabled" : "disabled");
 	if (!enable)
 		/* mbuf: its burst calls may be waiting for the lock we hold, so do not wait. */
-		dev_qps_stop(dev, qp->idx, 1, dev->datapath == VL_DATAPATH_DIRECT);
+		dev_qps_stop(dev, qp->idx, 1, dev_own_rings(dev));
 	else
 		dev_qp_try_start(dev, qp);
 	pthread_mutex_unlock(&dev->lock);
@@ -420,7 +427,7 @@ dev_pre_msg(int vid, void *m)
 			vring, vring / 2, dev->nb_qps, dev->nb_qps);
 		return RTE_VHOST_MSG_RESULT_ERR;
 	}
-	if (dev->datapath != VL_DATAPATH_DIRECT || !dev_msg_moves_rings(msg->request))
+	if (!dev_own_rings(dev) || !dev_msg_moves_rings(msg->request))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 
 	pthread_mutex_lock(&dev->lock);
@@ -443,7 +450,7 @@ dev_post_msg(int vid, void *m)
 	struct vl_dev *dev = dev_from_vid(vid);
 	struct dev_msg *msg = m;
 
-	if (dev == NULL || dev->datapath != VL_DATAPATH_DIRECT)
+	if (dev == NULL || !dev_own_rings(dev))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	pthread_mutex_lock(&dev->lock);
 	if (msg->request == DEV_MSG_SET_MEM_TABLE)
@@ -593,7 +600,7 @@ dev_trim_features(struct vl_dev *dev)
 
 	if (dev->nb_qps == 1)
 		off |= 1ULL << VIRTIO_NET_F_MQ;
-	if (dev->datapath == VL_DATAPATH_DIRECT)
+	if (dev_own_rings(dev))
 		/* Not implemented by the direct path yet: packed rings, dirty-page logging
 		 * (so QEMU refuses to migrate instead of migrating stale RX memory). */
 		off |= 1ULL << VIRTIO_F_RING_PACKED | 1ULL << VHOST_F_LOG_ALL;

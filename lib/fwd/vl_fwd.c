@@ -93,6 +93,23 @@ fwd_qp_poll_direct(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now
 	return n;
 }
 
+/* Benchmark sink: the guest's TX buffers come straight back empty; frames = chains consumed. */
+static inline unsigned int
+fwd_qp_poll_sink(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
+{
+	struct vl_vring_burst res;
+	unsigned int n;
+
+	if (unlikely(qp->tx.fault != VL_VRING_FAULT_NONE))
+		return 0;
+	n = vl_vring_sink_burst(&qp->tx, &qp->opts, fl->burst, &res);
+	if (unlikely(qp->tx.fault != VL_VRING_FAULT_NONE))
+		fwd_qp_broken(qp);
+	fwd_irq(fl, qp, &qp->tx, &qp->irq_tx, res.nb_tx_done, n == 0, now);
+	qp->stats.frames += n;
+	return n;
+}
+
 /* The reference datapath, as testpmd's vhost driver: guest -> mbuf -> guest. */
 static inline unsigned int
 fwd_qp_poll_mbuf(const struct vl_fwd_lcore *fl, struct vl_qp *qp)
@@ -127,8 +144,12 @@ vl_fwd_poll_once(struct vl_fwd_lcore *fl)
 		/* Pairs with the control plane's release store of run. */
 		if (!__atomic_load_n(&qp->run, __ATOMIC_ACQUIRE))
 			continue;
-		n = qp->datapath == VL_DATAPATH_DIRECT ? fwd_qp_poll_direct(fl, qp, t0)
-						       : fwd_qp_poll_mbuf(fl, qp);
+		if (qp->datapath == VL_DATAPATH_DIRECT)
+			n = fwd_qp_poll_direct(fl, qp, t0);
+		else if (qp->datapath == VL_DATAPATH_MBUF)
+			n = fwd_qp_poll_mbuf(fl, qp);
+		else
+			n = fwd_qp_poll_sink(fl, qp, t0);
 		t1 = rte_rdtsc();
 		if (n != 0) {
 			qp->stats.bursts++;

@@ -790,3 +790,45 @@ vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_me
 	}
 	return nb_done;
 }
+
+unsigned int
+vl_vring_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts, unsigned int max_burst,
+		    struct vl_vring_burst *res)
+{
+	struct vl_vring_used_elem shadow[VL_VRING_BURST_MAX];
+	uint16_t avail_idx, used_idx = tx->last_used_idx;
+	unsigned int nb, i;
+
+	*res = (struct vl_vring_burst){0};
+	if (unlikely(tx->fault != VL_VRING_FAULT_NONE))
+		return 0;
+	/* Pairs with the guest's release of avail->idx. */
+	avail_idx = __atomic_load_n(&tx->avail->idx, __ATOMIC_ACQUIRE);
+	if (unlikely(vring_avail_jump(tx, avail_idx)))
+		return 0;
+	nb = (uint16_t)(avail_idx - tx->last_avail_idx);
+	nb = VL_MIN(nb, VL_MIN(max_burst, (unsigned int)VL_VRING_BURST_MAX));
+	for (i = 0; i < nb; i++) {
+		uint16_t head = __atomic_load_n(
+			&tx->avail->ring[(uint16_t)(tx->last_avail_idx + i) & (tx->size - 1)],
+			__ATOMIC_RELAXED);
+
+		if (unlikely(head >= tx->size)) {
+			tx->fault = VL_VRING_FAULT_HEAD_RANGE;
+			break;
+		}
+		shadow[i] = (struct vl_vring_used_elem){.id = head, .len = 0};
+	}
+	if (i == 0)
+		return 0;
+	used_flush(tx, &used_idx, shadow, i);
+	tx->last_used_idx = used_idx;
+	/* Pairs with the guest's acquire of used->idx. */
+	__atomic_store_n(&tx->used->idx, tx->last_used_idx, __ATOMIC_RELEASE);
+	tx->last_avail_idx = (uint16_t)(tx->last_avail_idx + i);
+	if (opts->event_idx)
+		__atomic_store_n(vring_avail_event(tx), (uint16_t)(tx->last_avail_idx - 1),
+				 __ATOMIC_RELAXED);
+	res->nb_tx_done = i;
+	return i;
+}

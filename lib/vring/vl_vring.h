@@ -165,6 +165,14 @@ unsigned int vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const
 				 struct vl_vring_burst *res);
 
 /*
+ * Benchmark sink: return up to max_burst TX chains with used.len 0 without reading their
+ * descriptors or touching any RX ring, so a generator measures its own ceiling. Same avail-index
+ * and head checks as vl_vring_loop_burst. Returns the chains returned (also res->nb_tx_done).
+ */
+unsigned int vl_vring_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts,
+				 unsigned int max_burst, struct vl_vring_burst *res);
+
+/*
  * After a publish: does the guest want an interrupt for what we added since the previous
  * decision? NO_INTERRUPT without EVENT_IDX, used_event with it (seq_cst fence first).
  * Updates the decision point. Call at most once per vring per burst.

@@ -326,6 +326,7 @@ init_sets_documented_defaults_and_finish_adds_vhost0(void **state)
 	assert_int_equal(cfg.ifaces[0].net.queue_pairs, 1);
 	assert_string_equal(vl_datapath_name(VL_DATAPATH_DIRECT), "direct");
 	assert_string_equal(vl_datapath_name(VL_DATAPATH_MBUF), "mbuf");
+	assert_string_equal(vl_datapath_name(VL_DATAPATH_SINK), "sink");
 }
 
 static void
@@ -480,7 +481,7 @@ cli_errors_name_the_flag_the_value_and_the_range(void **state)
 		{"--mbufs", "1023", "--mbufs 1023: out of range [1024, 4194304]"},
 		{"--mbufs", "4194305", "--mbufs 4194305: out of range [1024, 4194304]"},
 		{"--datapath", "fast",
-		 "--datapath fast: unknown datapath (expected direct or mbuf)"},
+		 "--datapath fast: unknown datapath (expected direct, mbuf or sink)"},
 		{"--print-frontend", "kvm",
 		 "--print-frontend kvm: unknown frontend (expected qemu or virtio-user)"},
 		{"--queue-pairs", "two",

@@ -1511,6 +1511,39 @@ every_fault_has_a_distinct_text(void **state)
 	assert_string_equal(vl_vring_fault_str(VL_VRING_FAULT_MAX), "unknown fault");
 }
 
+/* The benchmark sink returns TX chains empty, never touches RX, and checks heads like the loop. */
+static void
+sink_returns_tx_chains_empty_and_leaves_rx_alone(void **state)
+{
+	struct guest *g = g_new(256, 12, true);
+	uint8_t payload[100];
+	uint16_t heads[3];
+
+	(void)state;
+	fill_payload(payload, sizeof(payload), 7);
+	rx_add(g, 2048);
+	for (unsigned int i = 0; i < 3; i++)
+		heads[i] = tx_add(g, payload, sizeof(payload));
+	assert_int_equal(vl_vring_sink_burst(&g->tx, &g->opts, 2, &g->res), 2);
+	assert_int_equal(g->res.nb_tx_done, 2);
+	assert_int_equal(g->res.nb_frames, 0);
+	assert_int_equal(vl_vring_sink_burst(&g->tx, &g->opts, 32, &g->res), 1);
+	for (unsigned int i = 0; i < 3; i++)
+		expect_tx_done(g, heads[i]);
+	assert_int_equal(used_pending(&g->rxr), 0);
+	assert_int_equal(g->rx.last_avail_idx, g->rxr.used_seen);
+	g_check_guards(g);
+
+	/* A head out of range breaks the ring; nothing after it is returned. */
+	g->txr.avail->ring[g->txr.avail_idx & 255] = 300;
+	g->txr.avail_idx++;
+	__atomic_store_n(&g->txr.avail->idx, g->txr.avail_idx, __ATOMIC_RELEASE);
+	assert_int_equal(vl_vring_sink_burst(&g->tx, &g->opts, 32, &g->res), 0);
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_HEAD_RANGE);
+	assert_int_equal(used_pending(&g->txr), 0);
+	g_free(g);
+}
+
 int
 main(void)
 {
@@ -1557,6 +1590,7 @@ main(void)
 			mem_translate_uses_the_hint_clamps_to_the_region_and_misses_outside),
 		cmocka_unit_test(init_rejects_bad_sizes_and_null_rings),
 		cmocka_unit_test(every_fault_has_a_distinct_text),
+		cmocka_unit_test(sink_returns_tx_chains_empty_and_leaves_rx_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
