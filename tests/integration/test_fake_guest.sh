@@ -7,13 +7,14 @@ VHOSTLOOP_GEN=${VHOSTLOOP_GEN:-unused}
 vl_need_cpus
 : "${VL_FAKE_GUEST:?path of vl_fake_guest}"
 
-run() { # run DATAPATH SCENARIO [MRG [--allow-drops]]
+run() { # run DATAPATH SCENARIO [MRG [fake guest flag]]; ENGINE_EXTRA: more engine flags
 	local dp=$1 sc=$2 mrg=${3:-1} drops=${4:-} sock=$VL_TMP/fg.sock
-	vl_engine_start "$VL_TMP/engine.log" --datapath "$dp" --socket "$sock,queue-pairs=2"
+	vl_engine_start "$VL_TMP/engine.log" --datapath "$dp" --socket "$sock,queue-pairs=2" \
+		${ENGINE_EXTRA:-}
 	vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
 	timeout 120 "$VL_FAKE_GUEST" --socket "$sock" --scenario "$sc" --mrg "$mrg" $drops \
 		>"$VL_TMP/fg.log" 2>&1
-	vl_expect_rc 0 $? "$dp $sc mrg=$mrg: expectations hold" "$VL_TMP/fg.log"
+	vl_expect_rc 0 $? "$dp $sc mrg=$mrg $drops ${ENGINE_EXTRA:-}: expectations hold" "$VL_TMP/fg.log"
 	kill -0 "$VL_ENGINE_PID" 2>/dev/null && vl_pass "$dp $sc: engine alive" ||
 		vl_fail "$dp $sc: engine died"
 	vl_engine_stop INT
@@ -44,4 +45,12 @@ run direct enable-cycle
 # The mbuf path, like testpmd's vhost driver, drops a burst dequeued just before the guest
 # disables its RX vring; the direct path stops both vrings first and loses nothing.
 run mbuf enable-cycle 1 --allow-drops
+# Interrupt mode: every lone frame is announced, with and without EVENT_IDX and coalescing
+# (a partial coalescing batch is flushed as soon as the queue goes idle).
+for extra in "" "--irq-coalesce-frames 32" "--irq-coalesce-usecs 500"; do
+	ENGINE_EXTRA=$extra run direct irq 1
+	ENGINE_EXTRA=$extra run direct irq 1 --event-idx
+	vl_expect_grep "^total( +[0-9]+){6} +50[01] " "$VL_TMP/engine.log" "direct irq $extra: calls counted"
+done
+run mbuf irq 1 --event-idx
 vl_done

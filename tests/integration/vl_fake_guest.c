@@ -5,8 +5,8 @@
  * traffic, queue pairs toggled while frames flow. It speaks the vhost-user protocol itself
  * (memfd guest memory, SCM_RIGHTS fds) and drives split rings directly. No DPDK.
  *
- *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle [--mrg 0|1]
- *                 [--allow-drops]
+ *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq
+ *                 [--mrg 0|1] [--allow-drops] [--event-idx]
  *
  * Exit 0 when the scenario's expectations hold, 1 otherwise (with the reason on stderr).
  */
@@ -45,6 +45,7 @@
 #define MSG_VERSION 0x1
 
 #define F_MRG_RXBUF (1ULL << 15)
+#define F_EVENT_IDX (1ULL << 29)
 #define F_PROTOCOL_FEATURES (1ULL << 30)
 #define F_VERSION_1 (1ULL << 32)
 
@@ -102,6 +103,7 @@ static struct gvring vrings[2 * MAX_QPS];
 static const char *sock_path;
 /* --allow-drops: a frame may be missing (the engine must count it); later ones must match. */
 static bool allow_drops;
+static bool want_event_idx; /* --event-idx: negotiate VIRTIO_RING_F_EVENT_IDX */
 static unsigned int dropped[MAX_QPS];
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -264,7 +266,10 @@ connect_and_negotiate(unsigned int nb_qps, bool mrg)
 	if (!(offered & F_VERSION_1) || !(offered & F_PROTOCOL_FEATURES))
 		die("engine offers 0x%llx: no VERSION_1 or PROTOCOL_FEATURES",
 		    (unsigned long long)offered);
-	features = F_VERSION_1 | F_PROTOCOL_FEATURES | (mrg ? F_MRG_RXBUF : 0);
+	if (want_event_idx && !(offered & F_EVENT_IDX))
+		die("engine does not offer EVENT_IDX (0x%llx)", (unsigned long long)offered);
+	features = F_VERSION_1 | F_PROTOCOL_FEATURES | (mrg ? F_MRG_RXBUF : 0) |
+		   (want_event_idx ? F_EVENT_IDX : 0);
 	set_u64(REQ_SET_FEATURES, features, -1);
 	(void)get_u64(REQ_GET_PROTOCOL_FEATURES);
 	set_u64(REQ_SET_PROTOCOL_FEATURES, 0, -1);
@@ -564,6 +569,41 @@ scenario_enable_cycle(void)
 	disconnect();
 }
 
+/*
+ * Interrupt mode: the RX vring asks for interrupts (flags 0, or used_event = what we have seen
+ * with EVENT_IDX). One frame circulates at a time: each must be announced on the call eventfd
+ * within a second - also with coalescing, which must flush a lone frame.
+ */
+static void
+scenario_irq(void)
+{
+	struct gvring *rx = &vrings[0];
+	unsigned int got = 0;
+
+	connect_and_negotiate(1, true);
+	rx->avail->flags = 0;
+	rx_refill(0, RING_SIZE - 1);
+	for (unsigned int k = 0; k < 500; k++) {
+		struct pollfd pfd = {.fd = rx->callfd, .events = POLLIN};
+		uint64_t v;
+
+		if (want_event_idx) /* used_event: interrupt once used idx passes what we saw */
+			__atomic_store_n(&rx->avail->ring[RING_SIZE], rx->used_seen,
+					 __ATOMIC_RELEASE);
+		tx_frame(0, k);
+		if (poll(&pfd, 1, 1000) != 1)
+			die("frame %u: no interrupt within 1 s (%u frames back so far)", k, got);
+		if (read(rx->callfd, &v, sizeof(v)) != sizeof(v))
+			die("frame %u: cannot read the call eventfd", k);
+		for (int spin = 0; spin < 1000000 && rx_collect(0, &got) == 0; spin++)
+			;
+		if (got != k + 1)
+			die("frame %u: interrupt but %u frames back", k, got);
+	}
+	printf("qp 0: 500 frames, each announced by an interrupt\n");
+	disconnect();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -571,6 +611,7 @@ main(int argc, char **argv)
 					     {"scenario", required_argument, NULL, 'c'},
 					     {"mrg", required_argument, NULL, 'm'},
 					     {"allow-drops", no_argument, NULL, 'd'},
+					     {"event-idx", no_argument, NULL, 'e'},
 					     {NULL, 0, NULL, 0}};
 	const char *scenario = "loop";
 	bool mrg = true;
@@ -585,6 +626,8 @@ main(int argc, char **argv)
 			mrg = atoi(optarg) != 0;
 		else if (o == 'd')
 			allow_drops = true;
+		else if (o == 'e')
+			want_event_idx = true;
 		else
 			return 2;
 	}
@@ -604,6 +647,8 @@ main(int argc, char **argv)
 		scenario_memtable();
 	else if (strcmp(scenario, "enable-cycle") == 0)
 		scenario_enable_cycle();
+	else if (strcmp(scenario, "irq") == 0)
+		scenario_irq();
 	else
 		return 2;
 	printf("PASS %s\n", scenario);
