@@ -30,7 +30,7 @@ CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -D
 		-Db_lundef=false -Dbuildtype=debugoptimized
 ninja -C build-fuzz
 for f in build-fuzz/tests/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
 	corpus=tests/fuzz/corpus-${name#fuzz_}
 	work=$(mktemp -d)
