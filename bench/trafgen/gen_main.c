@@ -134,6 +134,9 @@ main(int argc, char **argv)
 
 	signal(SIGINT, gen_on_signal);
 	signal(SIGTERM, gen_on_signal);
+	/* A backend that closes the socket (or refuses us) must give a FAIL line, not a silent
+	 * death by SIGPIPE inside virtio-user's sendmsg. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!cfg.server && !user_vdev && gen_wait_socket(&cfg) != 0)
 		return GEN_EXIT_FAIL;
 
