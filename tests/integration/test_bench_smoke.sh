@@ -1,0 +1,64 @@
+#!/bin/bash
+# bench/compare end to end, as short as it gets: one 64-byte run of 1 s per backend. Checks that
+# every output is written and that every backend moved frames; says nothing about speed.
+# Environment (tests/integration/meson.build): VHOSTLOOP, VHOSTLOOP_GEN, VL_SOURCE_ROOT.
+. "$(dirname "$0")/lib.sh"
+vl_need_cpus
+command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
+command -v gnuplot >/dev/null || {
+	echo "SKIP: gnuplot not installed (apt install gnuplot-nox)"
+	exit 77
+}
+command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+
+root=${VL_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+out=$VL_TMP/bench
+timeout -s INT 110 "$root/bench/compare" --quick --sizes 64 --reps 1 --duration 1 --warmup 0 \
+	--vhostloop "$VHOSTLOOP" --gen "$VHOSTLOOP_GEN" --out "$out" >"$VL_TMP/compare.log" 2>&1
+vl_expect_rc 0 $? "bench/compare --quick --sizes 64 --reps 1 exits 0" "$VL_TMP/compare.log"
+
+for f in results.json results.csv results.md mpps.png mpps.svg gbps.png gbps.svg cycles.png \
+	cycles.svg; do
+	if [ -s "$out/$f" ]; then
+		vl_pass "$f is written and not empty"
+	else
+		vl_fail "$f is missing or empty"
+	fi
+done
+
+# The backends this engine has: sink only when its --help lists it, as bench/compare decides.
+want=(direct mbuf testpmd)
+"$VHOSTLOOP" --help 2>/dev/null | grep -qE -- '--datapath +[a-z|]*sink' && want+=(sink)
+if python3 - "$out/results.json" "${want[@]}" >"$VL_TMP/check.log" 2>&1 <<'EOF'; then
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rows = {r["backend"]: r for r in doc["summary"] if r["value"] == "64"}
+bad = []
+for b in sys.argv[2:]:
+    r = rows.get(b)
+    if r is None:
+        bad.append(f"no summary row for {b}")
+    elif not r["mpps_median"] > 0:
+        bad.append(f"{b}: Mpps {r['mpps_median']}")
+    elif b != "sink" and r["cycles_per_frame_median"] is None:
+        bad.append(f"{b}: no cycles per frame")
+for k in ("cpu_model", "dpdk_version", "kernel", "memory_mode"):
+    if not doc["environment"].get(k):
+        bad.append(f"environment has no {k}")
+if doc["error"] is not None:
+    bad.append(f"error: {doc['error']}")
+print("; ".join(bad) or "ok: " + ", ".join(f"{b} {rows[b]['mpps_median']:.3f} Mpps"
+                                           for b in sys.argv[2:]))
+sys.exit(1 if bad else 0)
+EOF
+	vl_pass "results.json has a row with Mpps > 0 for each of: ${want[*]} ($(cat "$VL_TMP/check.log"))"
+else
+	vl_fail "results.json: $(cat "$VL_TMP/check.log")"
+	tail -20 "$VL_TMP/compare.log" | sed 's/^/#   /'
+fi
+vl_expect_grep '^\| testpmd \| 64 \|' "$out/results.md" "results.md has the testpmd row"
+if [ "$(nproc)" -lt 4 ]; then
+	vl_expect_grep "scaling: needs >= 4 CPUs \(have $(nproc)\), skipped" "$out/results.md" \
+		"results.md says the queue-pair scaling was skipped on $(nproc) CPUs"
+fi
+vl_done
