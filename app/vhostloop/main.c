@@ -340,9 +340,9 @@ main(int argc, char **argv)
 	if (vl_stats_telemetry_init() != 0)
 		APP_LOG(WARNING, "telemetry commands not registered");
 	else
+		/* The runtime directory is /var/run/dpdk/<file prefix>. */
 		APP_LOG(INFO, "telemetry: dpdk-telemetry.py -f %s, then /vhostloop/stats",
-			eal_end < 0 ? strrchr(rte_eal_get_runtime_dir(), '/') + 1
-				    : "<your --file-prefix>");
+			strrchr(rte_eal_get_runtime_dir(), '/') + 1);
 	if (app_cfg.stats_file[0] != '\0') {
 		clk.snapshots = fopen(app_cfg.stats_file, "a");
 		if (clk.snapshots == NULL) {
