@@ -317,7 +317,7 @@ main(int argc, char **argv)
 	app_check_macs();
 
 	nb_plan = app_plan(plan, VL_ARRAY_SIZE(plan), &nb_lcores);
-	if (nb_plan < 0 || vl_dev_init(&app_cfg) != 0) {
+	if (nb_plan < 0 || vl_dev_init() != 0) {
 		APP_LOG(ERR, "cannot plan the queue pairs");
 		status = EXIT_RUNTIME;
 		goto out_eal;

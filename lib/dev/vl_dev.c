@@ -109,11 +109,10 @@ dev_from_vid(int vid)
 }
 
 int
-vl_dev_init(const struct vl_config *cfg)
+vl_dev_init(void)
 {
 	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
 
-	(void)cfg;
 	vl_dev_qsv = rte_zmalloc("vl_qsv", sz, RTE_CACHE_LINE_SIZE);
 	if (vl_dev_qsv == NULL)
 		return -ENOMEM;

@@ -75,7 +75,7 @@ struct vl_qp {
 extern struct rte_rcu_qsbr *vl_dev_qsv;
 
 /* Process-wide setup before any attach: RCU for up to RTE_MAX_LCORE pollers. 0 or -ENOMEM. */
-int vl_dev_init(const struct vl_config *cfg);
+int vl_dev_init(void);
 void vl_dev_fini(void);
 
 /*

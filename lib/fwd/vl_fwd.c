@@ -72,7 +72,7 @@ fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, st
 static inline unsigned int
 fwd_qp_poll_direct(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 {
-	struct vl_vring_burst res = {0};
+	struct vl_vring_burst res; /* vl_vring_loop_burst overwrites it */
 	unsigned int n;
 
 	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))
