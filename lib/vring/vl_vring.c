@@ -25,14 +25,7 @@
 
 #include "vl_compiler.h"
 #include "vl_vring.h"
-
-/* Offset of num_buffers in struct virtio_net_hdr_mrg_rxbuf (12-byte header). */
-#define VRING_HDR_NUM_BUFFERS_OFF 10
-#define VRING_HDR_LEN_MAX 12
-#define VRING_DESC_BYTES 16
-
-/* Orders the single read of a guest descriptor before every use of the local copy. */
-#define vring_compiler_barrier() __asm__ volatile("" ::: "memory")
+#include "vring_priv.h"
 
 static const char *const vring_fault_names[] = {
 #define X(name, text) [VL_VRING_FAULT_##name] = text,
@@ -49,42 +42,6 @@ vl_vring_fault_str(enum vl_vring_fault fault)
 }
 
 /* ---- guest memory ------------------------------------------------------------------------- */
-
-static inline void *
-mem_region_hit(const struct vl_mem_region *r, uint64_t gpa, uint64_t *len)
-{
-	uint64_t off = gpa - r->guest_phys_addr; /* wraps to huge when gpa is below the region */
-	uint64_t room;
-
-	if (off >= r->size)
-		return NULL;
-	room = r->size - off;
-	if (*len > room)
-		*len = room;
-	return (void *)(uintptr_t)(r->host_user_addr + off);
-}
-
-/* Inlined into the datapath: the hinted region is one compare away. */
-static inline void *
-mem_translate(const struct vl_mem *mem, uint64_t gpa, uint64_t *len, uint32_t *hint)
-{
-	uint32_t nb_regions = VL_MIN(mem->nb_regions, (uint32_t)VL_MEM_MAX_REGIONS);
-	void *hva;
-
-	if (likely(*hint < nb_regions)) {
-		hva = mem_region_hit(&mem->regions[*hint], gpa, len);
-		if (likely(hva != NULL))
-			return hva;
-	}
-	for (uint32_t i = 0; i < nb_regions; i++) {
-		hva = mem_region_hit(&mem->regions[i], gpa, len);
-		if (hva != NULL) {
-			*hint = i;
-			return hva;
-		}
-	}
-	return NULL;
-}
 
 void *
 vl_mem_translate(const struct vl_mem *mem, uint64_t gpa, uint64_t *len, uint32_t *hint)
@@ -358,39 +315,6 @@ used_flush(struct vl_vring *vq, uint16_t *used_idx, const struct vl_vring_used_e
 	if (nb > first)
 		used_copy(&vq->used->ring[0], shadow + first, nb - first);
 	*used_idx = (uint16_t)(*used_idx + nb);
-}
-
-/*
- * Copy between guest buffers. Up to 128 bytes: two overlapping moves of a constant size, which
- * the compiler emits as a few vector loads and stores instead of a call. memmove, because a
- * hostile guest may point a TX and an RX buffer at the same bytes.
- */
-static inline void
-vring_copy(uint8_t *dst, const uint8_t *src, uint32_t len)
-{
-	if (len <= 16) {
-		if (len >= 8) {
-			memmove(dst, src, 8);
-			memmove(dst + len - 8, src + len - 8, 8);
-		} else if (len >= 4) {
-			memmove(dst, src, 4);
-			memmove(dst + len - 4, src + len - 4, 4);
-		} else {
-			for (uint32_t i = 0; i < len; i++)
-				dst[i] = src[i];
-		}
-	} else if (len <= 32) {
-		memmove(dst, src, 16);
-		memmove(dst + len - 16, src + len - 16, 16);
-	} else if (len <= 64) {
-		memmove(dst, src, 32);
-		memmove(dst + len - 32, src + len - 32, 32);
-	} else if (len <= 128) {
-		memmove(dst, src, 64);
-		memmove(dst + len - 64, src + len - 64, 64);
-	} else {
-		memmove(dst, src, len);
-	}
 }
 
 /* ---- general path: one frame through the scatter walker ----------------------------------- */
