@@ -236,6 +236,7 @@ struct app_clock {
 	uint64_t start_tsc;
 	uint64_t last_tsc;
 	uint64_t period_tsc;
+	uint64_t stop_tsc; /* --duration: stop at this TSC, 0 = never */
 	FILE *snapshots;
 };
 
@@ -244,6 +245,10 @@ app_housekeeping(struct app_clock *clk, uint64_t now)
 {
 	double elapsed;
 
+	if (clk->stop_tsc != 0 && now >= clk->stop_tsc && !vl_fwd_quitting()) {
+		APP_LOG(INFO, "--duration %u s reached", app_cfg.duration_s);
+		vl_fwd_quit(); /* the same clean stop as SIGINT */
+	}
 	if (clk->period_tsc == 0 || now - clk->last_tsc < clk->period_tsc)
 		return;
 	elapsed = (double)(now - clk->last_tsc) / (double)rte_get_tsc_hz();
@@ -357,6 +362,8 @@ main(int argc, char **argv)
 				    : clk.snapshots != NULL  ? 1
 							     : 0) *
 			 rte_get_tsc_hz();
+	if (app_cfg.duration_s != 0)
+		clk.stop_tsc = clk.start_tsc + (uint64_t)app_cfg.duration_s * rte_get_tsc_hz();
 
 	app_run(nb_lcores == 1 && app_lcores[rte_get_main_lcore()] != NULL
 			? app_lcores[rte_get_main_lcore()]

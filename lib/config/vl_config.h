@@ -84,6 +84,7 @@ struct vl_iface_config {
 #define VL_MBUFS_MIN 1024
 #define VL_MBUFS_MAX (1u << 22)
 #define VL_MBUFS_DEFAULT 8192
+#define VL_DURATION_MAX (366u * 24 * 3600) /* a year */
 
 struct vl_config {
 	struct vl_iface_config ifaces[VL_MAX_IFACES];
@@ -96,6 +97,8 @@ struct vl_config {
 	uint32_t irq_coalesce_usecs;  /* 0 = off */
 	uint32_t nb_mbufs;	      /* mbuf path pool size per NUMA node */
 	char stats_file[256];	      /* JSON-lines snapshots every stats interval, "" = off */
+	uint32_t steering_audit;      /* 1 = classify every frame's flow (lib/steer), default 0 */
+	uint32_t duration_s; /* stop cleanly after this many seconds, 0 = run until signalled */
 
 	/* Actions that do not start the engine. */
 	bool dump_config;		 /* --dump-config: print JSON, exit 0 */

@@ -27,6 +27,8 @@ enum args_opt {
 	ARGS_IRQ_FRAMES,
 	ARGS_IRQ_USECS,
 	ARGS_MBUFS,
+	ARGS_STEERING_AUDIT,
+	ARGS_DURATION,
 	ARGS_DUMP_CONFIG,
 	ARGS_PRINT_FRONTEND,
 };
@@ -45,6 +47,8 @@ static const struct option args_longopts[] = {
 	{"irq-coalesce-frames", required_argument, NULL, ARGS_IRQ_FRAMES},
 	{"irq-coalesce-usecs", required_argument, NULL, ARGS_IRQ_USECS},
 	{"mbufs", required_argument, NULL, ARGS_MBUFS},
+	{"steering-audit", no_argument, NULL, ARGS_STEERING_AUDIT},
+	{"duration", required_argument, NULL, ARGS_DURATION},
 	{"dump-config", no_argument, NULL, ARGS_DUMP_CONFIG},
 	{"print-frontend", required_argument, NULL, ARGS_PRINT_FRONTEND},
 	{"help", no_argument, NULL, ARGS_HELP},
@@ -250,6 +254,9 @@ args_apply(struct vl_config *cfg, struct args_ifaces *cli, int c, const char *ar
 	case ARGS_HELP:
 		cfg->help = true;
 		return 0;
+	case ARGS_STEERING_AUDIT: /* a flag here, "steering-audit = 0|1" in the file */
+		cfg->steering_audit = 1;
+		return 0;
 	default:
 		/* datapath, burst, stats-*, irq-coalesce-*, mbufs: same keys as [global]. */
 		rc = config_set_global(cfg, args_opt_name(c), arg, where, err, errlen);
@@ -369,6 +376,12 @@ vl_config_usage(FILE *out, const char *prog)
 		"                       (default 0); a partial batch is always flushed\n"
 		"  --mbufs N            mbuf pool size of the mbuf datapath, [%u, %u] (default "
 		"%u)\n"
+		"  --steering-audit     classify every frame's flow on its queue pair and report\n"
+		"                       flows seen on several queue pairs, each pair's share, the\n"
+		"                       fairness index and idle pairs (default off; INI key\n"
+		"                       steering-audit = 0|1)\n"
+		"  --duration S         stop cleanly after S seconds (summary, exit 0) as SIGINT\n"
+		"                       does, [0, %u], 0 = run until signalled (default 0)\n"
 		"\n"
 		"Actions (the engine does not start):\n"
 		"  --dump-config        print the effective config as JSON\n"
@@ -378,7 +391,8 @@ vl_config_usage(FILE *out, const char *prog)
 		"Config file (INI, ';' starts a comment, every value required):\n"
 		"  [global]             optional; keys as the run options without \"--\":\n"
 		"                       datapath, burst, stats-interval, stats-file,\n"
-		"                       irq-coalesce-frames, irq-coalesce-usecs, mbufs\n"
+		"                       irq-coalesce-frames, irq-coalesce-usecs, mbufs,\n"
+		"                       steering-audit, duration\n"
 		"  [interface NAME]     one per interface, in order; keys: socket (required),\n"
 		"                       mode, queue-pairs, mac (as the --socket keys)\n"
 		"  Unknown sections and keys are errors. Interfaces of the file replace earlier "
@@ -388,5 +402,6 @@ vl_config_usage(FILE *out, const char *prog)
 		prog, VL_MAX_IFACES, VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX, VL_SOCKET_PATH_MAX - 1,
 		VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX, VL_BURST_MIN, VL_BURST_MAX,
 		VL_BURST_DEFAULT, VL_STATS_INTERVAL_MAX, VL_IRQ_COALESCE_FRAMES_MAX,
-		VL_IRQ_COALESCE_USECS_MAX, VL_MBUFS_MIN, VL_MBUFS_MAX, VL_MBUFS_DEFAULT);
+		VL_IRQ_COALESCE_USECS_MAX, VL_MBUFS_MIN, VL_MBUFS_MAX, VL_MBUFS_DEFAULT,
+		VL_DURATION_MAX);
 }

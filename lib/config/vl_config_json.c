@@ -67,6 +67,8 @@ vl_config_dump_json(const struct vl_config *cfg, FILE *out)
 	fprintf(out, ",\n  \"irq_coalesce_frames\": %u", (unsigned int)cfg->irq_coalesce_frames);
 	fprintf(out, ",\n  \"irq_coalesce_usecs\": %u", (unsigned int)cfg->irq_coalesce_usecs);
 	fprintf(out, ",\n  \"mbufs\": %u", (unsigned int)cfg->nb_mbufs);
+	fprintf(out, ",\n  \"steering_audit\": %u", (unsigned int)cfg->steering_audit);
+	fprintf(out, ",\n  \"duration_s\": %u", (unsigned int)cfg->duration_s);
 	fputs(",\n  \"interfaces\": [", out);
 	for (unsigned int i = 0; i < cfg->nb_ifaces; i++) {
 		const struct vl_iface_config *ifc = &cfg->ifaces[i];
@@ -449,11 +451,22 @@ json_interfaces(struct json_parser *p, struct vl_config *cfg)
 }
 
 static const char *const json_top_fields[] = {
-	"datapath",	      "burst", "stats_interval_s", "stats_file", "irq_coalesce_frames",
-	"irq_coalesce_usecs", "mbufs", "interfaces",	   NULL,
+	"datapath",
+	"burst",
+	"stats_interval_s",
+	"stats_file",
+	"irq_coalesce_frames",
+	"irq_coalesce_usecs",
+	"mbufs",
+	"steering_audit",
+	"duration_s",
+	"interfaces",
+	NULL,
 };
-static const char json_top_known[] = "datapath, burst, stats_interval_s, stats_file, "
-				     "irq_coalesce_frames, irq_coalesce_usecs, mbufs, interfaces";
+static const char json_top_known[] =
+	"datapath, burst, stats_interval_s, stats_file, "
+	"irq_coalesce_frames, irq_coalesce_usecs, mbufs, steering_audit, "
+	"duration_s, interfaces";
 
 static int
 json_top_field(struct json_parser *p, struct vl_config *cfg, const char *key)

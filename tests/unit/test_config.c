@@ -314,6 +314,8 @@ init_sets_documented_defaults_and_finish_adds_vhost0(void **state)
 	assert_int_equal(cfg.irq_coalesce_usecs, 0);
 	assert_int_equal(cfg.nb_mbufs, 8192);
 	assert_string_equal(cfg.stats_file, "");
+	assert_int_equal(cfg.steering_audit, 0);
+	assert_int_equal(cfg.duration_s, 0);
 	assert_false(cfg.dump_config || cfg.help);
 	assert_int_equal(cfg.print_frontend, VL_FRONTEND_NONE);
 
@@ -417,9 +419,11 @@ cli_sets_every_run_option(void **state)
 	assert_int_equal(parse_finish(&cfg, err, "--datapath", "mbuf", "--burst", "64",
 				      "--stats-interval", "5", "--stats-file", "/tmp/s.jsonl",
 				      "--irq-coalesce-frames", "16", "--irq-coalesce-usecs=50",
-				      "--mbufs", "16384", "--dump-config", "--print-frontend",
-				      "virtio-user", NULL),
+				      "--mbufs", "16384", "--steering-audit", "--duration", "60",
+				      "--dump-config", "--print-frontend", "virtio-user", NULL),
 			 0);
+	assert_int_equal(cfg.steering_audit, 1);
+	assert_int_equal(cfg.duration_s, 60);
 	assert_int_equal(cfg.datapath, VL_DATAPATH_MBUF);
 	assert_int_equal(cfg.burst, 64);
 	assert_int_equal(cfg.stats_interval_s, 5);
@@ -454,6 +458,10 @@ cli_accepts_the_edges_of_every_range(void **state)
 	assert_int_equal(cfg.irq_coalesce_frames, 4096);
 	assert_int_equal(cfg.irq_coalesce_usecs, 1000000);
 	assert_int_equal(cfg.nb_mbufs, 4194304);
+	assert_int_equal(parse(&cfg, err, "--duration", "0", NULL), 0);
+	assert_int_equal(cfg.duration_s, 0);
+	assert_int_equal(parse(&cfg, err, "--duration", "31622400", NULL), 0);
+	assert_int_equal(cfg.duration_s, 31622400);
 }
 
 static void
@@ -480,6 +488,9 @@ cli_errors_name_the_flag_the_value_and_the_range(void **state)
 		 "--irq-coalesce-usecs 1000001: out of range [0, 1000000]"},
 		{"--mbufs", "1023", "--mbufs 1023: out of range [1024, 4194304]"},
 		{"--mbufs", "4194305", "--mbufs 4194305: out of range [1024, 4194304]"},
+		{"--duration", "31622401", "--duration 31622401: out of range [0, 31622400]"},
+		{"--duration", "1m",
+		 "--duration 1m: not a decimal number (expected [0, 31622400])"},
 		{"--datapath", "fast",
 		 "--datapath fast: unknown datapath (expected direct, mbuf or sink)"},
 		{"--print-frontend", "kvm",
@@ -669,6 +680,8 @@ static const char full_ini[] = "; a comment\n"
 			       "irq-coalesce-frames = 8\n"
 			       "irq-coalesce-usecs = 100\n"
 			       "mbufs = 32768\n"
+			       "steering-audit = 1\n"
+			       "duration = 600\n"
 			       "\n"
 			       "[interface left]\n"
 			       "socket = /tmp/left.sock\n"
@@ -693,6 +706,8 @@ ini_file_sets_every_key(void **state)
 	assert_int_equal(cfg.irq_coalesce_frames, 8);
 	assert_int_equal(cfg.irq_coalesce_usecs, 100);
 	assert_int_equal(cfg.nb_mbufs, 32768);
+	assert_int_equal(cfg.steering_audit, 1);
+	assert_int_equal(cfg.duration_s, 600);
 	assert_int_equal(cfg.nb_ifaces, 2);
 	assert_string_equal(cfg.ifaces[0].name, "left");
 	assert_string_equal(cfg.ifaces[0].socket_path, "/tmp/left.sock");
@@ -756,7 +771,8 @@ ini_errors_name_the_file_section_key_and_value(void **state)
 	} cases[] = {
 		{"[global]\nbogus = 1\n",
 		 ": [global] bogus: unknown key (known: datapath, burst, stats-interval, "
-		 "stats-file, irq-coalesce-frames, irq-coalesce-usecs, mbufs)"},
+		 "stats-file, irq-coalesce-frames, irq-coalesce-usecs, mbufs, steering-audit, "
+		 "duration)"},
 		{"[global]\nburst = 0\n", ": [global] burst = 0: out of range [1, 256]"},
 		{"[global]\nmbufs = lots\n", ": [global] mbufs = lots: not a decimal number"},
 		{"[global]\ndatapath = fast\n", ": [global] datapath = fast: unknown datapath"},
@@ -885,6 +901,8 @@ static const char default_json[] = "{\n"
 				   "  \"irq_coalesce_frames\": 0,\n"
 				   "  \"irq_coalesce_usecs\": 0,\n"
 				   "  \"mbufs\": 8192,\n"
+				   "  \"steering_audit\": 0,\n"
+				   "  \"duration_s\": 0,\n"
 				   "  \"interfaces\": [\n"
 				   "    {\n"
 				   "      \"name\": \"vhost0\",\n"
@@ -964,13 +982,14 @@ dump_load_dump_is_byte_identical(void **state)
 	char *first, *second;
 
 	(void)state;
-	assert_int_equal(
-		parse_finish(&cfg, err, "--datapath", "mbuf", "--burst", "7", "--stats-interval",
-			     "3", "--stats-file", "/tmp/we \"ird\"\\name\t\x01\n\xc3\xa9.jsonl",
-			     "--irq-coalesce-frames", "9", "--irq-coalesce-usecs", "11", "--mbufs",
-			     "2048", "--socket", "/tmp/a.sock,queue-pairs=4,mode=client,name=a-1",
-			     "--socket", "/tmp/b.sock,mac=00:11:22:33:44:55", NULL),
-		0);
+	assert_int_equal(parse_finish(&cfg, err, "--datapath", "mbuf", "--burst", "7",
+				      "--stats-interval", "3", "--stats-file",
+				      "/tmp/we \"ird\"\\name\t\x01\n\xc3\xa9.jsonl",
+				      "--irq-coalesce-frames", "9", "--irq-coalesce-usecs", "11",
+				      "--mbufs", "2048", "--steering-audit", "--duration", "90",
+				      "--socket", "/tmp/a.sock,queue-pairs=4,mode=client,name=a-1",
+				      "--socket", "/tmp/b.sock,mac=00:11:22:33:44:55", NULL),
+			 0);
 	first = dump(&cfg);
 	vl_config_init(&back);
 	if (vl_config_load_json(&back, first, err, sizeof(err)) != 0)
@@ -979,6 +998,8 @@ dump_load_dump_is_byte_identical(void **state)
 	assert_string_equal(first, second);
 	assert_string_equal(back.stats_file, cfg.stats_file);
 	assert_int_equal(back.nb_ifaces, 2);
+	assert_int_equal(back.steering_audit, 1);
+	assert_int_equal(back.duration_s, 90);
 	assert_int_equal(back.ifaces[0].net.queue_pairs, 4);
 	assert_int_equal(back.ifaces[0].mode, VL_SOCK_CLIENT);
 	assert_contains(first, "\\\"ird\\\"\\\\name\\t\\u0001\\n\xc3\xa9");
