@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(
 	build-essential meson ninja-build pkg-config
 	libdpdk-dev dpdk-dev dpdk  # librte_vhost 22.11, dpdk-testpmd, dpdk-telemetry.py
-	libnuma-dev libcmocka-dev
+	libnuma-dev libcmocka-dev libjansson-dev
 	clang libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes
 	clang-format python3 gnuplot-nox procps
 )

@@ -10,6 +10,7 @@
 #ifndef CONFIG_PRIV_H
 #define CONFIG_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,5 +86,15 @@ void config_add_default_iface(struct vl_config *cfg);
 int config_check_ifaces(const struct vl_config *cfg, char *err, size_t errlen);
 
 const char *config_mode_name(enum vl_sock_mode mode);
+
+/* Valid UTF-8 (what a JSON string can carry): strings that reach the dump must be. */
+bool config_is_utf8(const char *value);
+
+/*
+ * Load a JSON document of len bytes (vl_config_dump_json's schema) on top of cfg; src names it in
+ * errors (a file path, or "json"). 0, or -EINVAL with cfg unchanged.
+ */
+int config_load_json_doc(struct vl_config *cfg, const char *src, const char *doc, size_t len,
+			 char *err, size_t errlen);
 
 #endif /* CONFIG_PRIV_H */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "vl_compiler.h"
 #include "vl_config.h"
 #include "config_priv.h"
@@ -288,6 +290,15 @@ config_set_datapath(struct vl_config *cfg, const char *value, const char *where,
 	return 0;
 }
 
+bool
+config_is_utf8(const char *value)
+{
+	json_t *s = json_string(value); /* NULL unless value is valid UTF-8 */
+
+	json_decref(s);
+	return s != NULL;
+}
+
 int
 config_set_stats_file(struct vl_config *cfg, const char *value, const char *where, char *err,
 		      size_t errlen)
@@ -295,6 +306,8 @@ config_set_stats_file(struct vl_config *cfg, const char *value, const char *wher
 	if (strlen(value) >= sizeof(cfg->stats_file))
 		return config_fail(err, errlen, "%s: path longer than %zu bytes", where,
 				   sizeof(cfg->stats_file) - 1);
+	if (!config_is_utf8(value))
+		return config_fail(err, errlen, "%s: path is not valid UTF-8", where);
 	snprintf(cfg->stats_file, sizeof(cfg->stats_file), "%s", value);
 	return 0;
 }
@@ -352,6 +365,8 @@ config_iface_set_socket(struct vl_iface_config *ifc, const char *value, const ch
 				   "%s: socket path is %zu bytes, must be 1 to %zu "
 				   "(sizeof sun_path, NUL included)",
 				   where, len, sizeof(ifc->socket_path) - 1);
+	if (!config_is_utf8(value))
+		return config_fail(err, errlen, "%s: socket path is not valid UTF-8", where);
 	memcpy(ifc->socket_path, value, len + 1);
 	return 0;
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vl_compiler.h"
+
 /* ---- per-interface network config ------------------------------------------------------ */
 
 #define VL_QUEUE_PAIRS_MIN 1
@@ -24,6 +26,13 @@ struct vl_net_config {
 /* MAC 02:00:00:00:00:01 (locally administered, unicast), one queue pair. */
 #define VL_NET_CONFIG_DEFAULT \
 	((struct vl_net_config){.mac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, .queue_pairs = 1})
+
+/*
+ * librte_vhost 22.11 serves at most VL_VHOST_MAX_QUEUE_PAIRS (128) pairs per interface: above
+ * that, the engine serves 128 and every printed view of the config (--dump-config,
+ * --print-frontend) shows 128.
+ */
+#define VL_QUEUE_PAIRS_SERVED_MAX VL_VHOST_MAX_QUEUE_PAIRS
 
 /* Builder-style setters: take and return the struct by value. */
 struct vl_net_config vl_net_config_mac(struct vl_net_config cfg, const uint8_t mac[6]);
@@ -106,6 +115,13 @@ struct vl_config {
 	bool help;			 /* --help */
 };
 
+/* The queue pairs the engine really serves for ifc: min(configured, 128). */
+static inline uint16_t
+vl_iface_served_queue_pairs(const struct vl_iface_config *ifc)
+{
+	return VL_MIN(ifc->net.queue_pairs, VL_QUEUE_PAIRS_SERVED_MAX);
+}
+
 /* Built-in defaults: no interface yet (vl_config_finish adds /tmp/vhostloop0.sock if none). */
 void vl_config_init(struct vl_config *cfg);
 
@@ -123,8 +139,10 @@ int vl_config_parse_args(struct vl_config *cfg, int argc, char *const argv[], ch
 			 size_t errlen);
 
 /*
- * Load an INI file ([global] + one [interface NAME] per interface) on top of cfg; the file's
- * interfaces, if any, replace cfg's. 0, or -EINVAL with cfg unchanged.
+ * Load a config file on top of cfg: the JSON that --dump-config prints (the content starts with
+ * '{') or an INI file ([global] + one [interface NAME] per interface). The file's interfaces, if
+ * any, replace cfg's. Both kinds follow the same value rules; errors name the file, the key, the
+ * value and the range. 0, or -EINVAL with cfg unchanged.
  */
 int vl_config_load_file(struct vl_config *cfg, const char *path, char *err, size_t errlen);
 
@@ -134,13 +152,18 @@ int vl_config_load_file(struct vl_config *cfg, const char *path, char *err, size
  */
 int vl_config_finish(struct vl_config *cfg, char *err, size_t errlen);
 
-/* The effective config as JSON (field names are pinned by tests/unit/test_config.c). */
+/*
+ * The effective config as JSON, through jansson (field names are pinned by
+ * tests/unit/test_config.c); queue_pairs is what is served (at most 128). 0, -EINVAL (a string
+ * that is not UTF-8), -EIO.
+ */
 int vl_config_dump_json(const struct vl_config *cfg, FILE *out);
 
 /*
- * Load a JSON document written by vl_config_dump_json (round-trip). Strict: unknown or repeated
- * fields are errors; missing fields keep cfg's values, except an interface's "socket". The
- * "interfaces" array replaces cfg's interfaces. 0, or -EINVAL with cfg unchanged.
+ * Load a JSON document written by vl_config_dump_json (round-trip), parsed by jansson. Strict:
+ * unknown or repeated fields and wrong types are errors; missing fields keep cfg's values, except
+ * an interface's "socket". The "interfaces" array replaces cfg's interfaces. Errors start with
+ * "json" ("json:LINE:COL: ..." for syntax). 0, or -EINVAL with cfg unchanged.
  */
 int vl_config_load_json(struct vl_config *cfg, const char *json, char *err, size_t errlen);
 

@@ -294,13 +294,72 @@ ini_apply(struct vl_config *cfg, struct rte_cfgfile *file, const char *path, cha
 	return rc;
 }
 
+/* Largest --config file read: profiles are a few hundred bytes. */
+#define CONFIG_FILE_MAX (1u << 20)
+
+/*
+ * A JSON document (what --dump-config prints) starts with '{' after blanks; an INI file cannot
+ * (a line starting with '{' is neither a section, a key nor a comment). -1 when the file cannot
+ * be read (err set), 1 for JSON with the content in *doc (free it), 0 for INI.
+ */
+static int
+config_file_is_json(const char *path, char **doc, size_t *doc_len, char *err, size_t errlen)
+{
+	char *buf;
+	size_t len, i = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		config_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (buf == NULL) {
+		fclose(f);
+		config_fail(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f) || len > CONFIG_FILE_MAX) {
+		config_fail(err, errlen,
+			    ferror(f) ? "%s: cannot read it"
+				      : "%s: larger than 1 MiB: not a config",
+			    path);
+		fclose(f);
+		free(buf);
+		return -1;
+	}
+	fclose(f);
+	while (i < len && ini_is_space(buf[i]))
+		i++;
+	if (i == len || buf[i] != '{') {
+		free(buf);
+		return 0;
+	}
+	buf[len] = '\0';
+	*doc = buf;
+	*doc_len = len;
+	return 1;
+}
+
 int
 vl_config_load_file(struct vl_config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct vl_config tmp = *cfg;
 	struct rte_cfgfile *file;
+	char *doc = NULL;
+	size_t doc_len = 0;
 	int rc;
 
+	rc = config_file_is_json(path, &doc, &doc_len, err, errlen);
+	if (rc < 0)
+		return -EINVAL;
+	if (rc > 0) {
+		rc = config_load_json_doc(cfg, path, doc, doc_len, err, errlen);
+		free(doc);
+		return rc;
+	}
 	rc = ini_precheck(path, err, errlen);
 	if (rc != 0)
 		return rc;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "vl_config.h"
 
@@ -965,13 +966,14 @@ dump_pins_mac_as_a_string_and_queue_pairs_as_a_number(void **state)
 					     "\"queue_pairs\": \"4\"}]}",
 					     err, sizeof(err)),
 			 -EINVAL);
-	assert_contains(err, "expected a non-negative integer");
+	assert_contains(err, "interfaces[0] queue_pairs \"4\": expected an integer (clamped to "
+			     "[1, 256]), got a string");
 	assert_int_equal(vl_config_load_json(&cfg,
 					     "{\"interfaces\": [{\"socket\": \"/tmp/a\", "
 					     "\"mac\": 2}]}",
 					     err, sizeof(err)),
 			 -EINVAL);
-	assert_contains(err, "expected a string");
+	assert_contains(err, "interfaces[0] mac 2: expected a string, got an integer");
 }
 
 static void
@@ -1030,38 +1032,47 @@ load_json_rejects_malformed_unknown_and_out_of_range_input(void **state)
 	static const struct {
 		const char *doc, *expected;
 	} cases[] = {
-		{"", "json:1:1: expected '{', got the end of the document"},
-		{"[]", "json:1:1: expected '{'"},
-		{"{", "json:1:2: expected a string"},
-		{"{\"burst\": 4", "json:1:12: expected '}', got the end of the document"},
-		{"{\"burst\": 4,}", "json:1:13: expected a string"},
-		{"{\"burst\": 4} x", "json:1:14: trailing bytes after the document"},
-		{"{\"bogus\": 1}",
-		 "json:1:2: unknown field \"bogus\" (known: datapath, burst, stats_interval_s"},
-		{"{\"burst\": 4, \"burst\": 5}", "json:1:14: repeated field \"burst\""},
-		{"{\"burst\": -1}", "json:1:11: expected a non-negative integer"},
-		{"{\"burst\": 1.5}", "expected a non-negative integer"},
-		{"{\"burst\": 1e3}", "expected a non-negative integer"},
-		{"{\"burst\": 007}", "leading zero in a number"},
-		{"{\"burst\": true}", "expected a non-negative integer, got a boolean"},
-		{"{\"burst\": 99999999999999999999999}", "number too large"},
-		{"{\"burst\": 0}", "json:1:11: burst 0: out of range [1, 256]"},
-		{"{\"mbufs\": 5}", "mbufs 5: out of range [1024, 4194304]"},
-		{"{\"datapath\": \"fast\"}", "datapath \"fast\": unknown datapath"},
-		{"{\"stats_file\": \"a\nb\"}", "control character 0x0a in a string"},
-		{"{\"stats_file\": \"a\\qb\"}", "unknown escape in a string"},
-		{"{\"stats_file\": \"\\u12\"}", "\\u needs 4 hex digits"},
+		/* Syntax: jansson's words, with line and column. */
+		{"", "json:1:0: '[' or '{' expected near end of file"},
+		{"{", "json:1:1: string or '}' expected near end of file"},
+		{"{\"burst\": 4", "json:1:11: '}' expected near end of file"},
+		{"{\"burst\": 4,}", "json:1:13: string or '}' expected"},
+		{"{\"burst\": 4} x", "json:1:14: end of file expected near 'x'"},
+		{"{\"burst\": 4, \"burst\": 5}", "json:1:20: duplicate object key"},
+		{"{\"burst\": 007}", "json:1:11: invalid token"},
+		{"{\"burst\": 99999999999999999999999}", "too big integer"},
+		{"{\"stats_file\": \"a\nb\"}", "json:1:17: unexpected newline"},
+		{"{\"stats_file\": \"a\\qb\"}", "invalid escape"},
+		{"{\"stats_file\": \"\\u12\"}", "invalid escape"},
 		{"{\"stats_file\": \"\\u0000\"}", "\\u0000 is not allowed"},
-		{"{\"stats_file\": \"\\ud800\"}", "without its low half"},
-		{"{\"stats_file\": \"\\udc00\"}", "lone low surrogate"},
-		{"{\"stats_file\": \"abc", "unterminated string"},
-		{"{\"interfaces\": {}}", "expected '['"},
+		{"{\"stats_file\": \"\\ud800\"}", "invalid Unicode '\\uD800'"},
+		{"{\"stats_file\": \"\\udc00\"}", "invalid Unicode '\\uDC00'"},
+		{"{\"stats_file\": \"abc", "premature end of input"},
+		{"{\"stats_file\": \"\xff\"}", "json:1:"},
+		/* Schema: the field, the value and what is accepted. */
+		{"[]", "json: expected an object at the top, got an array"},
+		{"{\"bogus\": 1}",
+		 "json: unknown field \"bogus\" (known: datapath, burst, stats_interval_s, "
+		 "stats_file, irq_coalesce_frames"},
+		{"{\"burst\": -1}", "json: burst -1: expected an integer in [1, 256]"},
+		{"{\"burst\": 1.5}",
+		 "json: burst 1.5: expected an integer in [1, 256], got a fraction"},
+		{"{\"burst\": 1e3}", "expected an integer in [1, 256], got a fraction"},
+		{"{\"burst\": true}",
+		 "json: burst true: expected an integer in [1, 256], got a boolean"},
+		{"{\"burst\": 0}", "json: burst 0: out of range [1, 256]"},
+		{"{\"mbufs\": 5}", "json: mbufs 5: out of range [1024, 4194304]"},
+		{"{\"datapath\": \"fast\"}", "json: datapath \"fast\": unknown datapath"},
+		{"{\"datapath\": null}", "json: datapath null: expected a string, got null"},
+		{"{\"interfaces\": {}}", "json: interfaces: expected an array, got an object"},
+		{"{\"interfaces\": [1]}",
+		 "json: interfaces[0]: expected an object, got an integer"},
 		{"{\"interfaces\": [{}]}", "interfaces[0]: missing field \"socket\""},
 		{"{\"interfaces\": [{\"socket\": \"/a\", \"colour\": \"red\"}]}",
 		 "interfaces[0]: unknown field \"colour\" (known: name, socket, mode, mac, "
 		 "queue_pairs)"},
 		{"{\"interfaces\": [{\"socket\": \"/a\", \"socket\": \"/b\"}]}",
-		 "interfaces[0]: repeated field \"socket\""},
+		 "duplicate object key"},
 		{"{\"interfaces\": [{\"socket\": \"/a\", \"mac\": \"ff:ff:ff:ff:ff:ff\"}]}",
 		 "interfaces[0] mac \"ff:ff:ff:ff:ff:ff\": broadcast MAC"},
 		{"{\"interfaces\": [{\"socket\": \"/a\", \"mode\": \"both\"}]}",
@@ -1107,6 +1118,123 @@ load_json_clamps_queue_pairs_and_keeps_missing_fields(void **state)
 	assert_int_equal(cfg.ifaces[1].net.queue_pairs, 1);
 	assert_string_equal(cfg.ifaces[1].name, "vhost1");
 	assert_int_equal(cfg.ifaces[1].net.mac[5], 2);
+}
+
+/* Dump cfg into a temporary file; its path in t. */
+static void
+dump_to_file(const struct vl_config *cfg, struct tmp_file *t)
+{
+	char *out = dump(cfg);
+
+	tmp_file_write(t, out);
+	free(out);
+}
+
+static void
+every_shipped_profile_dumps_loads_back_through_config_and_dumps_identically(void **state)
+{
+	const char *root = getenv("VL_SOURCE_ROOT");
+	char dir[512];
+	unsigned int nb_profiles = 0;
+	struct dirent *e;
+	DIR *d;
+
+	(void)state;
+	if (root == NULL)
+		root = ".";
+	snprintf(dir, sizeof(dir), "%s/config", root);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		struct vl_config cfg, back;
+		char err[ERR_LEN], path[1024];
+		struct tmp_file t;
+		char *first, *second;
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".ini") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		/* The INI profile, as the engine sees it. */
+		if (parse_finish(&cfg, err, "--config", path, NULL) != 0)
+			fail_msg("%s: %s", path, err);
+		first = dump(&cfg);
+		/* The dump, given back to --config: detected as JSON by its content. */
+		dump_to_file(&cfg, &t);
+		if (parse_finish(&back, err, "--config", t.path, NULL) != 0)
+			fail_msg("%s dumped: %s", path, err);
+		second = dump(&back);
+		assert_string_equal(first, second);
+		tmp_file_drop(&t);
+		free(first);
+		free(second);
+		nb_profiles++;
+	}
+	closedir(d);
+	assert_true(nb_profiles >= 3);
+}
+
+static void
+config_file_holding_json_follows_the_same_rules_and_names_the_file(void **state)
+{
+	struct vl_config cfg, before;
+	char err[ERR_LEN], path[64];
+
+	(void)state;
+	/* Accepted with leading blanks; the command line still wins over it. */
+	assert_int_equal(
+		load_ini(&cfg,
+			 "\n  {\"burst\": 9, \"interfaces\": [{\"socket\": \"/tmp/j.sock\", "
+			 "\"queue_pairs\": 3, \"mode\": \"client\"}]}\n",
+			 err, NULL),
+		0);
+	assert_int_equal(cfg.burst, 9);
+	assert_int_equal(cfg.nb_ifaces, 1);
+	assert_string_equal(cfg.ifaces[0].socket_path, "/tmp/j.sock");
+	assert_int_equal(cfg.ifaces[0].net.queue_pairs, 3);
+	assert_int_equal(cfg.ifaces[0].mode, VL_SOCK_CLIENT);
+
+	/* Errors name the file, the field, the value and the range. */
+	assert_int_equal(load_ini(&cfg, "{\"burst\": 999}", err, path), -EINVAL);
+	assert_contains(err, path);
+	assert_contains(err, ": burst 999: out of range [1, 256]");
+	assert_int_equal(load_ini(&cfg, "{\"burst\": 4,\n \"mbufs\": x}", err, path), -EINVAL);
+	assert_contains(err, path);
+	assert_contains(err, ":2:");
+	assert_int_equal(
+		load_ini(&cfg,
+			 "{\"interfaces\": [{\"socket\": \"/a\", \"mac\": \"01:00:00:00:00:01\"}]}",
+			 err, path),
+		-EINVAL);
+	assert_contains(err, "interfaces[0] mac \"01:00:00:00:00:01\": multicast MAC");
+
+	/* An error changes nothing. */
+	{
+		struct tmp_file t;
+
+		tmp_file_write(&t, "{\"burst\": 5, \"bogus\": 1}");
+		vl_config_init(&cfg);
+		before = cfg;
+		assert_int_equal(vl_config_load_file(&cfg, t.path, err, sizeof(err)), -EINVAL);
+		assert_contains(err, "unknown field \"bogus\"");
+		assert_memory_equal(&cfg, &before, sizeof(cfg));
+		tmp_file_drop(&t);
+	}
+}
+
+static void
+strings_that_are_not_utf8_are_refused_so_the_dump_stays_json(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "--stats-file", "/tmp/\xff.jsonl", NULL), -EINVAL);
+	assert_contains(err, "not valid UTF-8");
+	assert_int_equal(parse(&cfg, err, "--socket", "/tmp/\xc3.sock", NULL), -EINVAL);
+	assert_contains(err, "not valid UTF-8");
+	assert_int_equal(load_ini(&cfg, "[interface a]\nsocket = /tmp/\xfe\n", err, NULL), -EINVAL);
+	assert_contains(err, "not valid UTF-8");
 }
 
 /* ---- frontend ------------------------------------------------------------------------------- */
@@ -1293,6 +1421,11 @@ main(void)
 		cmocka_unit_test(load_json_decodes_every_escape),
 		cmocka_unit_test(load_json_rejects_malformed_unknown_and_out_of_range_input),
 		cmocka_unit_test(load_json_clamps_queue_pairs_and_keeps_missing_fields),
+		cmocka_unit_test(
+			every_shipped_profile_dumps_loads_back_through_config_and_dumps_identically),
+		cmocka_unit_test(
+			config_file_holding_json_follows_the_same_rules_and_names_the_file),
+		cmocka_unit_test(strings_that_are_not_utf8_are_refused_so_the_dump_stays_json),
 		cmocka_unit_test(qemu_frontend_for_one_pair_has_no_multiqueue),
 		cmocka_unit_test(qemu_frontend_for_four_pairs_and_two_interfaces),
 		cmocka_unit_test(virtio_user_frontend_for_one_and_four_pairs),
