@@ -141,6 +141,65 @@ app_polling_lcores(unsigned int *lcores)
 	return n;
 }
 
+/*
+ * --qp-lcore names lcores of the EAL set that poll: checked right after EAL init, before any
+ * socket exists, so a bad map is a usage error (exit 2) with nothing created. The interface and
+ * queue pair names were checked by vl_config_finish.
+ */
+static int
+app_check_qp_lcore_map(void)
+{
+	unsigned int lcores[RTE_MAX_LCORE], nb_lcores = app_polling_lcores(lcores);
+
+	for (unsigned int m = 0; m < app_cfg.nb_qp_lcore; m++) {
+		const struct vl_qp_lcore *e = &app_cfg.qp_lcore[m];
+		bool polls = false;
+
+		for (unsigned int l = 0; l < nb_lcores; l++)
+			polls = polls || lcores[l] == e->lcore;
+		if (polls)
+			continue;
+		if (e->lcore < RTE_MAX_LCORE && rte_lcore_is_enabled(e->lcore))
+			fprintf(stderr,
+				"vhostloop: --qp-lcore %s:%u=%u: lcore %u is the main lcore, which "
+				"keeps house and does not poll while there are workers (polling "
+				"lcores:",
+				e->iface, e->qp, e->lcore, e->lcore);
+		else
+			fprintf(stderr,
+				"vhostloop: --qp-lcore %s:%u=%u: lcore %u is not in the EAL lcore "
+				"set (polling lcores:",
+				e->iface, e->qp, e->lcore, e->lcore);
+		for (unsigned int l = 0; l < nb_lcores; l++)
+			fprintf(stderr, " %u", lcores[l]);
+		fprintf(stderr, ")\n");
+		return -EINVAL;
+	}
+	for (unsigned int m = 0; m < app_cfg.nb_qp_lcore; m++) {
+		const struct vl_qp_lcore *e = &app_cfg.qp_lcore[m];
+
+		if (e->qp >= VL_VHOST_MAX_QUEUE_PAIRS) {
+			fprintf(stderr,
+				"vhostloop: --qp-lcore %s:%u=%u: librte_vhost serves at most %u "
+				"queue pairs per interface\n",
+				e->iface, e->qp, e->lcore, VL_VHOST_MAX_QUEUE_PAIRS);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The manual map's lcore for interface i's queue pair q, or -1. */
+static int
+app_manual_lcore(unsigned int i, uint16_t q)
+{
+	for (unsigned int m = 0; m < app_cfg.nb_qp_lcore; m++)
+		if (app_cfg.qp_lcore[m].qp == q &&
+		    strcmp(app_cfg.qp_lcore[m].iface, app_cfg.ifaces[i].name) == 0)
+			return app_cfg.qp_lcore[m].lcore;
+	return -1;
+}
+
 static int
 app_plan(struct vl_placement_qp *plan, unsigned int plan_len, unsigned int *nb_lcores_out)
 {
@@ -163,7 +222,12 @@ app_plan(struct vl_placement_qp *plan, unsigned int plan_len, unsigned int *nb_l
 		APP_LOG(NOTICE, "%u queue pairs on %u worker lcore(s): spread round-robin",
 			nb_qps_total, nb_lcores);
 	for (int k = 0; k < n; k++) {
-		unsigned int lc = plan[k].lcore;
+		int manual = app_manual_lcore(plan[k].iface, plan[k].qp);
+		unsigned int lc;
+
+		if (manual >= 0)
+			plan[k].lcore = (unsigned int)manual;
+		lc = plan[k].lcore;
 
 		APP_LOG(INFO, "%s qp %u -> lcore %u (cpu %d, node %d)",
 			app_cfg.ifaces[plan[k].iface].name, plan[k].qp, lc, rte_lcore_to_cpu_id(lc),
@@ -315,6 +379,10 @@ main(int argc, char **argv)
 	if (app_eal_init(argv, eal_end) < 0) {
 		fprintf(stderr, "vhostloop: EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
+		return EXIT_USAGE;
+	}
+	if (app_check_qp_lcore_map() != 0) {
+		rte_eal_cleanup();
 		return EXIT_USAGE;
 	}
 	signal(SIGINT, app_on_signal);

@@ -47,8 +47,9 @@ int config_uint_opt_set(struct vl_config *cfg, const struct config_uint_opt *opt
 			const char *where, char *err, size_t errlen);
 
 /*
- * The [global] section / run flags by key (INI spelling): datapath, stats-file and the integer
- * options. -ENOENT (no message) for an unknown key, so that each source words that error itself.
+ * The [global] section / run flags by key (INI spelling): datapath, stats-file, numa, qp-lcore
+ * (replaces the map) and the integer options. -ENOENT (no message) for an unknown key, so that each
+ * source words that error itself.
  */
 int config_set_global(struct vl_config *cfg, const char *key, const char *value, const char *where,
 		      char *err, size_t errlen);
@@ -57,6 +58,13 @@ extern const char config_global_keys[];
 
 int config_set_datapath(struct vl_config *cfg, const char *value, const char *where, char *err,
 			size_t errlen);
+int config_set_numa(struct vl_config *cfg, const char *value, const char *where, char *err,
+		    size_t errlen);
+/* Append "IFACE:QP=LCORE[,...]" to the map; a repeated IFACE:QP is an error. */
+int config_add_qp_lcore(struct vl_config *cfg, const char *value, const char *where, char *err,
+			size_t errlen);
+/* Every entry names an existing interface and one of its queue pairs. */
+int config_check_qp_lcore(const struct vl_config *cfg, char *err, size_t errlen);
 int config_set_stats_file(struct vl_config *cfg, const char *value, const char *where, char *err,
 			  size_t errlen);
 

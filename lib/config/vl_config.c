@@ -218,7 +218,7 @@ const unsigned int config_nb_uint_opts = VL_ARRAY_SIZE(config_uint_opts);
 
 const char config_global_keys[] = "datapath, burst, stats-interval, stats-file, "
 				  "irq-coalesce-frames, irq-coalesce-usecs, mbufs, steering-audit, "
-				  "duration";
+				  "duration, numa, qp-lcore";
 
 const struct config_uint_opt *
 config_uint_opt_find(const char *key)
@@ -312,6 +312,146 @@ config_set_stats_file(struct vl_config *cfg, const char *value, const char *wher
 	return 0;
 }
 
+const char *
+vl_numa_policy_name(enum vl_numa_policy policy)
+{
+	switch (policy) {
+	case VL_NUMA_LOCAL:
+		return "local";
+	case VL_NUMA_REMOTE:
+		return "remote";
+	case VL_NUMA_NONE:
+		return "none";
+	}
+	return "unknown";
+}
+
+int
+config_set_numa(struct vl_config *cfg, const char *value, const char *where, char *err,
+		size_t errlen)
+{
+	if (strcmp(value, "local") == 0)
+		cfg->numa = VL_NUMA_LOCAL;
+	else if (strcmp(value, "remote") == 0)
+		cfg->numa = VL_NUMA_REMOTE;
+	else if (strcmp(value, "none") == 0)
+		cfg->numa = VL_NUMA_NONE;
+	else
+		return config_fail(err, errlen,
+				   "%s: unknown NUMA policy (expected local, remote or none)",
+				   where);
+	return 0;
+}
+
+/* One "IFACE:QP=LCORE" item (len bytes at item, not NUL-terminated). */
+static int
+config_parse_qp_lcore_item(const char *item, size_t len, struct vl_qp_lcore *e, const char *where,
+			   char *err, size_t errlen)
+{
+	char buf[VL_IFACE_NAME_MAX + 32];
+	char *colon, *eq;
+	uint64_t qp, lcore;
+
+	if (len == 0 || len >= sizeof(buf))
+		return config_fail(err, errlen,
+				   "%s: '%.*s' is not IFACE:QP=LCORE (e.g. vhost0:1=2)", where,
+				   (int)VL_MIN(len, (size_t)64), item);
+	memcpy(buf, item, len);
+	buf[len] = '\0';
+	colon = strrchr(buf, ':');
+	eq = colon != NULL ? strchr(colon, '=') : NULL;
+	if (colon == NULL || eq == NULL || colon == buf)
+		return config_fail(err, errlen, "%s: '%s' is not IFACE:QP=LCORE (e.g. vhost0:1=2)",
+				   where, buf);
+	*colon = '\0';
+	*eq = '\0';
+	if (strlen(buf) >= sizeof(e->iface))
+		return config_fail(err, errlen, "%s: interface name '%s' longer than %zu bytes",
+				   where, buf, sizeof(e->iface) - 1);
+	if (config_parse_uint(colon + 1, &qp) != 0 || qp >= VL_QUEUE_PAIRS_MAX)
+		return config_fail(err, errlen,
+				   "%s: %s: queue pair '%s' is not a number in [0, %d]", where, buf,
+				   colon + 1, VL_QUEUE_PAIRS_MAX - 1);
+	if (config_parse_uint(eq + 1, &lcore) != 0 || lcore > VL_LCORE_ID_MAX)
+		return config_fail(err, errlen, "%s: %s:%s: lcore '%s' is not a number in [0, %d]",
+				   where, buf, colon + 1, eq + 1, VL_LCORE_ID_MAX);
+	snprintf(e->iface, sizeof(e->iface), "%s", buf);
+	e->qp = (uint16_t)qp;
+	e->lcore = (uint16_t)lcore;
+	return 0;
+}
+
+int
+config_add_qp_lcore(struct vl_config *cfg, const char *value, const char *where, char *err,
+		    size_t errlen)
+{
+	const char *p = value;
+
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		struct vl_qp_lcore e;
+		int rc;
+
+		if (cfg->nb_qp_lcore == VL_QP_LCORE_MAX)
+			return config_fail(err, errlen, "%s: more than %d queue pairs mapped",
+					   where, VL_QP_LCORE_MAX);
+		rc = config_parse_qp_lcore_item(p, len, &e, where, err, errlen);
+		if (rc != 0)
+			return rc;
+		for (unsigned int i = 0; i < cfg->nb_qp_lcore; i++)
+			if (cfg->qp_lcore[i].qp == e.qp &&
+			    strcmp(cfg->qp_lcore[i].iface, e.iface) == 0)
+				return config_fail(err, errlen, "%s: %s:%u mapped twice", where,
+						   e.iface, e.qp);
+		cfg->qp_lcore[cfg->nb_qp_lcore++] = e;
+		if (end == NULL)
+			return 0;
+		p = end + 1;
+	}
+}
+
+int
+config_check_qp_lcore(const struct vl_config *cfg, char *err, size_t errlen)
+{
+	for (unsigned int m = 0; m < cfg->nb_qp_lcore; m++) {
+		const struct vl_qp_lcore *e = &cfg->qp_lcore[m];
+		const struct vl_iface_config *ifc = NULL;
+
+		for (unsigned int i = 0; i < cfg->nb_ifaces; i++)
+			if (strcmp(cfg->ifaces[i].name, e->iface) == 0)
+				ifc = &cfg->ifaces[i];
+		if (ifc == NULL)
+			return config_fail(err, errlen, "qp-lcore %s:%u=%u: no interface named %s",
+					   e->iface, e->qp, e->lcore, e->iface);
+		if (e->qp >= ifc->net.queue_pairs)
+			return config_fail(err, errlen,
+					   "qp-lcore %s:%u=%u: %s has %u queue pair(s) (0 to %u)",
+					   e->iface, e->qp, e->lcore, e->iface,
+					   ifc->net.queue_pairs, ifc->net.queue_pairs - 1u);
+	}
+	return 0;
+}
+
+int
+vl_config_format_qp_lcore(const struct vl_config *cfg, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (unsigned int m = 0; m < cfg->nb_qp_lcore; m++) {
+		int w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, "%s%s:%u=%u",
+				 m == 0 ? "" : ",", cfg->qp_lcore[m].iface, cfg->qp_lcore[m].qp,
+				 cfg->qp_lcore[m].lcore);
+
+		if (w < 0)
+			return w;
+		n += (size_t)w;
+	}
+	return (int)n;
+}
+
 int
 config_set_global(struct vl_config *cfg, const char *key, const char *value, const char *where,
 		  char *err, size_t errlen)
@@ -323,6 +463,22 @@ config_set_global(struct vl_config *cfg, const char *key, const char *value, con
 		return config_set_datapath(cfg, value, where, err, errlen);
 	if (strcmp(key, "stats-file") == 0)
 		return config_set_stats_file(cfg, value, where, err, errlen);
+	if (strcmp(key, "numa") == 0)
+		return config_set_numa(cfg, value, where, err, errlen);
+	if (strcmp(key, "qp-lcore") == 0) {
+		/* One source's map replaces an earlier source's (the CLI appends its repeats). */
+		struct vl_config tmp;
+		int rc;
+
+		memcpy(tmp.qp_lcore, cfg->qp_lcore, sizeof(tmp.qp_lcore));
+		tmp.nb_qp_lcore = 0;
+		rc = config_add_qp_lcore(&tmp, value, where, err, errlen);
+		if (rc == 0) {
+			memcpy(cfg->qp_lcore, tmp.qp_lcore, sizeof(tmp.qp_lcore));
+			cfg->nb_qp_lcore = tmp.nb_qp_lcore;
+		}
+		return rc;
+	}
 	opt = config_uint_opt_find(key);
 	if (opt == NULL)
 		return -ENOENT;
@@ -478,7 +634,9 @@ int
 vl_config_finish(struct vl_config *cfg, char *err, size_t errlen)
 {
 	config_add_default_iface(cfg);
-	return config_check_ifaces(cfg, err, errlen);
+	if (config_check_ifaces(cfg, err, errlen) != 0)
+		return -EINVAL;
+	return config_check_qp_lcore(cfg, err, errlen);
 }
 
 /* ---- frontend command line ----------------------------------------------------------------- */

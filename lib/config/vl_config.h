@@ -95,6 +95,22 @@ struct vl_iface_config {
 #define VL_MBUFS_DEFAULT 8192
 #define VL_DURATION_MAX (366u * 24 * 3600) /* a year */
 
+/* Where the pollers go relative to the guest memory holding each pair's rings (lib/placement). */
+enum vl_numa_policy {
+	VL_NUMA_LOCAL,	/* on the rings' node when the lcore set allows (default) */
+	VL_NUMA_REMOTE, /* deliberately on another node (experiments) */
+	VL_NUMA_NONE,	/* round-robin, rings' node ignored */
+};
+
+/* One entry of --qp-lcore IFACE:QP=LCORE: pins a queue pair to an lcore, wins over the policy. */
+#define VL_QP_LCORE_MAX 256  /* entries in the map */
+#define VL_LCORE_ID_MAX 1023 /* largest lcore id the parser takes; EAL checks the real set */
+struct vl_qp_lcore {
+	char iface[VL_IFACE_NAME_MAX];
+	uint16_t qp;
+	uint16_t lcore;
+};
+
 struct vl_config {
 	struct vl_iface_config ifaces[VL_MAX_IFACES];
 	unsigned int nb_ifaces;
@@ -108,6 +124,11 @@ struct vl_config {
 	char stats_file[256];	      /* JSON-lines snapshots every stats interval, "" = off */
 	uint32_t steering_audit;      /* 1 = classify every frame's flow (lib/steer), default 0 */
 	uint32_t duration_s; /* stop cleanly after this many seconds, 0 = run until signalled */
+	enum vl_numa_policy numa; /* default local */
+	/* Manual queue pair -> lcore map; names and queue pairs are checked by vl_config_finish,
+	 * the lcores by the app against the EAL lcore set. */
+	struct vl_qp_lcore qp_lcore[VL_QP_LCORE_MAX];
+	unsigned int nb_qp_lcore;
 
 	/* Actions that do not start the engine. */
 	bool dump_config;		 /* --dump-config: print JSON, exit 0 */
@@ -148,7 +169,8 @@ int vl_config_load_file(struct vl_config *cfg, const char *path, char *err, size
 
 /*
  * Defaults that depend on the rest (an interface if none) and cross-interface checks: names,
- * socket paths and MACs must be unique. 0 or -EINVAL.
+ * socket paths and MACs must be unique; every --qp-lcore entry names an interface and one of
+ * its queue pairs. 0 or -EINVAL.
  */
 int vl_config_finish(struct vl_config *cfg, char *err, size_t errlen);
 
@@ -174,5 +196,10 @@ int vl_config_print_frontend(const struct vl_config *cfg, enum vl_frontend fe, F
 void vl_config_usage(FILE *out, const char *prog);
 
 const char *vl_datapath_name(enum vl_datapath dp);
+const char *vl_numa_policy_name(enum vl_numa_policy policy);
+
+/* The map as "IFACE:QP=LCORE,..." (the --qp-lcore syntax), "" when empty. Returns the length
+ * vl_config would need (snprintf-like); the output is always NUL-terminated when len > 0. */
+int vl_config_format_qp_lcore(const struct vl_config *cfg, char *buf, size_t len);
 
 #endif /* VL_CONFIG_H */

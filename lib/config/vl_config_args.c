@@ -29,6 +29,8 @@ enum args_opt {
 	ARGS_MBUFS,
 	ARGS_STEERING_AUDIT,
 	ARGS_DURATION,
+	ARGS_NUMA,
+	ARGS_QP_LCORE,
 	ARGS_DUMP_CONFIG,
 	ARGS_PRINT_FRONTEND,
 };
@@ -49,6 +51,8 @@ static const struct option args_longopts[] = {
 	{"mbufs", required_argument, NULL, ARGS_MBUFS},
 	{"steering-audit", no_argument, NULL, ARGS_STEERING_AUDIT},
 	{"duration", required_argument, NULL, ARGS_DURATION},
+	{"numa", required_argument, NULL, ARGS_NUMA},
+	{"qp-lcore", required_argument, NULL, ARGS_QP_LCORE},
 	{"dump-config", no_argument, NULL, ARGS_DUMP_CONFIG},
 	{"print-frontend", required_argument, NULL, ARGS_PRINT_FRONTEND},
 	{"help", no_argument, NULL, ARGS_HELP},
@@ -76,6 +80,8 @@ struct args_ifaces {
 	unsigned int queue_pairs; /* already clamped */
 	bool mac_given;
 	uint8_t mac[6];
+
+	bool qp_lcore_given; /* the first --qp-lcore replaces the file's map, the next ones add */
 };
 
 static const char *
@@ -238,6 +244,11 @@ args_apply(struct vl_config *cfg, struct args_ifaces *cli, int c, const char *ar
 		return rc;
 	case ARGS_CONFIG:
 		return 0; /* loaded before any other flag */
+	case ARGS_QP_LCORE:
+		if (!cli->qp_lcore_given)
+			cfg->nb_qp_lcore = 0;
+		cli->qp_lcore_given = true;
+		return config_add_qp_lcore(cfg, arg, where, err, errlen);
 	case ARGS_DUMP_CONFIG:
 		cfg->dump_config = true;
 		return 0;
@@ -258,7 +269,7 @@ args_apply(struct vl_config *cfg, struct args_ifaces *cli, int c, const char *ar
 		cfg->steering_audit = 1;
 		return 0;
 	default:
-		/* datapath, burst, stats-*, irq-coalesce-*, mbufs: same keys as [global]. */
+		/* datapath, burst, stats-*, irq-coalesce-*, mbufs, numa: same keys as [global]. */
 		rc = config_set_global(cfg, args_opt_name(c), arg, where, err, errlen);
 		return rc == -ENOENT ? config_fail(err, errlen, "%s: unhandled option", where) : rc;
 	}
@@ -383,6 +394,16 @@ vl_config_usage(FILE *out, const char *prog)
 		"                       steering-audit = 0|1)\n"
 		"  --duration S         stop cleanly after S seconds (summary, exit 0) as SIGINT\n"
 		"                       does, [0, %u], 0 = run until signalled (default 0)\n"
+		"  --numa local|remote|none  where each queue pair's poller goes once the guest's\n"
+		"                       rings are known: local = an lcore on the rings' NUMA node\n"
+		"                       (default), remote = an lcore on another node "
+		"(experiments),\n"
+		"                       none = round-robin. Said once per pair when not possible.\n"
+		"  --qp-lcore IFACE:QP=LCORE[,...]  pin queue pairs to lcores (repeatable; wins\n"
+		"                       over --numa), e.g. vhost0:0=1,vhost0:1=2. Every IFACE:QP\n"
+		"                       must exist and every LCORE must be a polling lcore of the\n"
+		"                       EAL set (a worker; the main lcore only with -l N), else "
+		"exit 2\n"
 		"\n"
 		"Actions (the engine does not start):\n"
 		"  --dump-config        print the effective config as JSON\n"
@@ -393,7 +414,8 @@ vl_config_usage(FILE *out, const char *prog)
 		"  [global]             optional; keys as the run options without \"--\":\n"
 		"                       datapath, burst, stats-interval, stats-file,\n"
 		"                       irq-coalesce-frames, irq-coalesce-usecs, mbufs,\n"
-		"                       steering-audit, duration\n"
+		"                       steering-audit, duration, numa,\n"
+		"                       qp-lcore (one line: qp-lcore = vhost0:0=1,vhost0:1=2)\n"
 		"  [interface NAME]     one per interface, in order; keys: socket (required),\n"
 		"                       mode, queue-pairs, mac (as the --socket keys)\n"
 		"  Unknown sections and keys are errors. Interfaces of the file replace earlier "

@@ -73,6 +73,14 @@ json_config_dump(const struct vl_config *cfg)
 		if (strcmp(opt->json_key, "stats_interval_s") == 0)
 			json_put(root, "stats_file", json_string(cfg->stats_file), &ok);
 	}
+	json_put(root, "numa", json_string(vl_numa_policy_name(cfg->numa)), &ok);
+	{
+		/* The --qp-lcore syntax, so that one parser reads every source. */
+		char map[VL_QP_LCORE_MAX * (VL_IFACE_NAME_MAX + 16)];
+
+		vl_config_format_qp_lcore(cfg, map, sizeof(map));
+		json_put(root, "qp_lcore", json_string(map), &ok);
+	}
 	for (unsigned int i = 0; i < cfg->nb_ifaces; i++)
 		if (json_array_append_new(ifaces, json_iface_dump(&cfg->ifaces[i], &ok)) != 0)
 			ok = false;
@@ -267,13 +275,20 @@ json_top_field(const char *src, struct vl_config *cfg, const char *key, const js
 			 (unsigned long long)num);
 		return config_uint_opt_set(cfg, opt, num, where, err, errlen);
 	}
-	if (strcmp(key, "datapath") != 0 && strcmp(key, "stats_file") != 0)
+	if (strcmp(key, "datapath") != 0 && strcmp(key, "stats_file") != 0 &&
+	    strcmp(key, "numa") != 0 && strcmp(key, "qp_lcore") != 0)
 		return -ENOENT;
 	if (json_get_string(v, where, &str, err, errlen) != 0)
 		return -EINVAL;
 	snprintf(where + strlen(where), sizeof(where) - strlen(where), " \"%.256s\"", str);
 	if (strcmp(key, "datapath") == 0)
 		return config_set_datapath(cfg, str, where, err, errlen);
+	if (strcmp(key, "numa") == 0)
+		return config_set_numa(cfg, str, where, err, errlen);
+	if (strcmp(key, "qp_lcore") == 0) {
+		cfg->nb_qp_lcore = 0;
+		return str[0] == '\0' ? 0 : config_add_qp_lcore(cfg, str, where, err, errlen);
+	}
 	return config_set_stats_file(cfg, str, where, err, errlen);
 }
 
@@ -291,7 +306,7 @@ json_top_known(char *buf, size_t len)
 			o += (size_t)snprintf(buf + o, len - o, ", stats_file");
 	}
 	if (o < len)
-		snprintf(buf + o, len - o, ", interfaces");
+		snprintf(buf + o, len - o, ", numa, qp_lcore, interfaces");
 }
 
 static int
@@ -342,7 +357,8 @@ config_load_json_doc(struct vl_config *cfg, const char *src, const char *doc, si
 	json_decref(root);
 	if (rc != 0)
 		return -EINVAL;
-	if (config_check_ifaces(&tmp, msg, sizeof(msg)) != 0)
+	if (config_check_ifaces(&tmp, msg, sizeof(msg)) != 0 ||
+	    config_check_qp_lcore(&tmp, msg, sizeof(msg)) != 0)
 		return config_fail(err, errlen, "%s: %s", src, msg);
 	*cfg = tmp;
 	return 0;

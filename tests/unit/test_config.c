@@ -773,7 +773,7 @@ ini_errors_name_the_file_section_key_and_value(void **state)
 		{"[global]\nbogus = 1\n",
 		 ": [global] bogus: unknown key (known: datapath, burst, stats-interval, "
 		 "stats-file, irq-coalesce-frames, irq-coalesce-usecs, mbufs, steering-audit, "
-		 "duration)"},
+		 "duration, numa, qp-lcore)"},
 		{"[global]\nburst = 0\n", ": [global] burst = 0: out of range [1, 256]"},
 		{"[global]\nmbufs = lots\n", ": [global] mbufs = lots: not a decimal number"},
 		{"[global]\ndatapath = fast\n", ": [global] datapath = fast: unknown datapath"},
@@ -904,6 +904,8 @@ static const char default_json[] = "{\n"
 				   "  \"mbufs\": 8192,\n"
 				   "  \"steering_audit\": 0,\n"
 				   "  \"duration_s\": 0,\n"
+				   "  \"numa\": \"local\",\n"
+				   "  \"qp_lcore\": \"\",\n"
 				   "  \"interfaces\": [\n"
 				   "    {\n"
 				   "      \"name\": \"vhost0\",\n"
@@ -1364,6 +1366,9 @@ usage_lists_every_option_with_its_range(void **state)
 		"[1024, 4194304] (default 8192)",
 		"--dump-config",
 		"--print-frontend",
+		"--numa local|remote|none",
+		"--qp-lcore IFACE:QP=LCORE",
+		"qp-lcore = vhost0:0=1,vhost0:1=2",
 		"-h, --help",
 		"[global]",
 		"[interface NAME]",
@@ -1380,6 +1385,177 @@ usage_lists_every_option_with_its_range(void **state)
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
 		assert_contains(out, needles[i]);
 	free(out);
+}
+
+/* ---- NUMA policy and the queue pair -> lcore map ----------------------------------------- */
+
+static void
+numa_defaults_to_local_and_takes_three_policies(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+
+	(void)state;
+	assert_int_equal(parse_finish(&cfg, err, NULL), 0);
+	assert_int_equal(cfg.numa, VL_NUMA_LOCAL);
+	assert_int_equal(cfg.nb_qp_lcore, 0);
+	assert_int_equal(parse_finish(&cfg, err, "--numa", "remote", NULL), 0);
+	assert_int_equal(cfg.numa, VL_NUMA_REMOTE);
+	assert_int_equal(parse_finish(&cfg, err, "--numa", "none", NULL), 0);
+	assert_int_equal(cfg.numa, VL_NUMA_NONE);
+	assert_int_equal(parse_finish(&cfg, err, "--numa", "remote", "--numa", "local", NULL), 0);
+	assert_int_equal(cfg.numa, VL_NUMA_LOCAL);
+	assert_int_equal(parse(&cfg, err, "--numa", "far", NULL), -EINVAL);
+	assert_contains(err, "--numa far");
+	assert_contains(err, "local, remote or none");
+	assert_string_equal(vl_numa_policy_name(VL_NUMA_REMOTE), "remote");
+}
+
+static void
+qp_lcore_map_accumulates_over_repeats(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN], map[256];
+
+	(void)state;
+	assert_int_equal(parse_finish(&cfg, err, "--queue-pairs", "4", "--qp-lcore",
+				      "vhost0:0=1,vhost0:3=2", "--qp-lcore", "vhost0:1=7", NULL),
+			 0);
+	assert_int_equal(cfg.nb_qp_lcore, 3);
+	assert_string_equal(cfg.qp_lcore[0].iface, "vhost0");
+	assert_int_equal(cfg.qp_lcore[0].qp, 0);
+	assert_int_equal(cfg.qp_lcore[0].lcore, 1);
+	assert_int_equal(cfg.qp_lcore[1].qp, 3);
+	assert_int_equal(cfg.qp_lcore[1].lcore, 2);
+	assert_int_equal(cfg.qp_lcore[2].qp, 1);
+	assert_int_equal(cfg.qp_lcore[2].lcore, 7);
+	assert_int_equal(vl_config_format_qp_lcore(&cfg, map, sizeof(map)),
+			 (int)strlen("vhost0:0=1,vhost0:3=2,vhost0:1=7"));
+	assert_string_equal(map, "vhost0:0=1,vhost0:3=2,vhost0:1=7");
+	/* A too-short buffer still says how much is needed and stays terminated. */
+	assert_int_equal(vl_config_format_qp_lcore(&cfg, map, 5), 32);
+	assert_string_equal(map, "vhos");
+	/* Interface names with ':' in them are not allowed, but '.' and '-' are. */
+	assert_int_equal(parse_finish(&cfg, err, "--socket", "/tmp/x.sock,name=a.b-c,queue-pairs=2",
+				      "--qp-lcore", "a.b-c:1=3", NULL),
+			 0);
+	assert_string_equal(cfg.qp_lcore[0].iface, "a.b-c");
+}
+
+static void
+qp_lcore_syntax_errors_name_the_item(void **state)
+{
+	static const char *const bad[][2] = {
+		{"vhost0:0", "not IFACE:QP=LCORE"}, {"vhost0=1", "not IFACE:QP=LCORE"},
+		{":0=1", "not IFACE:QP=LCORE"},	    {"vhost0:0=1,", "not IFACE:QP=LCORE"},
+		{"vhost0:x=1", "queue pair 'x'"},   {"vhost0:256=1", "queue pair '256'"},
+		{"vhost0:0=", "lcore ''"},	    {"vhost0:0=-1", "lcore '-1'"},
+		{"vhost0:0=1024", "[0, 1023]"},	    {"vhost0:0=1,vhost0:0=2", "mapped twice"},
+	};
+	struct vl_config cfg;
+	char err[ERR_LEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(&cfg, err, "--qp-lcore", bad[i][0], NULL) != -EINVAL)
+			fail_msg("--qp-lcore %s accepted", bad[i][0]);
+		assert_contains(err, "--qp-lcore");
+		assert_contains(err, bad[i][1]);
+	}
+}
+
+static void
+qp_lcore_must_name_an_interface_and_one_of_its_pairs(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+
+	(void)state;
+	assert_int_equal(parse_finish(&cfg, err, "--qp-lcore", "vhost9:0=1", NULL), -EINVAL);
+	assert_contains(err, "no interface named vhost9");
+	assert_int_equal(
+		parse_finish(&cfg, err, "--queue-pairs", "2", "--qp-lcore", "vhost0:2=1", NULL),
+		-EINVAL);
+	assert_contains(err, "vhost0 has 2 queue pair(s) (0 to 1)");
+	assert_int_equal(
+		parse_finish(&cfg, err, "--queue-pairs", "2", "--qp-lcore", "vhost0:1=1", NULL), 0);
+}
+
+static void
+ini_numa_and_qp_lcore_and_the_cli_replaces_the_map(void **state)
+{
+	static const char ini[] = "[global]\n"
+				  "numa = remote\n"
+				  "qp-lcore = a:0=1,a:1=2\n"
+				  "[interface a]\n"
+				  "socket = /tmp/a.sock\n"
+				  "queue-pairs = 2\n";
+	struct tmp_file t;
+	struct vl_config cfg;
+	char err[ERR_LEN];
+
+	(void)state;
+	assert_int_equal(load_ini(&cfg, ini, err, NULL), 0);
+	assert_int_equal(cfg.numa, VL_NUMA_REMOTE);
+	assert_int_equal(cfg.nb_qp_lcore, 2);
+	assert_int_equal(cfg.qp_lcore[1].qp, 1);
+	assert_int_equal(cfg.qp_lcore[1].lcore, 2);
+	tmp_file_write(&t, ini);
+	assert_int_equal(parse_finish(&cfg, err, "--config", t.path, "--qp-lcore", "a:1=5",
+				      "--numa", "none", NULL),
+			 0);
+	assert_int_equal(cfg.numa, VL_NUMA_NONE);
+	assert_int_equal(cfg.nb_qp_lcore, 1);
+	assert_int_equal(cfg.qp_lcore[0].qp, 1);
+	assert_int_equal(cfg.qp_lcore[0].lcore, 5);
+	/* --socket replaces the file's interfaces: the file's map now names a missing one. */
+	assert_int_equal(
+		parse_finish(&cfg, err, "--config", t.path, "--socket", "/tmp/b.sock", NULL),
+		-EINVAL);
+	assert_contains(err, "no interface named a");
+	tmp_file_drop(&t);
+	assert_int_equal(load_ini(&cfg, "[global]\nnuma = near\n", err, NULL), -EINVAL);
+	assert_contains(err, "[global] numa = near");
+	assert_int_equal(load_ini(&cfg, "[global]\nqp-lcore = a:0\n", err, NULL), -EINVAL);
+	assert_contains(err, "[global] qp-lcore = a:0");
+}
+
+static void
+json_round_trips_numa_and_the_map(void **state)
+{
+	struct vl_config cfg, back;
+	char err[ERR_LEN];
+	char *first, *second;
+
+	(void)state;
+	assert_int_equal(parse_finish(&cfg, err, "--queue-pairs", "3", "--numa", "remote",
+				      "--qp-lcore", "vhost0:2=1,vhost0:0=3", NULL),
+			 0);
+	first = dump(&cfg);
+	assert_contains(first, "\"numa\": \"remote\"");
+	assert_contains(first, "\"qp_lcore\": \"vhost0:2=1,vhost0:0=3\"");
+	vl_config_init(&back);
+	if (vl_config_load_json(&back, first, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(back.numa, VL_NUMA_REMOTE);
+	assert_int_equal(back.nb_qp_lcore, 2);
+	assert_int_equal(back.qp_lcore[0].qp, 2);
+	assert_int_equal(back.qp_lcore[1].lcore, 3);
+	second = dump(&back);
+	assert_string_equal(first, second);
+	free(first);
+	free(second);
+	/* A map naming a missing interface or pair is refused like on the command line. */
+	vl_config_init(&back);
+	assert_int_equal(vl_config_load_json(&back,
+					     "{\"qp_lcore\": \"vhost0:0=1\", \"interfaces\": "
+					     "[{\"socket\": \"/tmp/z.sock\", \"name\": \"z\"}]}",
+					     err, sizeof(err)),
+			 -EINVAL);
+	assert_contains(err, "no interface named vhost0");
+	assert_int_equal(vl_config_load_json(&back, "{\"numa\": \"near\"}", err, sizeof(err)),
+			 -EINVAL);
+	assert_contains(err, "numa \"near\"");
 }
 
 int
@@ -1431,6 +1607,12 @@ main(void)
 		cmocka_unit_test(virtio_user_frontend_for_one_and_four_pairs),
 		cmocka_unit_test(frontend_arguments_are_shell_quoted_when_needed),
 		cmocka_unit_test(usage_lists_every_option_with_its_range),
+		cmocka_unit_test(numa_defaults_to_local_and_takes_three_policies),
+		cmocka_unit_test(qp_lcore_map_accumulates_over_repeats),
+		cmocka_unit_test(qp_lcore_syntax_errors_name_the_item),
+		cmocka_unit_test(qp_lcore_must_name_an_interface_and_one_of_its_pairs),
+		cmocka_unit_test(ini_numa_and_qp_lcore_and_the_cli_replaces_the_map),
+		cmocka_unit_test(json_round_trips_numa_and_the_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
