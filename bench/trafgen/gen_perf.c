@@ -67,6 +67,13 @@ struct perf_qp {
 	uint64_t returned; /* measured frames that came back, by the end of the drain */
 	uint64_t foreign;  /* not ours or not this queue pair's */
 	uint64_t tx_nombuf;
+	/*
+	 * The generator's own cost, counted like the engine counts its own: TSC cycles of the loop
+	 * iterations (TX + RX of this queue pair) that moved at least one frame, inside the
+	 * measurement window. busy_cycles / rx_frames = cycles per returned frame.
+	 */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
 	struct gen_hist hist;
 } __rte_cache_aligned;
 
@@ -158,7 +165,8 @@ perf_tx_budget(const struct perf_run *run, struct perf_qp *qp, uint64_t now)
 	return (unsigned int)qp->tokens;
 }
 
-static void
+/* Send one burst; returns the frames the PMD took. */
+static unsigned int
 perf_tx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 {
 	const struct perf_clock *clk = &run->clock;
@@ -173,7 +181,7 @@ perf_tx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 		qp->meas_first_seq = qp->seq;
 	}
 	if (n == 0)
-		return;
+		return 0;
 	measured = qp->meas_started;
 	for (built = 0; built < n; built++) {
 		const struct perf_template *t = perf_template_for(run, qp->seq + built);
@@ -190,7 +198,7 @@ perf_tx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 		pkts[built] = m;
 	}
 	if (built == 0)
-		return;
+		return 0;
 	nb_tx = rte_eth_tx_burst(run->port_id, qp->qp_idx, pkts, (uint16_t)built);
 	for (uint16_t i = 0; i < nb_tx; i++)
 		bytes += pkts[i]->pkt_len;
@@ -204,9 +212,11 @@ perf_tx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 		qp->tx_frames += nb_tx;
 		qp->tx_bytes += bytes;
 	}
+	return nb_tx;
 }
 
-static void
+/* Receive one burst; returns the frames received. */
+static unsigned int
 perf_rx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 {
 	const struct gen_config *cfg = run->cfg;
@@ -244,6 +254,7 @@ perf_rx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 	}
 	if (nb_rx > 0)
 		rte_pktmbuf_free_bulk(pkts, nb_rx);
+	return nb_rx;
 }
 
 static uint64_t
@@ -299,16 +310,25 @@ perf_lcore_loop(void *arg)
 
 		for (unsigned int i = 0; i < lc->nb_qps; i++) {
 			struct perf_qp *qp = lc->qps[i];
+			unsigned int moved = 0;
+			uint64_t t1;
 
 			if (now < meas_end) {
-				perf_tx(run, qp, now);
+				moved = perf_tx(run, qp, now);
 			} else if (!qp->meas_ended) {
 				qp->meas_ended = true;
 				qp->meas_end_seq = qp->seq;
 			}
-			perf_rx(run, qp, now);
+			moved += perf_rx(run, qp, now);
+			t1 = rte_get_tsc_cycles();
+			if (now >= clk->measure_start_tsc && now < meas_end) {
+				if (moved != 0)
+					qp->busy_cycles += t1 - now;
+				else
+					qp->idle_cycles += t1 - now;
+			}
+			now = t1;
 		}
-		now = rte_get_tsc_cycles();
 		if (is_main)
 			perf_main_duties(run, now, &next_stats_tsc, prev_tx, prev_rx);
 		if (now >= __atomic_load_n(&clk->drain_end_tsc, __ATOMIC_RELAXED))
@@ -354,6 +374,7 @@ perf_plan_lcores(struct perf_run *run)
 /* Totals of one queue pair or of all of them, for printing and JSON. */
 struct perf_sum {
 	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes, returned, foreign, tx_nombuf;
+	uint64_t busy_cycles, idle_cycles;
 	struct gen_hist hist;
 };
 
@@ -367,6 +388,8 @@ perf_sum_add(struct perf_sum *s, const struct perf_qp *qp)
 	s->returned += qp->returned;
 	s->foreign += qp->foreign;
 	s->tx_nombuf += qp->tx_nombuf;
+	s->busy_cycles += qp->busy_cycles;
+	s->idle_cycles += qp->idle_cycles;
 	gen_hist_merge(&s->hist, &qp->hist);
 }
 
@@ -382,8 +405,28 @@ perf_loss(const struct perf_sum *s)
 	return s->tx_frames > s->returned ? s->tx_frames - s->returned : 0;
 }
 
+/*
+ * The generator's busy TSC cycles per frame that came back in the window, or per frame sent
+ * with --tx-only (nothing comes back); 0 when there was none.
+ */
+static double
+perf_cycles_per_frame(const struct perf_sum *s, bool tx_only)
+{
+	uint64_t frames = tx_only ? s->tx_frames : s->rx_frames;
+
+	return frames > 0 ? (double)s->busy_cycles / (double)frames : 0.0;
+}
+
+static double
+perf_busy_pct(const struct perf_sum *s)
+{
+	uint64_t all = s->busy_cycles + s->idle_cycles;
+
+	return all > 0 ? 100.0 * (double)s->busy_cycles / (double)all : 0.0;
+}
+
 static void
-perf_print(const char *label, const struct perf_sum *s, double secs)
+perf_print(const char *label, const struct perf_sum *s, double secs, bool tx_only)
 {
 	printf("%-6s tx %8.3f Mpps %7.3f/%7.3f Gbps  rx %8.3f Mpps %7.3f/%7.3f Gbps  loss %" PRIu64
 	       " (%.4f%%)",
@@ -398,11 +441,14 @@ perf_print(const char *label, const struct perf_sum *s, double secs)
 		       (double)gen_hist_quantile(&s->hist, 0.99) / 1e3,
 		       (double)gen_hist_quantile(&s->hist, 0.999) / 1e3,
 		       (double)s->hist.max_ns / 1e3);
+	if (s->busy_cycles > 0)
+		printf("  gen %.1f cycles/frame busy %.0f%%", perf_cycles_per_frame(s, tx_only),
+		       perf_busy_pct(s));
 	printf("\n");
 }
 
 static void
-perf_json_sum(FILE *f, const struct perf_sum *s, double secs)
+perf_json_sum(FILE *f, const struct perf_sum *s, double secs, bool tx_only)
 {
 	fprintf(f,
 		"\"tx_frames\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"rx_frames\": %" PRIu64
@@ -410,14 +456,17 @@ perf_json_sum(FILE *f, const struct perf_sum *s, double secs)
 		", \"tx_gbps_l2\": %.6f, \"rx_gbps_l2\": %.6f, \"tx_gbps_l1\": %.6f"
 		", \"rx_gbps_l1\": %.6f, \"returned_frames\": %" PRIu64
 		", \"loss_frames\": %" PRIu64 ", \"loss_ratio\": %.9f, \"foreign_frames\": %" PRIu64
-		", \"tx_nombuf\": %" PRIu64,
+		", \"tx_nombuf\": %" PRIu64 ", \"gen_busy_cycles\": %" PRIu64
+		", \"gen_idle_cycles\": %" PRIu64 ", \"gen_cycles_per_frame\": %.3f"
+		", \"gen_busy_pct\": %.3f",
 		s->tx_frames, s->tx_bytes, s->rx_frames, s->rx_bytes,
 		(double)s->tx_frames / secs / 1e6, (double)s->rx_frames / secs / 1e6,
 		perf_gbps(s->tx_bytes, 0, 0, secs), perf_gbps(s->rx_bytes, 0, 0, secs),
 		perf_gbps(s->tx_bytes, s->tx_frames, PERF_L1_OVERHEAD_BYTES, secs),
 		perf_gbps(s->rx_bytes, s->rx_frames, PERF_L1_OVERHEAD_BYTES, secs), s->returned,
 		perf_loss(s), s->tx_frames > 0 ? (double)perf_loss(s) / (double)s->tx_frames : 0.0,
-		s->foreign, s->tx_nombuf);
+		s->foreign, s->tx_nombuf, s->busy_cycles, s->idle_cycles,
+		perf_cycles_per_frame(s, tx_only), perf_busy_pct(s));
 	fprintf(f, ", \"latency_us\": ");
 	if (s->hist.count == 0) {
 		fprintf(f, "null");
@@ -425,11 +474,18 @@ perf_json_sum(FILE *f, const struct perf_sum *s, double secs)
 	}
 	fprintf(f,
 		"{\"samples\": %" PRIu64 ", \"min\": %.3f, \"p50\": %.3f, \"p99\": %.3f"
-		", \"p999\": %.3f, \"max\": %.3f}",
+		", \"p999\": %.3f, \"max\": %.3f",
 		s->hist.count, (double)s->hist.min_ns / 1e3,
 		(double)gen_hist_quantile(&s->hist, 0.5) / 1e3,
 		(double)gen_hist_quantile(&s->hist, 0.99) / 1e3,
 		(double)gen_hist_quantile(&s->hist, 0.999) / 1e3, (double)s->hist.max_ns / 1e3);
+	/* The whole distribution: [lower bound ns, count] of every non-empty bucket, in order. */
+	fprintf(f, ", \"buckets_ns\": [");
+	for (unsigned int i = 0, n = 0; i < GEN_HIST_NB_BUCKETS; i++)
+		if (s->hist.bucket[i] != 0)
+			fprintf(f, "%s[%" PRIu64 ", %" PRIu64 "]", n++ > 0 ? ", " : "",
+				gen_hist_bucket_low(i), s->hist.bucket[i]);
+	fprintf(f, "]}");
 }
 
 static int
@@ -453,24 +509,25 @@ perf_report(const struct perf_run *run, double secs)
 		perf_sum_add(total, &run->qps[q]);
 		snprintf(label, sizeof(label), "qp %u", q);
 		if (!cfg->quiet || cfg->nb_qp == 1)
-			perf_print(label, &sums[q], secs);
+			perf_print(label, &sums[q], secs, cfg->tx_only);
 	}
 	if (cfg->nb_qp > 1)
-		perf_print("total", total, secs);
+		perf_print("total", total, secs, cfg->tx_only);
 	if (cfg->json_path != NULL)
 		f = gen_json_open(cfg);
 	if (f != NULL) {
 		fprintf(f, "{");
 		gen_json_config(f, cfg);
-		fprintf(f, ", \"measured_s\": %.6f, \"per_queue\": [", secs);
+		fprintf(f, ", \"measured_s\": %.6f, \"tsc_hz\": %" PRIu64 ", \"per_queue\": [",
+			secs, rte_get_tsc_hz());
 		for (uint16_t q = 0; q < cfg->nb_qp; q++) {
 			fprintf(f, "%s{\"qp\": %u, \"lcore\": %u, ", q > 0 ? ", " : "", q,
 				run->qps[q].lcore_id);
-			perf_json_sum(f, &sums[q], secs);
+			perf_json_sum(f, &sums[q], secs, cfg->tx_only);
 			fprintf(f, "}");
 		}
 		fprintf(f, "], \"total\": {");
-		perf_json_sum(f, total, secs);
+		perf_json_sum(f, total, secs, cfg->tx_only);
 		fprintf(f, "}}\n");
 		fclose(f);
 	}
