@@ -25,6 +25,8 @@ enum {
 	GEN_EXIT_PASS = 0,
 	GEN_EXIT_FAIL = 1, /* check failure, cannot connect, timeout */
 	GEN_EXIT_USAGE = 2,
+	GEN_LATENCY_SAMPLE_DEFAULT = 32, /* perf mode: one timed frame per 32 returned */
+	GEN_LATENCY_SAMPLE_MAX = 65535,
 };
 
 enum gen_mode {
@@ -61,6 +63,7 @@ struct gen_config {
 	uint64_t rate_pps; /* per queue pair; 0 = as fast as possible */
 	uint16_t burst;
 	bool latency;
+	uint16_t latency_sample; /* time one returned frame in latency_sample */
 	bool tx_only; /* the backend returns nothing (a sink): measure the offered rate only */
 	/*
 	 * Tests the checker itself, never the backend: flip one byte of the Nth frame received on
@@ -189,7 +192,8 @@ void gen_frame_build(uint8_t *buf, uint16_t len, const uint8_t mac[6], uint16_t 
 		     uint64_t tsc);
 
 /*
- * Rewrite only what differs between frames of one perf template: UDP source port, qp, seq, tsc.
+ * Rewrite only what differs between frames of one perf template: UDP source port, qp, seq, tsc
+ * (magic and size stay from gen_frame_build() with the same len).
  * The pattern keeps what gen_frame_build() wrote (perf mode does not verify it).
  */
 void gen_frame_stamp(uint8_t *buf, uint16_t len, uint16_t qp, uint64_t seq, uint64_t tsc);

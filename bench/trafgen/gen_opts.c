@@ -48,6 +48,7 @@ enum {
 	OPT_LATENCY,
 	OPT_NO_LATENCY,
 	OPT_TX_ONLY,
+	OPT_LATENCY_SAMPLE,
 	OPT_SELFTEST_CORRUPT,
 	OPT_HELP,
 };
@@ -79,6 +80,7 @@ static const struct option gen_long_opts[] = {
 	{"latency", no_argument, NULL, OPT_LATENCY},
 	{"no-latency", no_argument, NULL, OPT_NO_LATENCY},
 	{"tx-only", no_argument, NULL, OPT_TX_ONLY},
+	{"latency-sample", required_argument, NULL, OPT_LATENCY_SAMPLE},
 	{"selftest-corrupt", required_argument, NULL, OPT_SELFTEST_CORRUPT},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -148,6 +150,9 @@ gen_opts_usage(FILE *f, const char *prog)
 		"  --tx-only              the backend is a sink (vhostloop --datapath sink): pass "
 		"when\n"
 		"                         frames were sent; measures the generator's own ceiling\n"
+		"  --latency-sample N     time one returned frame in N, [1, %d] (default %d); the "
+		"others\n"
+		"                         are only counted (1: parse every frame)\n"
 		"Testing the checker itself (not the backend):\n"
 		"  --selftest-corrupt N   flip one byte of the Nth frame received on queue pair 0 "
 		"before\n"
@@ -155,7 +160,8 @@ gen_opts_usage(FILE *f, const char *prog)
 		"\n"
 		"Exit status: 0 pass, 1 check failure / cannot connect / timeout, 2 usage error.\n",
 		prog, GEN_MAX_QP, GEN_FRAME_MIN_BYTES, GEN_FRAME_MAX_BYTES, GEN_FRAME_MIN_BYTES,
-		GEN_FRAME_MAX_BYTES, GEN_MAX_BURST);
+		GEN_FRAME_MAX_BYTES, GEN_MAX_BURST, GEN_LATENCY_SAMPLE_MAX,
+		GEN_LATENCY_SAMPLE_DEFAULT);
 }
 
 static int
@@ -364,6 +370,7 @@ opts_defaults(struct gen_config *cfg)
 	cfg->size_bytes = 64;
 	cfg->burst = 32;
 	cfg->latency = true;
+	cfg->latency_sample = GEN_LATENCY_SAMPLE_DEFAULT;
 }
 
 int
@@ -471,6 +478,10 @@ gen_opts_parse(struct gen_config *cfg, int argc, char **argv, bool user_vdev)
 			break;
 		case OPT_TX_ONLY:
 			cfg->tx_only = true;
+			break;
+		case OPT_LATENCY_SAMPLE:
+			ret = opts_u16("latency-sample", optarg, 1, GEN_LATENCY_SAMPLE_MAX,
+				       &cfg->latency_sample);
 			break;
 		case OPT_SELFTEST_CORRUPT:
 			ret = opts_u64("selftest-corrupt", optarg, 1, UINT64_MAX,

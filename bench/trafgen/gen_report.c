@@ -55,9 +55,10 @@ gen_json_config(FILE *f, const struct gen_config *cfg)
 			fprintf(f, "\"size\": %u", cfg->size_bytes);
 		fprintf(f,
 			", \"rate_pps\": %" PRIu64
-			", \"burst\": %u, \"latency\": %s, \"tx_only\": %s",
+			", \"burst\": %u, \"latency\": %s, \"latency_sample\": %u"
+			", \"tx_only\": %s",
 			cfg->rate_pps, cfg->burst, cfg->latency ? "true" : "false",
-			cfg->tx_only ? "true" : "false");
+			cfg->latency_sample, cfg->tx_only ? "true" : "false");
 	}
 	fprintf(f, "}");
 }

@@ -92,6 +92,7 @@ defaults_match_the_documented_command_line(void **state)
 	assert_int_equal(cfg.sizes_bytes[1], 1514);
 	assert_int_equal(cfg.sizes_bytes[2], 9000);
 	assert_true(cfg.latency);
+	assert_int_equal(cfg.latency_sample, GEN_LATENCY_SAMPLE_DEFAULT);
 	assert_int_equal(cfg.burst, 32);
 }
 
@@ -131,6 +132,8 @@ bad_values_are_usage_errors(void **state)
 	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "fast"), -EINVAL);
 	assert_int_equal(PARSE(&cfg, "--socket", "s", "--timeout", "-1"), -EINVAL);
 	assert_int_equal(PARSE(&cfg, "--socket", "s", "--rate", "fast"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--latency-sample", "0"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--latency-sample", "65536"), -EINVAL);
 	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mac", "01:00:00:00:00:01"), -EINVAL);
 	assert_int_equal(PARSE(&cfg, "--socket", "s,x"), -EINVAL);
 	assert_int_equal(PARSE(&cfg, "--socket", "s", "stray"), -EINVAL);
@@ -159,6 +162,11 @@ perf_options_are_parsed(void **state)
 			 0);
 	assert_int_equal(cfg.rate_pps, 0);
 	assert_int_equal(gen_config_max_frame_bytes(&cfg), 1518);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--latency-sample", "1"),
+			 0);
+	assert_int_equal(cfg.latency_sample, 1);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--latency-sample", "65535"), 0);
+	assert_int_equal(cfg.latency_sample, 65535);
 }
 
 static void
@@ -357,6 +365,29 @@ frames_without_our_magic_are_rejected(void **state)
 	assert_int_equal(info.tsc, 99);
 }
 
+/* Perf mode stamps a pre-built template: the result must equal a frame built from scratch. */
+static void
+stamping_a_template_equals_building_the_frame(void **state)
+{
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+	static const uint16_t lens[] = {60, 61, 64, 65, 66, 128, 1518};
+	uint8_t tmpl[1600], ref[1600];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint16_t len = lens[i];
+		uint64_t tsc = UINT64_C(0x1122334455667788);
+
+		memset(tmpl, 0xee, sizeof(tmpl));
+		gen_frame_build(tmpl, len, mac, 0xffff, len, 0);
+		gen_frame_stamp(tmpl, len, 7, UINT64_C(0x0102030405060708), tsc);
+		gen_frame_build(ref, len, mac, 7, UINT64_C(0x0102030405060708), tsc);
+		/* Headers and payload header equal; the pattern is the template's. */
+		assert_memory_equal(tmpl, ref, len < GEN_PATTERN_OFF ? len : GEN_PATTERN_OFF);
+		assert_int_equal(tmpl[len], 0xee); /* nothing written past the frame */
+	}
+}
+
 static void
 histogram_buckets_are_contiguous_and_tight(void **state)
 {
@@ -423,6 +454,7 @@ main(void)
 		cmocka_unit_test(patterns_differ_between_seqs_and_queue_pairs),
 		cmocka_unit_test(short_frames_keep_the_low_bytes_of_the_stamp),
 		cmocka_unit_test(frames_without_our_magic_are_rejected),
+		cmocka_unit_test(stamping_a_template_equals_building_the_frame),
 		cmocka_unit_test(histogram_buckets_are_contiguous_and_tight),
 		cmocka_unit_test(histogram_quantiles_are_within_three_percent),
 	};
