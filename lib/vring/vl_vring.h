@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vl_vring.h - guest virtqueue access for the direct datapath: split rings, bounded chain walks,
- * guest-physical -> host-virtual translation, the one copy from a guest TX buffer into guest RX
- * buffers, used-ring publish and the notification decision.
+ * vl_vring.h - guest virtqueue access for the direct datapath: split and packed rings, bounded
+ * chain walks, guest-physical -> host-virtual translation, the one copy from a guest TX buffer into
+ * guest RX buffers, used-ring publish and the notification decision.
  *
  * No EAL and no librte_vhost here: the caller (lib/fwd, lib/dev) hands in ring pointers and a
  * memory table it got from librte_vhost, so all of this runs on fake guest memory in unit tests
@@ -48,6 +48,30 @@ struct vl_vring_used {
 	struct vl_vring_used_elem ring[]; /* [size], then avail_event (u16) with EVENT_IDX */
 };
 
+/* ---- packed ring layout (virtio 1.1+ "Packed Virtqueues") ---------------------------------- */
+
+#define VL_VRING_DESC_F_AVAIL (1u << 7)
+#define VL_VRING_DESC_F_USED (1u << 15)
+#define VL_VRING_EVENT_F_ENABLE 0
+#define VL_VRING_EVENT_F_DISABLE 1
+#define VL_VRING_EVENT_F_DESC 2
+/* librte_vhost carries a packed ring's wrap counter in bit 15 of its ring indices (base). */
+#define VL_VRING_PACKED_WRAP_BIT 15
+#define VL_VRING_PACKED_SIZE_MAX 32768
+
+struct vl_vring_packed_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+/* Driver and device event suppression areas. */
+struct vl_vring_packed_event {
+	uint16_t off_wrap; /* bits 0-14 descriptor offset, bit 15 wrap counter (EVENT_IDX) */
+	uint16_t flags;	   /* VL_VRING_EVENT_F_* */
+};
+
 /* ---- guest memory table ------------------------------------------------------------------- */
 
 /* vhost-user sends at most 8 regions (VHOST_MEMORY_MAX_NREGIONS); QEMU may send more with
@@ -88,7 +112,9 @@ void *vl_mem_translate(const struct vl_mem *mem, uint64_t gpa, uint64_t *len, ui
 	X(ADDR, "buffer address outside guest memory")                                            \
 	X(WRITE_FLAG, "descriptor WRITE flag in the wrong direction")                             \
 	X(LEN, "chain length out of bounds")                                                      \
-	X(RX_HDR, "receive buffer smaller than the virtio-net header")
+	X(RX_HDR, "receive buffer smaller than the virtio-net header")                            \
+	X(AVAIL_FLAGS, "packed descriptor avail/used flags do not match the ring phase")          \
+	X(BUF_ID, "packed buffer id >= ring size")
 
 enum vl_vring_fault {
 #define X(name, text) VL_VRING_FAULT_##name,
@@ -113,6 +139,16 @@ struct vl_vring {
 	bool signalled_used_valid; /* false after (re)start: the first decision calls */
 	uint32_t region_hint;	   /* last memory region hit */
 	enum vl_vring_fault fault; /* != NONE: broken, skipped */
+
+	/* Packed layout (vl_vring_packed_init; desc/avail/used are NULL then). The three indices
+	 * above are ring slots (< size) and each has its wrap counter here. */
+	bool packed;
+	bool avail_wrap;
+	bool used_wrap;
+	bool signalled_used_wrap;
+	struct vl_vring_packed_desc *pdesc;
+	struct vl_vring_packed_event *driver_event; /* the driver's: when it wants calls */
+	struct vl_vring_packed_event *device_event; /* ours: kicks */
 };
 
 /* Frames one vl_vring_loop_burst call moves at most (a larger max_burst is clamped). */
@@ -126,6 +162,7 @@ struct vl_vring_opts {
 	bool mrg_rxbuf;	  /* VIRTIO_NET_F_MRG_RXBUF */
 	bool event_idx;	  /* VIRTIO_RING_F_EVENT_IDX */
 	bool indirect;	  /* VIRTIO_RING_F_INDIRECT_DESC */
+	bool in_order;	  /* VIRTIO_F_IN_ORDER (packed rings: one used descriptor per TX batch) */
 };
 
 /*
@@ -178,5 +215,52 @@ unsigned int vl_vring_sink_burst(struct vl_vring *tx, const struct vl_vring_opts
  * Updates the decision point. Call at most once per vring per burst.
  */
 bool vl_vring_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+/* ---- packed rings (vl_vring_packed.c) ---------------------------------------------------------
+ *
+ * Same contract as the split functions above; only the ring layout differs. Used descriptors
+ * are published once per burst and ring: ids and lengths first, then the flags, the flags of
+ * the first descriptor last behind a release barrier, so the driver sees the whole batch at once.
+ * Any size 1..32768 works (no power of two needed).
+ */
+
+/*
+ * Attach vq to a packed ring and restart from librte_vhost's base values (slot in bits 0-14,
+ * wrap counter in bit 15, as rte_vhost_get_vring_base returns them for packed rings).
+ * Returns 0, or -EINVAL if size is 0 or > 32768, a slot is >= size, or a pointer is NULL.
+ */
+int vl_vring_packed_init(struct vl_vring *vq, struct vl_vring_packed_desc *desc,
+			 struct vl_vring_packed_event *driver_event,
+			 struct vl_vring_packed_event *device_event, uint16_t size,
+			 uint16_t avail_base, uint16_t used_base);
+
+/* Poll mode: ask the guest not to kick (device event flags DISABLE). */
+void vl_vring_packed_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+unsigned int vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx,
+					const struct vl_mem *mem, const struct vl_vring_opts *opts,
+					unsigned int max_burst, struct vl_vring_burst *res);
+
+unsigned int vl_vring_packed_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts,
+					unsigned int max_burst, struct vl_vring_burst *res);
+
+/* Driver event area: DISABLE, ENABLE, or DESC (off_wrap, with EVENT_IDX). Once per burst. */
+bool vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+/* The indices to hand back to librte_vhost (rte_vhost_set_vring_base): split rings as they are,
+ * packed rings as slot | wrap counter << 15. */
+static inline void
+vl_vring_base(const struct vl_vring *vq, uint16_t *avail_base, uint16_t *used_base)
+{
+	if (vq->packed) {
+		*avail_base = (uint16_t)(vq->last_avail_idx | (uint16_t)vq->avail_wrap
+								      << VL_VRING_PACKED_WRAP_BIT);
+		*used_base = (uint16_t)(vq->last_used_idx | (uint16_t)vq->used_wrap
+								    << VL_VRING_PACKED_WRAP_BIT);
+	} else {
+		*avail_base = vq->last_avail_idx;
+		*used_base = vq->last_used_idx;
+	}
+}
 
 #endif /* VL_VRING_H */

@@ -1,0 +1,714 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vl_vring_packed.c - packed-ring direct datapath: guest TX chain -> guest RX buffers, one copy.
+ *
+ * A packed ring is one descriptor array both sides write. The driver makes a chain available by
+ * writing its descriptors at consecutive slots (wrapping at the end of the ring), the head's
+ * flags last; a descriptor is available when its AVAIL bit equals the driver's wrap counter and
+ * its USED bit does not. The device hands a chain back by writing one used descriptor (buffer
+ * id, length, AVAIL = USED = its own wrap counter) at the slot where the chain started, and
+ * skips the rest of the chain's slots. Both sides walk the slots in the same order, so the used
+ * cursor trails the avail cursor by what is in flight.
+ *
+ * Shape of a burst (vl_vring_packed_loop_burst):
+ *   1. at the TX avail cursor, read the head's flags (acquire), then the descriptors as locals;
+ *   2. stream the TX chain (header skipped) into one RX chain, or several with MRG_RXBUF; the
+ *      RX buffers of a frame are committed only when the frame is complete, so a drop or a fault
+ *      midway leaves them available (their slots are not written);
+ *   3. used descriptors collect in per-ring shadows (with IN_ORDER, one TX used descriptor for
+ *      the whole burst: the last buffer id, the slots of all chains);
+ *   4. publish each ring's shadow once (RX first, then TX): ids and lengths, a release fence,
+ *      the flags of all but the first, then the first's flags with a release store.
+ *
+ * Guest memory is hostile: each descriptor is copied to a local once; a chain may not take more
+ * slots than are free in the ring; every chunk is translated and clamped to its region. A
+ * malformed chain breaks its ring without being returned (its extent is unknown, so no used
+ * descriptor for it could be right); what was completed before it is published.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "vl_compiler.h"
+#include "vl_vring.h"
+#include "vring_priv.h"
+
+/* RX buffers one mergeable frame may take; a frame needing more is dropped as truncated. */
+#define PK_RX_BUFS_MAX 256
+/* Committed RX used descriptors held per burst before an intermediate publish, + one frame. */
+#define PK_RX_SHADOW (VL_VRING_BURST_MAX + PK_RX_BUFS_MAX)
+
+/* One used descriptor to write: the chain's buffer id, bytes written, ring slots it spans. */
+struct pk_used {
+	uint32_t len;
+	uint16_t id;
+	uint16_t count;
+};
+
+/* ---- flags and cursors -------------------------------------------------------------------- */
+
+static inline bool
+pk_is_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & VL_VRING_DESC_F_AVAIL) == wrap && !!(flags & VL_VRING_DESC_F_USED) != wrap;
+}
+
+/*
+ * The head at the avail cursor in phase wrap: 1 available, 0 not (yet), or -fault. AVAIL ==
+ * USED == wrap marks a descriptor used in the current phase, which no slot at or ahead of our
+ * cursor can legitimately be (our used descriptors land behind it).
+ */
+static inline int
+pk_head_state(uint16_t flags, bool wrap)
+{
+	bool avail = !!(flags & VL_VRING_DESC_F_AVAIL), used = !!(flags & VL_VRING_DESC_F_USED);
+
+	if (avail != wrap)
+		return 0;
+	return used != wrap ? 1 : -VL_VRING_FAULT_AVAIL_FLAGS;
+}
+
+static inline uint16_t
+pk_used_flags(bool wrap)
+{
+	return wrap ? (uint16_t)(VL_VRING_DESC_F_AVAIL | VL_VRING_DESC_F_USED) : 0;
+}
+
+/* Move a cursor n (<= size) slots on, flipping its wrap counter when it passes the end. */
+static inline void
+pk_advance(uint16_t *slot, bool *wrap, uint32_t n, uint16_t size)
+{
+	uint32_t s = (uint32_t)*slot + n;
+
+	if (s >= size) {
+		s -= size;
+		*wrap = !*wrap;
+	}
+	*slot = (uint16_t)s;
+}
+
+/* ---- control ------------------------------------------------------------------------------ */
+
+int
+vl_vring_packed_init(struct vl_vring *vq, struct vl_vring_packed_desc *desc,
+		     struct vl_vring_packed_event *driver_event,
+		     struct vl_vring_packed_event *device_event, uint16_t size, uint16_t avail_base,
+		     uint16_t used_base)
+{
+	const uint16_t slot_mask = (1u << VL_VRING_PACKED_WRAP_BIT) - 1;
+	uint16_t avail_slot = avail_base & slot_mask, used_slot = used_base & slot_mask;
+
+	if (desc == NULL || driver_event == NULL || device_event == NULL || size == 0 ||
+	    size > VL_VRING_PACKED_SIZE_MAX || avail_slot >= size || used_slot >= size)
+		return -EINVAL;
+	*vq = (struct vl_vring){
+		.size = size,
+		.last_avail_idx = avail_slot,
+		.last_used_idx = used_slot,
+		.signalled_used = used_slot,
+		.signalled_used_valid = false,
+		.region_hint = 0,
+		.fault = VL_VRING_FAULT_NONE,
+		.packed = true,
+		.avail_wrap = (avail_base >> VL_VRING_PACKED_WRAP_BIT) != 0,
+		.used_wrap = (used_base >> VL_VRING_PACKED_WRAP_BIT) != 0,
+		.pdesc = desc,
+		.driver_event = driver_event,
+		.device_event = device_event,
+	};
+	vq->signalled_used_wrap = vq->used_wrap;
+	return 0;
+}
+
+void
+vl_vring_packed_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	(void)opts; /* DISABLE is valid with and without EVENT_IDX, and needs no upkeep */
+	__atomic_store_n(&vq->device_event->flags, VL_VRING_EVENT_F_DISABLE, __ATOMIC_RELAXED);
+	/* Pairs with the driver's fence between making descriptors available and reading our
+	 * event flags to decide a kick. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Position of (slot, wrap) on a circle of 2 * size: one step per slot, as the driver counts. */
+static inline uint32_t
+pk_pos(uint16_t slot, bool wrap, uint16_t size)
+{
+	return (uint32_t)slot + (wrap ? size : 0);
+}
+
+bool
+vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	const uint32_t circle = 2u * vq->size;
+	uint32_t old_pos, new_pos, event_pos;
+	uint16_t flags, off_wrap;
+	bool valid = vq->signalled_used_valid;
+
+	/* Store->load: our used flags must be visible before we read the driver's wishes (pairs
+	 * with the driver's fence between writing its event area and reading our flags). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq->last_used_idx == vq->signalled_used && vq->used_wrap == vq->signalled_used_wrap)
+		return false; /* nothing published since the previous decision */
+	old_pos = pk_pos(vq->signalled_used, vq->signalled_used_wrap, vq->size);
+	new_pos = pk_pos(vq->last_used_idx, vq->used_wrap, vq->size);
+	vq->signalled_used = vq->last_used_idx;
+	vq->signalled_used_wrap = vq->used_wrap;
+	vq->signalled_used_valid = true;
+
+	flags = __atomic_load_n(&vq->driver_event->flags, __ATOMIC_RELAXED);
+	if (flags == VL_VRING_EVENT_F_DISABLE)
+		return false;
+	/* ENABLE, or DESC without EVENT_IDX, or garbage: call rather than leave it waiting. */
+	if (flags != VL_VRING_EVENT_F_DESC || !opts->event_idx || !valid)
+		return true;
+	off_wrap = __atomic_load_n(&vq->driver_event->off_wrap, __ATOMIC_RELAXED);
+	if ((off_wrap & 0x7fffu) >= vq->size)
+		return true;
+	event_pos = pk_pos(off_wrap & 0x7fffu, (off_wrap >> VL_VRING_PACKED_WRAP_BIT) != 0,
+			   vq->size);
+	/* Call if the driver's event descriptor is among those written since the previous
+	 * decision: [old, new) on the circle. */
+	return (event_pos + circle - old_pos) % circle < (new_pos + circle - old_pos) % circle;
+}
+
+/* ---- publish ------------------------------------------------------------------------------ */
+
+/*
+ * Write nb used descriptors at vq's used cursor and hand them to the driver at once. The driver
+ * reads used descriptors in ring order starting at its cursor, which is our first one: until
+ * that one's flags say used, it looks at none of the others.
+ */
+static void
+pk_publish(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb)
+{
+	struct vl_vring_packed_desc *ring = vq->pdesc;
+	const uint16_t head_slot = vq->last_used_idx;
+	const bool head_wrap = vq->used_wrap;
+	uint16_t slot = head_slot;
+	bool wrap = head_wrap;
+
+	if (nb == 0)
+		return;
+	/* 1. Ids and lengths: slots we consumed, which the driver does not read yet. */
+	for (uint32_t i = 0; i < nb; i++) {
+		ring[slot].id = shadow[i].id;
+		ring[slot].len = shadow[i].len;
+		pk_advance(&slot, &wrap, shadow[i].count, vq->size);
+	}
+	/* 2. Release: ids, lengths and the RX data copied earlier are visible before any flags
+	 * store below. Pairs with the driver's read barrier between seeing a descriptor's flags
+	 * used and reading its id and length. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	slot = head_slot;
+	wrap = head_wrap;
+	pk_advance(&slot, &wrap, shadow[0].count, vq->size);
+	for (uint32_t i = 1; i < nb; i++) {
+		__atomic_store_n(&ring[slot].flags, pk_used_flags(wrap), __ATOMIC_RELAXED);
+		pk_advance(&slot, &wrap, shadow[i].count, vq->size);
+	}
+	/* 3. The first descriptor's flags last (release: after every store above). Pairs with the
+	 * driver's acquire of the flags at its used cursor: it sees the whole batch or none. */
+	__atomic_store_n(&ring[head_slot].flags, pk_used_flags(head_wrap), __ATOMIC_RELEASE);
+	vq->last_used_idx = slot;
+	vq->used_wrap = wrap;
+}
+
+/* ---- chain walker ------------------------------------------------------------------------- */
+
+/*
+ * Cursor over one chain: consecutive ring slots from the head, each possibly an indirect table.
+ * Yields contiguous host chunks; each descriptor is read once, checked, and only the local is
+ * used. A chain may take at most budget slots (what is free in the ring this burst).
+ */
+struct pk_walk {
+	const struct vl_vring_packed_desc *ring;
+	uint16_t size;
+	uint16_t slot;	     /* next ring slot of the chain */
+	bool wrap;	     /* its phase */
+	bool more;	     /* the ring part of the chain continues at slot */
+	uint16_t head_flags; /* the head's flags, read once (acquire) by the caller */
+	uint16_t budget;     /* ring slots this chain may take */
+	uint16_t count;	     /* ring slots taken */
+	uint16_t id;	     /* buffer id of the last ring descriptor read */
+	uint16_t write_flag; /* WRITE flag every data descriptor must carry: 0 (TX) or WRITE */
+	bool indirect_ok;
+	const uint8_t *table; /* rest of the indirect table being walked */
+	uint32_t table_left;  /* its entries */
+	uint64_t gpa;	      /* unread rest of the current descriptor */
+	uint64_t left_bytes;
+	const struct vl_mem *mem;
+	uint32_t *hint;
+};
+
+static inline void
+pk_walk_init(struct pk_walk *w, const struct vl_vring *vq, uint16_t slot, bool wrap,
+	     uint16_t head_flags, uint16_t budget, uint16_t write_flag, const struct vl_mem *mem,
+	     uint32_t *hint, bool indirect_ok)
+{
+	w->ring = vq->pdesc;
+	w->size = vq->size;
+	w->slot = slot;
+	w->wrap = wrap;
+	w->more = true;
+	w->head_flags = head_flags;
+	w->budget = budget;
+	w->count = 0;
+	w->id = 0;
+	w->write_flag = write_flag;
+	w->indirect_ok = indirect_ok;
+	w->table = NULL;
+	w->table_left = 0;
+	w->gpa = 0;
+	w->left_bytes = 0;
+	w->mem = mem;
+	w->hint = hint;
+}
+
+/* Read the next ring descriptor of the chain into *d: 0 or -fault. */
+static inline int
+pk_ring_next(struct pk_walk *w, struct vl_vring_packed_desc *d)
+{
+	if (unlikely(w->count >= w->budget))
+		/* Longer than the ring, or running into slots in flight: made available twice. */
+		return w->count >= w->size ? -VL_VRING_FAULT_CHAIN_LOOP
+					   : -VL_VRING_FAULT_AVAIL_FLAGS;
+	memcpy(d, &w->ring[w->slot], sizeof(*d));
+	vring_compiler_barrier();
+	if (w->count == 0)
+		d->flags = w->head_flags; /* the value the availability check saw */
+	else if (unlikely(!pk_is_avail(d->flags, w->wrap)))
+		/* The head said the whole chain is available: its other members must be too. */
+		return -VL_VRING_FAULT_AVAIL_FLAGS;
+	w->count++;
+	w->id = d->id;
+	w->more = (d->flags & VL_VRING_DESC_F_NEXT) != 0;
+	if (++w->slot == w->size) {
+		w->slot = 0;
+		w->wrap = !w->wrap;
+	}
+	if (!w->more && unlikely(d->id >= w->size))
+		return -VL_VRING_FAULT_BUF_ID;
+	if (d->flags & VL_VRING_DESC_F_INDIRECT) {
+		if (unlikely(!w->indirect_ok))
+			return -VL_VRING_FAULT_INDIRECT_FEATURE;
+		if (unlikely(w->more))
+			return -VL_VRING_FAULT_INDIRECT_NEXT;
+		if (unlikely(d->len == 0 || d->len % VRING_DESC_BYTES != 0 ||
+			     d->len / VRING_DESC_BYTES > w->size))
+			return -VL_VRING_FAULT_INDIRECT_LEN;
+	}
+	return 0;
+}
+
+/* Load the next data descriptor: 1, 0 at the end of the chain, or -fault. */
+static int
+pk_walk_next_desc(struct pk_walk *w)
+{
+	struct vl_vring_packed_desc d;
+	int ret;
+
+	for (;;) {
+		if (w->table_left != 0) {
+			/* memcpy: a table in guest memory need not be aligned. Entries are used in
+			 * order, all of them; their NEXT flag and id mean nothing. */
+			memcpy(&d, w->table, sizeof(d));
+			vring_compiler_barrier();
+			w->table += VRING_DESC_BYTES;
+			w->table_left--;
+			if (unlikely(d.flags & VL_VRING_DESC_F_INDIRECT))
+				return -VL_VRING_FAULT_INDIRECT_NESTED;
+		} else {
+			if (!w->more)
+				return 0;
+			ret = pk_ring_next(w, &d);
+			if (unlikely(ret < 0))
+				return ret;
+			if (d.flags & VL_VRING_DESC_F_INDIRECT) {
+				uint64_t table_bytes = d.len;
+				const uint8_t *table;
+
+				/* A table crossing regions is rejected, as on split rings. */
+				table = mem_translate(w->mem, d.addr, &table_bytes, w->hint);
+				if (unlikely(table == NULL || table_bytes != d.len))
+					return -VL_VRING_FAULT_ADDR;
+				w->table = table;
+				w->table_left = d.len / VRING_DESC_BYTES;
+				continue; /* the INDIRECT descriptor's own WRITE flag is ignored */
+			}
+		}
+		if (unlikely((d.flags & VL_VRING_DESC_F_WRITE) != w->write_flag))
+			return -VL_VRING_FAULT_WRITE_FLAG;
+		w->gpa = d.addr;
+		w->left_bytes = d.len;
+		return 1;
+	}
+}
+
+/* Next host chunk of at most max_bytes (> 0): 1 with *ptr and *len_bytes set, 0 at the end, -fault. */
+static inline int
+pk_walk_chunk(struct pk_walk *w, uint64_t max_bytes, uint8_t **ptr, uint64_t *len_bytes)
+{
+	uint64_t len;
+
+	while (w->left_bytes == 0) {
+		int ret = pk_walk_next_desc(w);
+
+		if (ret <= 0)
+			return ret;
+	}
+	len = VL_MIN(w->left_bytes, max_bytes);
+	*ptr = mem_translate(w->mem, w->gpa, &len, w->hint);
+	if (unlikely(*ptr == NULL))
+		return -VL_VRING_FAULT_ADDR;
+	w->gpa += len;
+	w->left_bytes -= len;
+	*len_bytes = len;
+	return 1;
+}
+
+/* Skip to the end of the chain's ring part (its extent and buffer id): 0 or -fault. */
+static inline int
+pk_walk_finish(struct pk_walk *w)
+{
+	struct vl_vring_packed_desc d;
+
+	while (w->more) {
+		int ret = pk_ring_next(w, &d);
+
+		if (unlikely(ret < 0))
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- burst -------------------------------------------------------------------------------- */
+
+struct pk_ctx {
+	struct vl_vring *tx;
+	struct vl_vring *rx;
+	const struct vl_mem *mem;
+	const struct vl_vring_opts *opts;
+	struct vl_vring_burst *res;
+	/* Avail cursors (next head), and ring slots consumed but not yet published. */
+	uint16_t tx_slot;
+	uint16_t rx_slot;
+	bool tx_wrap;
+	bool rx_wrap;
+	uint16_t tx_inflight;
+	uint16_t rx_inflight;
+	uint32_t tx_hint;
+	uint32_t rx_hint;
+	uint32_t nb_tx_shadow;
+	uint32_t nb_rx_shadow;
+	struct pk_used tx_shadow[VL_VRING_BURST_MAX];
+	struct pk_used rx_shadow[PK_RX_SHADOW];
+};
+
+enum pk_result {
+	PK_NEXT, /* frame looped or dropped, TX chain returned: go on */
+	PK_STOP, /* a vring broke: publish and return */
+};
+
+/* Return the walked TX chain (used length 0); with IN_ORDER, fold it into the previous one. */
+static inline void
+pk_tx_return(struct pk_ctx *c, const struct pk_walk *tw)
+{
+	if (c->opts->in_order && c->nb_tx_shadow != 0) {
+		struct pk_used *u = &c->tx_shadow[c->nb_tx_shadow - 1];
+
+		/* One used descriptor for the batch: the last buffer id, every slot. */
+		u->id = tw->id;
+		u->count = (uint16_t)(u->count + tw->count);
+	} else {
+		c->tx_shadow[c->nb_tx_shadow++] =
+			(struct pk_used){.id = tw->id, .count = tw->count, .len = 0};
+	}
+	c->tx_slot = tw->slot;
+	c->tx_wrap = tw->wrap;
+	c->tx_inflight = (uint16_t)(c->tx_inflight + tw->count);
+	c->res->nb_tx_done++;
+}
+
+/* Open the RX chain at (slot, wrap): 1, 0 if none is available, or -fault. */
+static inline int
+pk_rx_open(struct pk_ctx *c, struct pk_walk *w, uint16_t slot, bool wrap, uint16_t budget)
+{
+	uint16_t flags;
+	int st;
+
+	/* Pairs with the driver's release of the head flags: the chain is written before. */
+	flags = __atomic_load_n(&c->rx->pdesc[slot].flags, __ATOMIC_ACQUIRE);
+	st = pk_head_state(flags, wrap);
+	if (st <= 0)
+		return st;
+	pk_walk_init(w, c->rx, slot, wrap, flags, budget, VL_VRING_DESC_F_WRITE, c->mem,
+		     &c->rx_hint, c->opts->indirect);
+	return 1;
+}
+
+/*
+ * One frame: the TX chain at the TX cursor (head flags already read) into one RX chain, or as
+ * many as it takes with MRG_RXBUF. Nothing is committed until the frame is complete.
+ */
+static enum pk_result
+pk_frame(struct pk_ctx *c, uint16_t tx_head_flags)
+{
+	const uint32_t hdr_len = c->opts->hdr_len;
+	const bool mrg = c->opts->mrg_rxbuf;
+	struct pk_used *pending = &c->rx_shadow[c->nb_rx_shadow];
+	uint8_t hdr[VRING_HDR_LEN_MAX] = {0};
+	uint8_t *num_buffers_byte[2] = {NULL, NULL};
+	struct pk_walk tw, rw;
+	uint8_t *tx_ptr, *rx_ptr = NULL;
+	uint64_t tx_bytes, rx_bytes = 0, done, payload_bytes = 0;
+	uint32_t buf_bytes, *drop;
+	uint16_t nb_bufs, rx_slots = 0;
+	int ret;
+
+	pk_walk_init(&tw, c->tx, c->tx_slot, c->tx_wrap, tx_head_flags,
+		     (uint16_t)(c->tx->size - c->tx_inflight), 0, c->mem, &c->tx_hint,
+		     c->opts->indirect);
+
+	/* The TX header: any split, contents ignored (no offload is offered). */
+	for (done = 0; done < hdr_len; done += tx_bytes) {
+		ret = pk_walk_chunk(&tw, hdr_len - done, &tx_ptr, &tx_bytes);
+		if (unlikely(ret < 0))
+			goto tx_fault;
+		if (ret == 0) {
+			drop = &c->res->drop_short;
+			goto drop;
+		}
+	}
+
+	/* The RX header into the first RX chain, split however the guest split that chain. */
+	ret = pk_rx_open(c, &rw, c->rx_slot, c->rx_wrap, (uint16_t)(c->rx->size - c->rx_inflight));
+	if (unlikely(ret < 0))
+		goto rx_fault;
+	if (ret == 0)
+		goto drop_rx_full;
+	if (hdr_len == VRING_HDR_LEN_MAX && !mrg)
+		hdr[VRING_HDR_NUM_BUFFERS_OFF] = 1;
+	for (done = 0; done < hdr_len; done += rx_bytes) {
+		ret = pk_walk_chunk(&rw, hdr_len - done, &rx_ptr, &rx_bytes);
+		if (unlikely(ret < 0))
+			goto rx_fault;
+		if (unlikely(ret == 0)) {
+			ret = -VL_VRING_FAULT_RX_HDR;
+			goto rx_fault;
+		}
+		for (uint64_t k = 0; k < rx_bytes; k++) /* <= 12 bytes */
+			rx_ptr[k] = hdr[done + k];
+		for (uint32_t b = 0; b < 2; b++) {
+			uint64_t off = VRING_HDR_NUM_BUFFERS_OFF + b;
+
+			if (off >= done && off < done + rx_bytes)
+				num_buffers_byte[b] = rx_ptr + (off - done);
+		}
+	}
+	rx_bytes = 0; /* the header chunk is full */
+	buf_bytes = hdr_len;
+	nb_bufs = 1;
+
+	/* The payload: fill each RX buffer before taking the next. */
+	for (;;) {
+		ret = pk_walk_chunk(&tw, (uint64_t)VL_VRING_FRAME_MAX_BYTES + 1 - payload_bytes,
+				    &tx_ptr, &tx_bytes);
+		if (unlikely(ret < 0))
+			goto tx_fault;
+		if (ret == 0)
+			break;
+		payload_bytes += tx_bytes;
+		if (payload_bytes > VL_VRING_FRAME_MAX_BYTES)
+			goto drop_truncated;
+		while (tx_bytes > 0) {
+			uint64_t n;
+
+			if (rx_bytes == 0) {
+				ret = pk_walk_chunk(&rw, UINT64_MAX, &rx_ptr, &rx_bytes);
+				if (unlikely(ret < 0))
+					goto rx_fault;
+				if (ret == 0) {
+					/* This RX chain is full and walked to its end. */
+					if (!mrg || nb_bufs == PK_RX_BUFS_MAX)
+						goto drop_truncated;
+					pending[nb_bufs - 1] = (struct pk_used){
+						.id = rw.id, .count = rw.count, .len = buf_bytes};
+					rx_slots = (uint16_t)(rx_slots + rw.count);
+					ret = pk_rx_open(c, &rw, rw.slot, rw.wrap,
+							 (uint16_t)(c->rx->size - c->rx_inflight -
+								    rx_slots));
+					if (unlikely(ret < 0))
+						goto rx_fault;
+					if (ret == 0)
+						goto drop_rx_full;
+					nb_bufs++;
+					buf_bytes = 0;
+					continue;
+				}
+			}
+			n = VL_MIN(tx_bytes, rx_bytes);
+			vring_copy(rx_ptr, tx_ptr, (uint32_t)n);
+			rx_ptr += n;
+			rx_bytes -= n;
+			tx_ptr += n;
+			tx_bytes -= n;
+			buf_bytes += (uint32_t)n;
+		}
+	}
+
+	/* The last RX chain may go on past what the frame needed: find its end and id. */
+	ret = pk_walk_finish(&rw);
+	if (unlikely(ret < 0))
+		goto rx_fault;
+	pending[nb_bufs - 1] = (struct pk_used){.id = rw.id, .count = rw.count, .len = buf_bytes};
+	rx_slots = (uint16_t)(rx_slots + rw.count);
+	if (mrg && num_buffers_byte[1] != NULL) {
+		*num_buffers_byte[0] = (uint8_t)nb_bufs;
+		*num_buffers_byte[1] = (uint8_t)(nb_bufs >> 8);
+	}
+	/* Commit the RX buffers. */
+	c->nb_rx_shadow += nb_bufs;
+	c->rx_slot = rw.slot;
+	c->rx_wrap = rw.wrap;
+	c->rx_inflight = (uint16_t)(c->rx_inflight + rx_slots);
+	c->res->nb_frames++;
+	c->res->nb_bytes += payload_bytes;
+	c->res->nb_rx_bufs += nb_bufs;
+	pk_tx_return(c, &tw);
+	return PK_NEXT;
+
+drop_truncated:
+	drop = &c->res->drop_truncated;
+	goto drop;
+drop_rx_full:
+	drop = &c->res->drop_rx_full;
+drop:
+	/* The RX buffers stay available; the TX chain goes back once we know where it ends. */
+	ret = pk_walk_finish(&tw);
+	if (unlikely(ret < 0))
+		goto tx_fault;
+	(*drop)++;
+	pk_tx_return(c, &tw);
+	return PK_NEXT;
+tx_fault:
+	c->tx->fault = (enum vl_vring_fault) - ret;
+	return PK_STOP;
+rx_fault:
+	/* RX buffers written so far are not consumed, and the TX chain stays available. */
+	c->rx->fault = (enum vl_vring_fault) - ret;
+	return PK_STOP;
+}
+
+/* Publish what the burst did (RX first: a guest that sees its TX done also sees the frames). */
+static void
+pk_finish(struct pk_ctx *c)
+{
+	if (c->rx != NULL) {
+		pk_publish(c->rx, c->rx_shadow, c->nb_rx_shadow);
+		c->rx->last_avail_idx = c->rx_slot;
+		c->rx->avail_wrap = c->rx_wrap;
+		c->rx->region_hint = c->rx_hint;
+	}
+	pk_publish(c->tx, c->tx_shadow, c->nb_tx_shadow);
+	c->tx->last_avail_idx = c->tx_slot;
+	c->tx->avail_wrap = c->tx_wrap;
+	c->tx->region_hint = c->tx_hint;
+}
+
+unsigned int
+vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
+			   const struct vl_vring_opts *opts, unsigned int max_burst,
+			   struct vl_vring_burst *res)
+{
+	struct pk_ctx c;
+	unsigned int nb_max = VL_MIN(max_burst, (unsigned int)VL_VRING_BURST_MAX);
+
+	*res = (struct vl_vring_burst){0};
+	if (unlikely(tx->fault != VL_VRING_FAULT_NONE || rx->fault != VL_VRING_FAULT_NONE))
+		return 0;
+	if (unlikely(opts->hdr_len != 10 && opts->hdr_len != 12) || !tx->packed || !rx->packed)
+		return 0;
+
+	c.tx = tx;
+	c.rx = rx;
+	c.mem = mem;
+	c.opts = opts;
+	c.res = res;
+	c.tx_slot = tx->last_avail_idx;
+	c.tx_wrap = tx->avail_wrap;
+	c.rx_slot = rx->last_avail_idx;
+	c.rx_wrap = rx->avail_wrap;
+	c.tx_inflight = 0;
+	c.rx_inflight = 0;
+	c.tx_hint = tx->region_hint;
+	c.rx_hint = rx->region_hint;
+	c.nb_tx_shadow = 0;
+	c.nb_rx_shadow = 0;
+
+	for (unsigned int i = 0; i < nb_max; i++) {
+		/* Pairs with the driver's release of the head flags: the chain is written before. */
+		uint16_t flags = __atomic_load_n(&tx->pdesc[c.tx_slot].flags, __ATOMIC_ACQUIRE);
+		int st = pk_head_state(flags, c.tx_wrap);
+
+		if (st == 0)
+			break;
+		if (unlikely(st < 0)) {
+			tx->fault = (enum vl_vring_fault) - st;
+			break;
+		}
+		if (c.nb_rx_shadow > VL_VRING_BURST_MAX) {
+			/* Mergeable frames took many buffers: publish them to make room. */
+			pk_publish(rx, c.rx_shadow, c.nb_rx_shadow);
+			c.nb_rx_shadow = 0;
+			c.rx_inflight = 0;
+		}
+		if (pk_frame(&c, flags) == PK_STOP)
+			break;
+	}
+	pk_finish(&c);
+	return res->nb_tx_done;
+}
+
+unsigned int
+vl_vring_packed_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts,
+			   unsigned int max_burst, struct vl_vring_burst *res)
+{
+	struct pk_ctx c;
+	unsigned int nb_max = VL_MIN(max_burst, (unsigned int)VL_VRING_BURST_MAX);
+
+	*res = (struct vl_vring_burst){0};
+	if (unlikely(tx->fault != VL_VRING_FAULT_NONE) || !tx->packed)
+		return 0;
+	c.tx = tx;
+	c.rx = NULL;
+	c.opts = opts;
+	c.res = res;
+	c.tx_slot = tx->last_avail_idx;
+	c.tx_wrap = tx->avail_wrap;
+	c.tx_inflight = 0;
+	c.tx_hint = tx->region_hint;
+	c.nb_tx_shadow = 0;
+	for (unsigned int i = 0; i < nb_max; i++) {
+		uint16_t flags = __atomic_load_n(&tx->pdesc[c.tx_slot].flags, __ATOMIC_ACQUIRE);
+		int st = pk_head_state(flags, c.tx_wrap);
+		struct pk_walk w;
+
+		if (st == 0)
+			break;
+		if (st > 0) {
+			/* Only the ring part: where the chain ends and its buffer id. */
+			pk_walk_init(&w, tx, c.tx_slot, c.tx_wrap, flags,
+				     (uint16_t)(tx->size - c.tx_inflight), 0, NULL, NULL,
+				     opts->indirect);
+			st = pk_walk_finish(&w);
+		}
+		if (unlikely(st < 0)) {
+			tx->fault = (enum vl_vring_fault) - st;
+			break;
+		}
+		pk_tx_return(&c, &w);
+	}
+	pk_finish(&c);
+	return res->nb_tx_done;
+}

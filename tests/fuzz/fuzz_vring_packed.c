@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer target: a hostile guest on packed rings. The input picks features, ring sizes (any
+ * 1..64, not only powers of two), start slots and phases, memory regions (each its own exact-size
+ * allocation, so ASan sees any byte past a region), descriptors and their avail/used bits, the
+ * driver's event area and the guest memory contents; between bursts the "driver" posts more
+ * descriptors at the device's cursor. ASan/UBSan must never fire, every burst must terminate,
+ * and the cursors must stay consistent (everything consumed is handed back in the same burst).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vl_vring.h"
+
+#define FUZZ_GPA_BASE 0x10000ULL
+#define FUZZ_REGION_MAX_BYTES 8192u
+#define FUZZ_SIZE_MAX 64
+#define FUZZ_BURSTS 4
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct input {
+	const uint8_t *p;
+	size_t left;
+};
+
+static uint8_t
+in_u8(struct input *in)
+{
+	if (in->left == 0)
+		return 0;
+	in->left--;
+	return *in->p++;
+}
+
+static uint16_t
+in_u16(struct input *in)
+{
+	uint16_t lo = in_u8(in);
+
+	return (uint16_t)(lo | in_u8(in) << 8);
+}
+
+static void
+in_bytes(struct input *in, void *out, size_t len)
+{
+	size_t n = len < in->left ? len : in->left;
+
+	memcpy(out, in->p, n);
+	memset((uint8_t *)out + n, 0, len - n);
+	in->p += n;
+	in->left -= n;
+}
+
+struct fuzz_ring {
+	struct vl_vring_packed_desc *desc;
+	struct vl_vring_packed_event *drv;
+	struct vl_vring_packed_event *dev;
+	uint16_t size;
+};
+
+static bool
+ring_new(struct fuzz_ring *r, uint16_t size)
+{
+	r->size = size;
+	r->desc = calloc(size, sizeof(*r->desc));
+	r->drv = calloc(1, sizeof(*r->drv));
+	r->dev = calloc(1, sizeof(*r->dev));
+	return r->desc != NULL && r->drv != NULL && r->dev != NULL;
+}
+
+static void
+ring_free(struct fuzz_ring *r)
+{
+	free(r->desc);
+	free(r->drv);
+	free(r->dev);
+}
+
+/*
+ * The driver posts up to size descriptors from the device's avail cursor on: mostly available in
+ * the phase of their slot (the control byte's high bit keeps the raw avail/used bits instead);
+ * addresses with bit 63 clear fold into the guest-physical window, lengths with bit 31 clear
+ * stay small.
+ */
+static void
+ring_post(struct fuzz_ring *r, struct input *in, const struct vl_vring *vq, uint64_t gpa_span)
+{
+	uint16_t slot = vq->last_avail_idx % r->size;
+	bool wrap = vq->avail_wrap;
+	uint32_t nb = in_u8(in) % (r->size + 1u);
+
+	for (uint32_t i = 0; i < nb; i++) {
+		struct vl_vring_packed_desc d;
+		uint8_t ctl = in_u8(in);
+
+		in_bytes(in, &d, sizeof(d));
+		if (!(d.addr >> 63))
+			d.addr = FUZZ_GPA_BASE + d.addr % (gpa_span + 64);
+		if (!(d.len >> 31))
+			d.len &= 0x7ff;
+		if (!(ctl & 0x80)) {
+			d.flags &= 0x7;
+			d.flags |= wrap ? VL_VRING_DESC_F_AVAIL : VL_VRING_DESC_F_USED;
+		}
+		if (!(ctl & 0x40))
+			d.id = (uint16_t)(d.id % r->size);
+		r->desc[slot] = d;
+		if (++slot == r->size) {
+			slot = 0;
+			wrap = !wrap;
+		}
+	}
+	r->drv->flags = in_u8(in) % 4;
+	r->drv->off_wrap = in_u16(in);
+}
+
+static void
+check(bool ok)
+{
+	if (!ok)
+		__builtin_trap();
+}
+
+/* Used cursor == avail cursor: everything consumed was handed back in the burst. */
+static void
+check_cursors(const struct vl_vring *vq)
+{
+	check(vq->last_avail_idx < vq->size && vq->last_used_idx < vq->size);
+	check(vq->last_avail_idx == vq->last_used_idx && vq->avail_wrap == vq->used_wrap);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = {data, size};
+	struct vl_mem mem = {0};
+	uint8_t *region_mem[VL_MEM_MAX_REGIONS] = {NULL};
+	struct fuzz_ring txr = {0}, rxr = {0};
+	struct vl_vring tx, rx;
+	struct vl_vring_opts opts;
+	uint64_t gpa = FUZZ_GPA_BASE;
+	uint8_t features = in_u8(&in), nb_regions;
+	uint16_t tx_size = (uint16_t)(1 + in_u8(&in) % FUZZ_SIZE_MAX);
+	uint16_t rx_size = (uint16_t)(1 + in_u8(&in) % FUZZ_SIZE_MAX);
+	uint16_t tx_base = in_u16(&in), rx_base = in_u16(&in);
+
+	opts = (struct vl_vring_opts){
+		.mrg_rxbuf = features & 1,
+		.event_idx = (features >> 1) & 1,
+		.indirect = (features >> 2) & 1,
+		.in_order = (features >> 4) & 1,
+	};
+	opts.hdr_len = (opts.mrg_rxbuf || (features >> 3) & 1) ? 12 : 10;
+	tx_base = (uint16_t)((tx_base & 0x8000) | (tx_base & 0x7fff) % tx_size);
+	rx_base = (uint16_t)((rx_base & 0x8000) | (rx_base & 0x7fff) % rx_size);
+
+	nb_regions = (uint8_t)(1 + in_u8(&in) % 3);
+	for (uint32_t i = 0; i < nb_regions; i++) {
+		uint32_t len = 1 + in_u16(&in) % FUZZ_REGION_MAX_BYTES;
+		uint8_t gap = in_u8(&in);
+
+		region_mem[i] = malloc(len);
+		if (region_mem[i] == NULL)
+			goto out;
+		memset(region_mem[i], 0, len);
+		gpa += (gap & 0x80) ? (gap & 0x7f) : 0;
+		mem.regions[i] = (struct vl_mem_region){gpa, len, (uintptr_t)region_mem[i]};
+		gpa += len;
+	}
+	mem.nb_regions = nb_regions;
+
+	if (!ring_new(&txr, tx_size) || !ring_new(&rxr, rx_size))
+		goto out;
+	check(vl_vring_packed_init(&tx, txr.desc, txr.drv, txr.dev, tx_size, tx_base, tx_base) ==
+	      0);
+	check(vl_vring_packed_init(&rx, rxr.desc, rxr.drv, rxr.dev, rx_size, rx_base, rx_base) ==
+	      0);
+	/* Slots start "used in the previous phase" unless the input overwrites them. */
+	for (uint16_t i = 0; i < tx_size; i++)
+		txr.desc[i].flags = (i < tx.last_avail_idx) == tx.avail_wrap
+					    ? (VL_VRING_DESC_F_AVAIL | VL_VRING_DESC_F_USED)
+					    : 0;
+	for (uint16_t i = 0; i < rx_size; i++)
+		rxr.desc[i].flags = (i < rx.last_avail_idx) == rx.avail_wrap
+					    ? (VL_VRING_DESC_F_AVAIL | VL_VRING_DESC_F_USED)
+					    : 0;
+	for (uint32_t i = 0; i < nb_regions; i++)
+		in_bytes(&in, region_mem[i], mem.regions[i].size);
+	vl_vring_packed_suppress_kicks(&tx, &opts);
+	vl_vring_packed_suppress_kicks(&rx, &opts);
+	check(txr.dev->flags == VL_VRING_EVENT_F_DISABLE);
+
+	for (uint32_t b = 0; b < FUZZ_BURSTS; b++) {
+		struct vl_vring_burst res;
+		unsigned int n;
+		uint16_t av, us;
+		struct vl_vring again;
+
+		ring_post(&txr, &in, &tx, gpa - FUZZ_GPA_BASE);
+		ring_post(&rxr, &in, &rx, gpa - FUZZ_GPA_BASE);
+		if (in_u8(&in) & 1)
+			n = vl_vring_packed_sink_burst(&tx, &opts, 1 + in_u8(&in) % 64, &res);
+		else
+			n = vl_vring_packed_loop_burst(&tx, &rx, &mem, &opts, 1 + in_u8(&in) % 64,
+						       &res);
+
+		check(n == res.nb_tx_done);
+		check(n <= tx_size && res.nb_rx_bufs <= rx_size);
+		check(res.nb_frames + res.drop_rx_full + res.drop_truncated + res.drop_short <= n);
+		check(res.nb_frames <= res.nb_rx_bufs);
+		check_cursors(&tx);
+		check_cursors(&rx);
+		(void)vl_vring_packed_need_call(&tx, &opts);
+		(void)vl_vring_packed_need_call(&rx, &opts);
+		(void)vl_vring_fault_str(tx.fault);
+		(void)vl_vring_fault_str(rx.fault);
+
+		/* The base round-trips through librte_vhost's encoding. */
+		vl_vring_base(&tx, &av, &us);
+		check(vl_vring_packed_init(&again, txr.desc, txr.drv, txr.dev, tx_size, av, us) ==
+		      0);
+		check(again.last_avail_idx == tx.last_avail_idx && again.avail_wrap == tx.avail_wrap);
+		check(again.last_used_idx == tx.last_used_idx && again.used_wrap == tx.used_wrap);
+
+		/* The guest sometimes resets a broken ring (a restart from the base). */
+		if ((tx.fault != VL_VRING_FAULT_NONE || rx.fault != VL_VRING_FAULT_NONE) &&
+		    (in_u8(&in) & 1)) {
+			tx = again;
+			vl_vring_base(&rx, &av, &us);
+			check(vl_vring_packed_init(&rx, rxr.desc, rxr.drv, rxr.dev, rx_size, av,
+						   us) == 0);
+		}
+	}
+
+out:
+	ring_free(&txr);
+	ring_free(&rxr);
+	for (uint32_t i = 0; i < VL_MEM_MAX_REGIONS; i++)
+		free(region_mem[i]);
+	return 0;
+}
