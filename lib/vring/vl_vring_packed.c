@@ -50,7 +50,8 @@ struct pk_used {
 static inline bool
 pk_is_avail(uint16_t flags, bool wrap)
 {
-	return !!(flags & VL_VRING_DESC_F_AVAIL) == wrap && !!(flags & VL_VRING_DESC_F_USED) != wrap;
+	return !!(flags & VL_VRING_DESC_F_AVAIL) == wrap &&
+	       !!(flags & VL_VRING_DESC_F_USED) != wrap;
 }
 
 /*
@@ -165,8 +166,8 @@ vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
 	off_wrap = __atomic_load_n(&vq->driver_event->off_wrap, __ATOMIC_RELAXED);
 	if ((off_wrap & 0x7fffu) >= vq->size)
 		return true;
-	event_pos = pk_pos(off_wrap & 0x7fffu, (off_wrap >> VL_VRING_PACKED_WRAP_BIT) != 0,
-			   vq->size);
+	event_pos =
+		pk_pos(off_wrap & 0x7fffu, (off_wrap >> VL_VRING_PACKED_WRAP_BIT) != 0, vq->size);
 	/* Call if the driver's event descriptor is among those written since the previous
 	 * decision: [old, new) on the circle. */
 	return (event_pos + circle - old_pos) % circle < (new_pos + circle - old_pos) % circle;
@@ -345,7 +346,8 @@ pk_walk_next_desc(struct pk_walk *w)
 	}
 }
 
-/* Next host chunk of at most max_bytes (> 0): 1 with *ptr and *len_bytes set, 0 at the end, -fault. */
+/* Next host chunk of at most max_bytes (> 0): 1 with *ptr and *len_bytes set, 0 at the end, -fault.
+ */
 static inline int
 pk_walk_chunk(struct pk_walk *w, uint64_t max_bytes, uint8_t **ptr, uint64_t *len_bytes)
 {
@@ -647,7 +649,8 @@ vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struc
 	c.nb_rx_shadow = 0;
 
 	for (unsigned int i = 0; i < nb_max; i++) {
-		/* Pairs with the driver's release of the head flags: the chain is written before. */
+		/* Pairs with the driver's release of the head flags: the chain is written before.
+		 */
 		uint16_t flags = __atomic_load_n(&tx->pdesc[c.tx_slot].flags, __ATOMIC_ACQUIRE);
 		int st = pk_head_state(flags, c.tx_wrap);
 

@@ -223,7 +223,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vl_vring_base(&tx, &av, &us);
 		check(vl_vring_packed_init(&again, txr.desc, txr.drv, txr.dev, tx_size, av, us) ==
 		      0);
-		check(again.last_avail_idx == tx.last_avail_idx && again.avail_wrap == tx.avail_wrap);
+		check(again.last_avail_idx == tx.last_avail_idx &&
+		      again.avail_wrap == tx.avail_wrap);
 		check(again.last_used_idx == tx.last_used_idx && again.used_wrap == tx.used_wrap);
 
 		/* The guest sometimes resets a broken ring (a restart from the base). */

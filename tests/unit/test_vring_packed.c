@@ -43,7 +43,7 @@ struct pring {
 	/* Chains posted and not yet seen used, in order: id and slots. */
 	uint16_t fifo_id[FIFO_MAX], fifo_count[FIFO_MAX];
 	unsigned int fifo_head, fifo_tail;
-	unsigned int inflight; /* slots posted and not yet seen used */
+	unsigned int inflight;		   /* slots posted and not yet seen used */
 	struct vl_vring_packed_desc *snap; /* desc copy taken before a burst */
 };
 
@@ -341,8 +341,8 @@ pattern(uint32_t seed, uint32_t i)
 /* Post a TX frame of payload_len bytes split into nb descriptors (segment lengths from lens,
  * or even if lens is NULL). */
 static uint16_t
-tx_post(struct guest *g, uint32_t payload_len, uint32_t seed, unsigned int nb,
-	const uint32_t *lens, bool indirect)
+tx_post(struct guest *g, uint32_t payload_len, uint32_t seed, unsigned int nb, const uint32_t *lens,
+	bool indirect)
 {
 	uint32_t total = g->opts.hdr_len + payload_len, off = 0;
 	uint64_t gpas[MAX_SEGS];
@@ -354,9 +354,7 @@ tx_post(struct guest *g, uint32_t payload_len, uint32_t seed, unsigned int nb,
 	for (uint32_t i = 0; i < payload_len; i++)
 		bytes[g->opts.hdr_len + i] = pattern(seed, i);
 	for (unsigned int k = 0; k < nb; k++) {
-		seg[k] = lens != NULL		? lens[k]
-			 : k + 1 < nb ? total / nb
-					   : total - off;
+		seg[k] = lens != NULL ? lens[k] : k + 1 < nb ? total / nb : total - off;
 		gpas[k] = g_alloc(g, seg[k]);
 		g_write(g, gpas[k], bytes + off, seg[k]);
 		off += seg[k];
@@ -797,8 +795,8 @@ static void
 indirect_hostile_cases_break_the_ring(void **state)
 {
 	static const enum vl_vring_fault expect[] = {
-		VL_VRING_FAULT_INDIRECT_NESTED, VL_VRING_FAULT_INDIRECT_NEXT,
-		VL_VRING_FAULT_INDIRECT_LEN,	VL_VRING_FAULT_ADDR,
+		VL_VRING_FAULT_INDIRECT_NESTED,	 VL_VRING_FAULT_INDIRECT_NEXT,
+		VL_VRING_FAULT_INDIRECT_LEN,	 VL_VRING_FAULT_ADDR,
 		VL_VRING_FAULT_INDIRECT_FEATURE, VL_VRING_FAULT_INDIRECT_LEN,
 	};
 
@@ -958,13 +956,11 @@ restart_from_the_base_resumes_at_the_right_slot_and_phase(void **state)
 	vl_vring_base(&g->tx, &av, &us);
 	assert_int_equal(av, 2); /* 4 + 4 = 8 = slot 2 of the next phase (wrap 0) */
 	assert_int_equal(us, 2);
-	assert_int_equal(vl_vring_packed_init(&g->tx, g->txr.desc, g->txr.drv, g->txr.dev, 6, av,
-					      us),
-			 0);
+	assert_int_equal(
+		vl_vring_packed_init(&g->tx, g->txr.desc, g->txr.drv, g->txr.dev, 6, av, us), 0);
 	vl_vring_base(&g->rx, &av, &us);
-	assert_int_equal(vl_vring_packed_init(&g->rx, g->rxr.desc, g->rxr.drv, g->rxr.dev, 6, av,
-					      us),
-			 0);
+	assert_int_equal(
+		vl_vring_packed_init(&g->rx, g->rxr.desc, g->rxr.drv, g->rxr.dev, 6, av, us), 0);
 	for (uint32_t i = 4; i < 9; i++) {
 		rx_post_n(g, 1, 300);
 		tx_post(g, 40, i, 1, NULL, false);
@@ -1038,10 +1034,10 @@ need_call_with_event_idx_uses_off_wrap_across_the_wrap(void **state)
 	loop_frames(g, 3); /* used 7, 0, 1 (phase flips at 0) -> cursor 2, wrap 0 */
 	/* Event at slot 7 of phase 1: written in this batch. */
 	assert_true(vl_vring_packed_need_call(&g->rx, &g->opts));
-	loop_frames(g, 2); /* used 2, 3 */
+	loop_frames(g, 2);	  /* used 2, 3 */
 	g->rxr.drv->off_wrap = 5; /* slot 5 phase 0: not yet */
 	assert_false(vl_vring_packed_need_call(&g->rx, &g->opts));
-	loop_frames(g, 2);			   /* used 4, 5 */
+	loop_frames(g, 2); /* used 4, 5 */
 	assert_true(vl_vring_packed_need_call(&g->rx, &g->opts));
 	g->rxr.drv->off_wrap = 0x8000 | 4; /* behind: a lap ago */
 	loop_frames(g, 1);
