@@ -20,8 +20,13 @@ meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized
 	--wipe >/dev/null 2>&1 || meson setup build-asan -Db_sanitize=address,undefined \
 	-Dbuildtype=debugoptimized
 ninja -C build-asan
+# The unit tests start no EAL: leaks there are ours, so LeakSanitizer is on. The integration
+# tests run DPDK processes, whose EAL keeps allocations until exit: leak detection off there.
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit
 ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite integration
+	meson test -C build-asan --print-errorlogs --num-processes 2 --suite integration \
+	--logbase testlog-integration
 
 step "fuzzers (clang, libFuzzer, ASan+UBSan, bounded time)"
 CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
@@ -29,6 +34,7 @@ CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -D
 	CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dbuildtype=debugoptimized
 ninja -C build-fuzz
+nb_fuzzers=0
 for f in build-fuzz/tests/fuzz/fuzz_*; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
@@ -36,15 +42,30 @@ for f in build-fuzz/tests/fuzz/fuzz_*; do
 	work=$(mktemp -d)
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
 	echo "$name: 60 s"
-	"$f" -max_total_time=60 -print_final_stats=0 "$work" 2>&1 | tail -n 3
-	rm -rf "$work"
+	# The last lines on success; on failure the whole output (the crash trace and input).
+	if "$f" -max_total_time=60 -print_final_stats=0 "$work" >"$work.log" 2>&1; then
+		tail -n 3 "$work.log"
+	else
+		cat "$work.log"
+		echo "$name: FAILED (output above)"
+		rm -rf "$work" "$work.log"
+		exit 1
+	fi
+	rm -rf "$work" "$work.log"
+	nb_fuzzers=$((nb_fuzzers + 1))
 done
+if [ "$nb_fuzzers" -eq 0 ]; then
+	echo "no fuzz target was built in build-fuzz/tests/fuzz: none ran"
+	exit 1
+fi
+echo "$nb_fuzzers fuzz targets ran"
 
 step "clang-format"
 ninja -C build clang-format-check
 
 # One closing line over every meson test run above (release and sanitizer builds).
-python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+	build-asan/meson-logs/testlog-integration.json <<'PY'
 import json, sys
 counts = {}
 for path in sys.argv[1:]:

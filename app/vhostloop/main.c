@@ -304,6 +304,16 @@ struct app_clock {
 	FILE *snapshots;
 };
 
+/* One JSON-lines snapshot, flushed (a reader may be waiting for it). */
+static void
+app_snapshot(const struct app_clock *clk, uint64_t now)
+{
+	vl_stats_snapshot_json(clk->snapshots,
+			       (double)(now - clk->start_tsc) / (double)rte_get_tsc_hz());
+	fputc('\n', clk->snapshots);
+	fflush(clk->snapshots);
+}
+
 static void
 app_housekeeping(struct app_clock *clk, uint64_t now)
 {
@@ -319,12 +329,8 @@ app_housekeeping(struct app_clock *clk, uint64_t now)
 	clk->last_tsc = now;
 	if (app_cfg.stats_interval_s != 0)
 		vl_stats_print_line(stdout, elapsed);
-	if (clk->snapshots != NULL) {
-		vl_stats_snapshot_json(clk->snapshots,
-				       (double)(now - clk->start_tsc) / (double)rte_get_tsc_hz());
-		fputc('\n', clk->snapshots);
-		fflush(clk->snapshots);
-	}
+	if (clk->snapshots != NULL)
+		app_snapshot(clk, now);
 }
 
 static void
@@ -439,7 +445,10 @@ main(int argc, char **argv)
 		&clk);
 	APP_LOG(INFO, "stopping");
 
-	/* The pollers have returned: the counters are final (and freed by detach). */
+	/* The pollers have returned: the counters are final (and freed by detach). A last
+	 * snapshot holds them, so a reader of the stats file needs no timing. */
+	if (clk.snapshots != NULL)
+		app_snapshot(&clk, rte_rdtsc());
 	vl_stats_print_table(stdout);
 
 out_detach:

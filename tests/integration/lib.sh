@@ -84,6 +84,73 @@ vl_gen() {
 		--log-level='*:notice' -- "$@" >"$log" 2>&1
 }
 
+# vl_wait_for SECONDS CMD...: until CMD succeeds (every 0.05 s); 1 if it never did in time.
+vl_wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# vl_snap FILE KEY [IFACE/QP]: KEY of the last snapshot in the engine's JSON-lines --stats-file
+# (the engine writes one when it stops): a counter summed over every queue pair, or one pair's
+# counter, lcore or state; burst_hist prints its buckets space-separated. Prints "none" and
+# returns 1 when the file, the snapshot, the pair or the key is missing.
+vl_snap() {
+	python3 - "$@" <<'PY'
+import json, sys
+path, key = sys.argv[1], sys.argv[2]
+which = sys.argv[3] if len(sys.argv) > 3 else None
+last = None
+try:
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                doc = json.loads(line)
+                if isinstance(doc, dict) and isinstance(doc.get("queues"), list):
+                    last = doc
+except (OSError, ValueError) as e:
+    print("none")
+    print(f"vl_snap: {path}: {e}", file=sys.stderr)
+    sys.exit(1)
+queues = [] if last is None else last["queues"]
+if which is not None:
+    queues = [q for q in queues if f"{q.get('interface')}/{q.get('qp')}" == which]
+if not queues or any(key not in q for q in queues):
+    print("none")
+    print(f"vl_snap: {path}: no {key} for {which or 'any queue pair'}", file=sys.stderr)
+    sys.exit(1)
+vals = [q[key] for q in queues]
+if key == "burst_hist":
+    print(" ".join(str(sum(col)) for col in zip(*vals)))
+elif all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
+    print(sum(vals))
+elif len(vals) == 1:
+    print(vals[0])
+else:
+    print("none")
+    print(f"vl_snap: {key} is not a number: name one queue pair", file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+# vl_traffic_seen LOG: vhostloop-gen (--stats-interval) printed a live line with frames back.
+vl_traffic_seen() {
+	grep -qE '\| total [0-9.]+/[0-9.]*[1-9]' "$1"
+}
+
+# vl_expect_eq WANT GOT WHAT: exact equality of two values (numbers or words).
+vl_expect_eq() {
+	if [ "$1" = "$2" ]; then
+		vl_pass "$3 ($2)"
+	else
+		vl_fail "$3 (got $2, want $1)"
+	fi
+}
+
 vl_expect_rc() { # vl_expect_rc WANT GOT WHAT [LOG]
 	if [ "$1" = "$2" ]; then
 		vl_pass "$3"

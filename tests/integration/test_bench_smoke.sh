@@ -47,11 +47,17 @@ for k in ("cpu_model", "dpdk_version", "kernel", "memory_mode"):
         bad.append(f"environment has no {k}")
 if doc["error"] is not None:
     bad.append(f"error: {doc['error']}")
+runs = doc["runs"]
+if sorted(r["backend"] for r in runs) != sorted(sys.argv[2:]):
+    bad.append(f"runs of {sorted(r['backend'] for r in runs)}, want one of each")
+for r in runs:
+    if r["backend_exit"] != 0:
+        bad.append(f"{r['backend']}: backend exited {r['backend_exit']} after its run")
 print("; ".join(bad) or "ok: " + ", ".join(f"{b} {rows[b]['mpps_median']:.3f} Mpps"
                                            for b in sys.argv[2:]))
 sys.exit(1 if bad else 0)
 EOF
-	vl_pass "results.json has a row with Mpps > 0 for each of: ${want[*]} ($(cat "$VL_TMP/check.log"))"
+	vl_pass "results.json: a row with Mpps > 0 and a backend that exited 0 for each of: ${want[*]} ($(cat "$VL_TMP/check.log"))"
 else
 	vl_fail "results.json: $(cat "$VL_TMP/check.log")"
 	tail -20 "$VL_TMP/compare.log" | sed 's/^/#   /'

@@ -37,7 +37,8 @@ timeout 30 "$VHOSTLOOP" --socket "$VL_TMP/a.sock,queue-pairs=4,mac=02:aa:bb:cc:d
 	--dump-config >"$VL_TMP/dump.json" 2>&1
 vl_expect_rc 0 $? "--dump-config exits 0" "$VL_TMP/dump.json"
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); i=d["interfaces"][0]; \
-	assert i["mac"]=="02:aa:bb:cc:dd:ee" and i["queue_pairs"]==4' "$VL_TMP/dump.json"; then
+	sys.exit(0 if i["mac"]=="02:aa:bb:cc:dd:ee" and i["queue_pairs"]==4 else 1)' \
+	"$VL_TMP/dump.json"; then
 	vl_pass "--dump-config is JSON with mac and queue_pairs"
 else
 	vl_fail "--dump-config is not the expected JSON"
@@ -53,8 +54,11 @@ python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[
 [ -S "$sock" ] || vl_fail "could not create a stale socket"
 vl_engine_start "$VL_TMP/engine.log" -l 0 --no-huge --no-pci --file-prefix "vle-$$" -- \
 	--socket "$sock"
-sleep 2
+vl_wait_for 20 grep -q "removed stale socket" "$VL_TMP/engine.log"
 vl_expect_grep "removed stale socket" "$VL_TMP/engine.log" "stale socket replaced"
+# The socket is live once the engine accepts a connection on it.
+vl_wait_for 20 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
+	"$sock" 2>/dev/null || vl_fail "the engine does not listen on the replaced socket"
 timeout 30 "$VHOSTLOOP" -l 0 --no-huge --no-pci --file-prefix "vle2-$$" -- --socket "$sock" \
 	>"$VL_TMP/second.log" 2>&1
 vl_expect_rc 2 $? "second engine on a live socket: exit 2" "$VL_TMP/second.log"

@@ -23,9 +23,11 @@ kill -0 "$VL_ENGINE_PID" && vl_pass "engine still running" || vl_fail "engine di
 # socket) costs the engine nothing: the next guest loops every frame.
 for i in 1 2 3; do
 	"$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "vlk-$$-$i" -- \
-		--socket "$sock" --queue-pairs 2 --mode perf --duration 30 --warmup 0 >"$VL_TMP/killed.log" 2>&1 &
+		--socket "$sock" --queue-pairs 2 --mode perf --duration 30 --warmup 0 --stats-interval 0.2 \
+		>"$VL_TMP/killed-$i.log" 2>&1 &
 	gen=$!
-	sleep 2
+	vl_wait_for 20 vl_traffic_seen "$VL_TMP/killed-$i.log" ||
+		vl_fail "guest $i: no frames came back within 20 s"
 	kill -KILL $gen
 	wait $gen 2>/dev/null
 	rm -rf "/var/run/dpdk/vlk-$$-$i"
