@@ -13,9 +13,12 @@ meson setup build --wipe >/dev/null 2>&1 || meson setup build
 ninja -C build
 
 step "all tests (release)"
+# Includes suite "guest": real Debian guests under QEMU (TCG here), a few minutes. Release build
+# only: guest_tool is static (no sanitizer runtime) and a sanitized engine under a TCG guest
+# measures nothing the integration suite does not already cover under ASan.
 meson test -C build --print-errorlogs --num-processes 2
 
-step "ASan+UBSan build and tests"
+step "ASan+UBSan build and tests (unit and integration; not guest, see above)"
 meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
 	--wipe >/dev/null 2>&1 || meson setup build-asan -Db_sanitize=address,undefined \
 	-Dbuildtype=debugoptimized

@@ -42,7 +42,9 @@ static void __attribute__((cold)) fwd_qp_broken(struct vl_qp *qp)
 /*
  * Interrupt decision for one vring after a burst that published nb_new used entries. Without
  * coalescing: once per burst. With it: when enough frames are pending, when the oldest has
- * waited long enough, or when the queue went idle (the guest is waiting for what we hold).
+ * waited long enough, or - only without a time limit - when the queue went idle (the guest is
+ * waiting for what we hold). A real guest posts frames slower than we poll, so nearly every
+ * poll after a frame is idle: with a time limit the idle flush would undo the coalescing.
  */
 static inline void
 fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, struct vl_qp_irq *irq,
@@ -55,7 +57,8 @@ fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, st
 	}
 	if (irq->pending == 0)
 		return;
-	if ((fl->irq_coalesce_frames | fl->irq_coalesce_cycles) != 0 && !idle &&
+	if ((fl->irq_coalesce_frames | fl->irq_coalesce_cycles) != 0 &&
+	    !(idle && fl->irq_coalesce_cycles == 0) &&
 	    !(fl->irq_coalesce_frames != 0 && irq->pending >= fl->irq_coalesce_frames) &&
 	    !(fl->irq_coalesce_cycles != 0 && now - irq->pending_tsc >= fl->irq_coalesce_cycles))
 		return;

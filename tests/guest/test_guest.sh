@@ -1,0 +1,414 @@
+#!/bin/bash
+# Real Linux guest tests: boot a Debian kernel under QEMU with a vhost-user virtio-net NIC on
+# the engine, run guest_tool cases inside, parse the "VLGUEST" result lines off the serial
+# console. One boot per case group. Usage: test_guest.sh mq|irq|msix
+#
+# The guest is built from Debian packages only and cached (VL_GUEST_CACHE, default
+# /var/cache/vhostloop-guest, else ~/.cache/vhostloop-guest): the linux-image-*-amd64 that
+# linux-image-amd64 depends on (apt-get download + dpkg-deb -x; vmlinuz and the virtio-net
+# modules), busybox from busybox-static, guest_tool from this build. Missing host packages
+# (qemu-system-x86, busybox-static, cpio) are installed with apt. The msix group also unpacks
+# bookworm-backports' QEMU into the cache (never installed): Debian 12's QEMU 7.2 segfaults
+# under TCG when a vhost-user NIC uses MSI-X, so with it the NIC runs with vectors=0 (INTx).
+#
+# Environment (from tests/guest/meson.build): VHOSTLOOP, VL_GUEST_TOOL, VL_GUEST_BUILD.
+# Optional: VL_GUEST_ACCEL=tcg|kvm (skip the KVM probe), VL_GUEST_KEEP=1 (keep logs).
+set -u
+
+: "${VHOSTLOOP:?path of the vhostloop binary}"
+: "${VL_GUEST_TOOL:?path of the static guest_tool}"
+: "${VL_GUEST_BUILD:?a build directory for the initramfs}"
+GROUP=${1:?usage: test_guest.sh mq|irq|msix}
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+TMP=$(mktemp -d /tmp/vl-guest.XXXXXX)
+ENGINE_PID=
+QEMU_PID=
+FAILS=0
+PASSES=0
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+
+cleanup() {
+	[ -n "$QEMU_PID" ] && kill -KILL "$QEMU_PID" 2>/dev/null
+	if [ -n "$ENGINE_PID" ] && kill -0 "$ENGINE_PID" 2>/dev/null; then
+		kill -KILL "$ENGINE_PID" 2>/dev/null
+		$SUDO rm -rf "/var/run/dpdk/vhostloop-$ENGINE_PID"
+	fi
+	if [ "${VL_GUEST_KEEP:-0}" = 1 ]; then
+		echo "# logs kept in $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+
+log() { echo "# $*"; }
+pass() {
+	PASSES=$((PASSES + 1))
+	echo "ok - $*"
+}
+fail() {
+	FAILS=$((FAILS + 1))
+	echo "not ok - $*"
+}
+die() { # setup failures are failures, never a skip
+	echo "not ok - setup: $*"
+	exit 1
+}
+
+# ---- host packages and the cache --------------------------------------------------------------
+
+need_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]}"
+	$SUDO apt-get update -q >/dev/null || return 1
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+cache_dir() {
+	local d=${VL_GUEST_CACHE:-/var/cache/vhostloop-guest}
+	if ! mkdir -p "$d" 2>/dev/null || [ ! -w "$d" ]; then
+		d=${XDG_CACHE_HOME:-$HOME/.cache}/vhostloop-guest
+		mkdir -p "$d" || return 1
+	fi
+	echo "$d"
+}
+
+# The kernel package linux-image-amd64 points at, e.g. linux-image-6.1.0-57-amd64.
+kernel_pkg() {
+	local p
+	p=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+	if [ -z "$p" ]; then
+		$SUDO apt-get update -q >/dev/null
+		p=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			awk '/Depends: linux-image-/{print $2; exit}')
+	fi
+	echo "$p"
+}
+
+# CACHE/kernel-PKG/{vmlinuz,modules/*.ko,modules/order}: the kernel and the virtio-net modules
+# of one package with everything they depend on, in load order.
+add_module() { # add_module ROOT OUT NAME
+	local f d
+	grep -qx "$3" "$2/order" 2>/dev/null && return 0
+	f=$(find "$1/lib/modules" -name "$3.ko*" | head -n 1)
+	[ -n "$f" ] || return 1
+	case "$f" in
+	*.xz) xz -dc "$f" >"$2/$3.ko" ;;
+	*.zst) zstd -qdc "$f" >"$2/$3.ko" ;;
+	*) cp "$f" "$2/$3.ko" ;;
+	esac
+	for d in $(strings "$2/$3.ko" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		add_module "$1" "$2" "$d" || return 1
+	done
+	echo "$3" >>"$2/order"
+}
+
+get_kernel() {
+	local cache=$1 pkg dir work m
+	pkg=$(kernel_pkg)
+	[ -n "$pkg" ] || return 1
+	dir=$cache/kernel-$pkg
+	[ -f "$dir/vmlinuz" ] && [ -f "$dir/modules/order" ] && echo "$dir" && return 0
+	work=$(mktemp -d "$cache/.kernel.XXXXXX")
+	(cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || {
+		rm -rf "$work"
+		return 1
+	}
+	dpkg-deb -x "$work"/*.deb "$work/root" || return 1
+	mkdir -p "$work/out/modules"
+	cp "$work"/root/boot/vmlinuz-* "$work/out/vmlinuz" || return 1
+	for m in virtio_pci virtio_net; do
+		add_module "$work/root" "$work/out/modules" "$m" || return 1
+	done
+	rm -rf "$dir"
+	mv "$work/out" "$dir" && rm -rf "$work"
+	echo "$dir"
+}
+
+# bookworm-backports' QEMU unpacked into CACHE/qemu-bpo (never installed). The sources entry is
+# derived from the machine's own Debian entry: same URIs, suite bookworm-backports.
+get_qemu_bpo() {
+	local cache=$1 apt=$1/apt-bpo root=$1/qemu-bpo uri work
+	local -a opts
+	if [ -x "$root/usr/bin/qemu-system-x86_64" ] &&
+		"$root/usr/bin/qemu-system-x86_64" --version >/dev/null 2>&1; then
+		echo "$root"
+		return 0
+	fi
+	uri=$(awk '/^URIs:/{u=$2} /^Suites:/ && / bookworm( |$)/{print u; exit}' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null)
+	[ -z "$uri" ] && uri=$(awk '$1=="deb" && $3=="bookworm"{print $2; exit}' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null)
+	[ -n "$uri" ] || return 1
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/prefs"
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: %s\n' \
+		"$uri" /usr/share/keyrings/debian-archive-keyring.gpg >"$apt/bpo.sources"
+	opts=(-o "Dir::Etc::sourcelist=$apt/bpo.sources" -o "Dir::Etc::sourceparts=-"
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+		-o "Dir::Etc::preferencesparts=$apt/prefs")
+	apt-get "${opts[@]}" update -q >/dev/null 2>&1 || return 1
+	work=$(mktemp -d "$cache/.qemu.XXXXXX")
+	(cd "$work" && apt-get "${opts[@]}" download qemu-system-x86 qemu-system-data seabios \
+		>/dev/null 2>&1) || {
+		rm -rf "$work"
+		return 1
+	}
+	mkdir -p "$work/root"
+	for d in "$work"/*.deb; do dpkg-deb -x "$d" "$work/root" || return 1; done
+	"$work/root/usr/bin/qemu-system-x86_64" --version >/dev/null 2>&1 || return 1
+	rm -rf "$root"
+	mv "$work/root" "$root" && rm -rf "$work"
+	echo "$root"
+}
+
+# VL_GUEST_BUILD/initramfs.cpio.gz: busybox, guest_tool, /init and the modules.
+build_initramfs() {
+	local kdir=$1 root=$VL_GUEST_BUILD/initramfs-root out=$VL_GUEST_BUILD/initramfs.cpio.gz
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/lib/modules" "$root/proc" "$root/sys" "$root/dev"
+	cp /bin/busybox "$root/bin/busybox" || return 1
+	cp "$VL_GUEST_TOOL" "$root/bin/guest_tool" || return 1
+	cp "$HERE/init.sh" "$root/init" && chmod 755 "$root/init"
+	cp "$kdir"/modules/*.ko "$kdir/modules/order" "$root/lib/modules/" || return 1
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out" || return 1
+	echo "$out"
+}
+
+# A small uncompressed cpio archive holding /cases, put before the compressed one: the kernel
+# unpacks both (uncompressed archives must come first, like early microcode).
+cases_cpio() {
+	local dir=$TMP/cases-$1
+	mkdir -p "$dir"
+	cat >"$dir/cases"
+	(cd "$dir" && echo cases | cpio -o -H newc --quiet) >"$TMP/cases-$1.cpio"
+	cat "$TMP/cases-$1.cpio" "$INITRAMFS" >"$TMP/initrd-$1"
+	echo "$TMP/initrd-$1"
+}
+
+# ---- one boot ---------------------------------------------------------------------------------
+
+# The QEMU arguments the engine prints for SOCKET and QP pairs, comment lines stripped and
+# shell words split; VEC (if not "keep") replaces vectors= and EXTRA is appended to the NIC.
+frontend_args() {
+	local qp=$1 sock=$2 vec=$3 extra=$4 text w
+	local -a words
+	FRONTEND=()
+	text=$("$VHOSTLOOP" --socket "$sock" --queue-pairs "$qp" --print-frontend qemu) || return 1
+	text=$(printf '%s\n' "$text" | grep -v '^[[:space:]]*#' | sed 's/\\$//' | tr '\n' ' ')
+	eval "words=($text)" || return 1
+	for w in "${words[@]}"; do
+		case "$w" in
+		virtio-net-pci,*)
+			if [ "$vec" != keep ]; then
+				w=$(echo "$w" | sed -E 's/,vectors=[0-9]+//')
+				w="$w,vectors=$vec"
+			fi
+			w="$w$extra"
+			;;
+		esac
+		FRONTEND+=("$w")
+	done
+	printf '%s\n' "${FRONTEND[@]}" | grep -q '^virtio-net-pci,' || return 1
+}
+
+# boot NAME QEMU VEC NIC_EXTRA QP "ENGINE ARGS" <cases: runs one guest, leaves NAME.serial.
+boot() {
+	local name=$1 qemu=$2 vec=$3 extra=$4 qp=$5 eargs=$6 initrd sock=$TMP/$1.sock t0 t1 rc
+	local -a qemu_args
+	initrd=$(cases_cpio "$name")
+	# shellcheck disable=SC2086 # engine args split on purpose
+	"$VHOSTLOOP" --socket "$sock" --queue-pairs "$qp" $eargs >"$TMP/$name.engine" 2>&1 &
+	ENGINE_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	if [ ! -S "$sock" ]; then
+		fail "$name: engine did not listen on $sock"
+		sed 's/^/#   /' "$TMP/$name.engine" | tail -20
+		return 1
+	fi
+	if ! frontend_args "$qp" "$sock" "$vec" "$extra"; then
+		fail "$name: --print-frontend qemu gave no usable virtio-net-pci device"
+		return 1
+	fi
+	qemu_args=(-machine "q35,accel=$ACCEL" -nodefaults -no-user-config -display none -smp 1
+		-no-reboot -serial "file:$TMP/$name.serial" -kernel "$KDIR/vmlinuz" -initrd "$initrd"
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable"
+		"${FRONTEND[@]}")
+	[ ${#QEMU_L[@]} -gt 0 ] && qemu_args=("${QEMU_L[@]}" "${qemu_args[@]}")
+	log "$name: $qemu ${qemu_args[*]}"
+	t0=$(date +%s.%N)
+	# The engine's worker polls the last CPU; QEMU's TCG thread gets the first one.
+	timeout 400 taskset -c 0 "$qemu" "${qemu_args[@]}" >"$TMP/$name.qemu" 2>&1 &
+	QEMU_PID=$!
+	wait "$QEMU_PID"
+	rc=$?
+	QEMU_PID=
+	t1=$(date +%s.%N)
+	BOOT_SECONDS=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+	kill -INT "$ENGINE_PID" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$ENGINE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$ENGINE_PID" 2>/dev/null
+	wait "$ENGINE_PID"
+	$SUDO rm -rf "/var/run/dpdk/vhostloop-$ENGINE_PID"
+	ENGINE_PID=
+	tr -d '\r' <"$TMP/$name.serial" >"$TMP/$name.out" 2>/dev/null
+	if [ "$rc" -ne 0 ]; then
+		fail "$name: QEMU exited $rc after ${BOOT_SECONDS}s"
+		sed 's/^/#   qemu: /' "$TMP/$name.qemu" | tail -20
+		sed 's/^/#   serial: /' "$TMP/$name.out" | tail -30
+		sed 's/^/#   engine: /' "$TMP/$name.engine" | tail -20
+		return 1
+	fi
+	log "$name: QEMU ran ${BOOT_SECONDS}s, $(grep -m1 BOOTED "$TMP/$name.out")"
+	grep -a '^VLGUEST' "$TMP/$name.out" | sed 's/^/#   /'
+	if grep -aq '^VLGUEST init FAIL' "$TMP/$name.out"; then
+		fail "$name: the guest could not load virtio-net"
+		return 1
+	fi
+	if ! grep -aq '^VLGUEST DONE' "$TMP/$name.out"; then
+		fail "$name: the guest did not finish its cases"
+		sed 's/^/#   serial: /' "$TMP/$name.out" | tail -30
+		return 1
+	fi
+	return 0
+}
+
+# expect BOOT CASE: the case's result line in BOOT's output says PASS.
+expect() {
+	local line
+	line=$(grep -a "^VLGUEST $2 " "$TMP/$1.out" | head -n 1)
+	case "$line" in
+	*" PASS"*) pass "$1/$2: ${line#VLGUEST $2 PASS }" ;;
+	"") fail "$1/$2: no result line" ;;
+	*) fail "$1/$2: ${line#VLGUEST }" ;;
+	esac
+}
+
+# field BOOT CASE KEY: a key=value of a result line.
+field() {
+	grep -a "^VLGUEST $2 " "$TMP/$1.out" | head -n 1 | tr ' ' '\n' | sed -n "s/^$3=//p"
+}
+
+# ---- setup ------------------------------------------------------------------------------------
+
+need_pkgs qemu-system-x86 busybox-static cpio || die "apt could not install the QEMU/busybox packages"
+CACHE=$(cache_dir) || die "no writable cache directory"
+exec 9>"$CACHE/.lock"
+flock 9
+KDIR=$(get_kernel "$CACHE") || die "could not fetch and unpack the Debian kernel package"
+QEMU=qemu-system-x86_64
+QEMU_L=()
+if [ "$GROUP" = msix ]; then
+	BPO=$(get_qemu_bpo "$CACHE") || die "could not fetch bookworm-backports' QEMU"
+	QEMU=$BPO/usr/bin/qemu-system-x86_64
+	QEMU_L=(-L "$BPO/usr/share/seabios" -L "$BPO/usr/share/qemu")
+fi
+flock -u 9
+INITRAMFS=$(build_initramfs "$KDIR") || die "could not build the initramfs"
+log "kernel $(basename "$KDIR"), $("$QEMU" --version | head -n 1)"
+
+# KVM only when it really boots this guest (a nested /dev/kvm may open and then hang the guest);
+# the probe's answer is kept in the build directory.
+ACCEL=${VL_GUEST_ACCEL:-}
+if [ -z "$ACCEL" ] && [ -f "$VL_GUEST_BUILD/accel" ]; then
+	ACCEL=$(cat "$VL_GUEST_BUILD/accel")
+fi
+if [ -z "$ACCEL" ]; then
+	ACCEL=tcg
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		initrd=$(echo "" | cases_cpio kvm-probe)
+		timeout 30 "$QEMU" -machine q35,accel=kvm -nodefaults -no-user-config -display none \
+			-m 256 -no-reboot -serial "file:$TMP/kvm-probe.serial" -kernel "$KDIR/vmlinuz" \
+			-initrd "$initrd" -append "console=ttyS0 quiet panic=-1" >/dev/null 2>&1
+		grep -aq '^VLGUEST DONE' "$TMP/kvm-probe.serial" 2>/dev/null && ACCEL=kvm
+	fi
+	echo "$ACCEL" >"$VL_GUEST_BUILD/accel"
+fi
+log "accelerator: $ACCEL"
+
+# ---- case groups -------------------------------------------------------------------------------
+
+case "$GROUP" in
+mq)
+	# Four queue pairs, INTx (vectors=0): 1, 2 and 4 active pairs, the channel count lowered
+	# and raised with frames in flight, the driver unbound and rebound.
+	if boot mq "$QEMU" 0 "" 4 "" <<-'EOF'; then
+		loop qp1 1 2000
+		loop qp2 2 4000
+		loop qp4 4 8000
+		channels channels 6000 1,4,2,3,1,4,2,4,1,3,4
+		rebind rebind 2000
+	EOF
+		for c in qp1 qp2 qp4 channels rebind rebind-max; do expect mq $c; done
+	fi
+	;;
+irq)
+	# One queue pair, the same traffic three times: EVENT_IDX on, EVENT_IDX off, EVENT_IDX on
+	# with interrupt coalescing. Lone frames after idle periods must come back in every boot.
+	cases='loop loop 1 3000
+lone lone 5 300'
+	boot evidx-on "$QEMU" 0 "" 1 "" <<<"$cases" && {
+		expect evidx-on loop
+		expect evidx-on lone
+	}
+	boot evidx-off "$QEMU" 0 ",event_idx=off" 1 "" <<<"$cases" && {
+		expect evidx-off loop
+		expect evidx-off lone
+	}
+	boot coalesce "$QEMU" 0 "" 1 "--irq-coalesce-frames 32 --irq-coalesce-usecs 2000" \
+		<<<"$cases" && {
+		expect coalesce loop
+		expect coalesce lone
+	}
+	on=$(field evidx-on loop irq_per_frame)
+	off=$(field evidx-off loop irq_per_frame)
+	co=$(field coalesce loop irq_per_frame)
+	log "interrupts per frame: EVENT_IDX on ${on:-?}, off ${off:-?}, coalesced ${co:-?}"
+	if [ -n "$on" ] && [ -n "$off" ] && [ -n "$co" ]; then
+		# Both notification schemes interrupt the guest (else nothing would come back) and
+		# never more than twice per frame (one RX, one TX completion).
+		awk -v a="$on" -v b="$off" 'BEGIN{exit !(a > 0 && b > 0 && a <= 2 && b <= 2)}' &&
+			pass "interrupts per frame in range with EVENT_IDX on ($on) and off ($off)" ||
+			fail "interrupts per frame out of (0, 2]: EVENT_IDX on $on, off $off"
+		awk -v a="$on" -v c="$co" 'BEGIN{exit !(c < a)}' &&
+			pass "coalescing cut interrupts per frame ($on -> $co)" ||
+			fail "coalescing did not cut interrupts per frame ($on -> $co)"
+	else
+		fail "missing interrupt figures (on=$on off=$off coalesced=$co)"
+	fi
+	;;
+msix)
+	# bookworm-backports' QEMU with MSI-X (the vectors the engine prints): per-queue vectors.
+	if boot msix "$QEMU" keep "" 4 "" <<-'EOF'; then
+		loop qp1 1 2000
+		loop qp4 4 8000
+		channels channels 4000 2,4,1,3,4
+		rebind rebind 1000
+	EOF
+		for c in qp1 qp4 channels rebind rebind-max; do expect msix $c; done
+		line=$(grep -a '^VLGUEST qp4 ' "$TMP/msix.out")
+		n=$(echo "$line" | grep -o 'irq_in[0-9]*' | wc -l)
+		[ "$n" -eq 4 ] && pass "msix: all 4 RX vectors interrupted ($line)" ||
+			fail "msix: $n of 4 RX vectors interrupted"
+	fi
+	;;
+*)
+	die "unknown group $GROUP"
+	;;
+esac
+
+echo "$PASSES passed, $FAILS failed"
+[ "$FAILS" -eq 0 ] && [ "$PASSES" -gt 0 ]
