@@ -40,12 +40,19 @@ struct micro_ring {
 	struct vl_vring vq;
 };
 
+/* How the "guest" lays out each TX frame. */
+enum micro_tx_layout {
+	MICRO_TX_1DESC,	    /* header + frame in one descriptor */
+	MICRO_TX_HDR_SPLIT, /* header alone, then the frame: a 2-descriptor chain */
+	MICRO_TX_INDIRECT,  /* one INDIRECT descriptor -> a table of (header, frame) */
+};
+
 struct micro_case {
 	const char *name;
 	uint32_t frame_bytes;  /* without the virtio-net header */
 	bool mrg;	       /* MRG_RXBUF negotiated */
 	uint32_t rx_buf_bytes; /* RX descriptor length */
-	uint32_t tx_hdr_split; /* 0: header + frame in one descriptor; else header alone first */
+	enum micro_tx_layout tx_layout;
 	bool cold;
 };
 
@@ -132,6 +139,10 @@ micro_make_cold(struct micro *m)
 		const struct vl_vring_desc *rd = &m->rx.desc[rx_head];
 
 		micro_flush_range(td, sizeof(*td) * 2);
+		if (m->mc->tx_layout == MICRO_TX_INDIRECT) {
+			td = (const struct vl_vring_desc *)(const void *)micro_hva(m, td->addr);
+			micro_flush_range(td, sizeof(*td) * 2);
+		}
 		micro_flush_range(rd, sizeof(*rd));
 		micro_flush_range(micro_hva(m, td->addr), m->opts.hdr_len + m->mc->frame_bytes);
 		micro_flush_range(micro_hva(m, rd->addr), rd->len);
@@ -144,8 +155,8 @@ micro_make_cold(struct micro *m)
 static void
 micro_setup(struct micro *m, const struct micro_case *mc)
 {
-	uint32_t tx_descs = mc->tx_hdr_split ? 2 : 1;
-	uint32_t nb_bufs = 2 * MICRO_RING_SIZE;
+	uint32_t tx_descs = mc->tx_layout == MICRO_TX_HDR_SPLIT ? 2 : 1;
+	uint32_t nb_bufs = 3 * MICRO_RING_SIZE; /* TX, RX, indirect tables */
 
 	memset(m, 0, sizeof(*m));
 	m->mc = mc;
@@ -163,8 +174,17 @@ micro_setup(struct micro *m, const struct micro_case *mc)
 		uint64_t gpa = micro_gpa(c);
 
 		memset(micro_hva(m, gpa) + 12, (int)c, mc->frame_bytes);
-		if (tx_descs == 1) {
+		if (mc->tx_layout == MICRO_TX_1DESC) {
 			m->tx.desc[head] = (struct vl_vring_desc){gpa, 12 + mc->frame_bytes, 0, 0};
+		} else if (mc->tx_layout == MICRO_TX_INDIRECT) {
+			uint64_t table_gpa = micro_gpa(2 * MICRO_RING_SIZE + c);
+			struct vl_vring_desc *t =
+				(struct vl_vring_desc *)(void *)micro_hva(m, table_gpa);
+
+			t[0] = (struct vl_vring_desc){gpa, 12, VL_VRING_DESC_F_NEXT, 1};
+			t[1] = (struct vl_vring_desc){gpa + 12, mc->frame_bytes, 0, 0};
+			m->tx.desc[head] =
+				(struct vl_vring_desc){table_gpa, 32, VL_VRING_DESC_F_INDIRECT, 0};
 		} else {
 			m->tx.desc[head] = (struct vl_vring_desc){gpa, 12, VL_VRING_DESC_F_NEXT,
 								  (uint16_t)(head + 1)};
@@ -217,7 +237,7 @@ micro_slice(struct micro *m, uint64_t nb_frames, uint64_t *rx_bufs, uint64_t *dr
 		uint64_t t0, t1;
 		unsigned int n;
 
-		micro_recycle(&m->tx, mc->tx_hdr_split ? 2 : 1);
+		micro_recycle(&m->tx, mc->tx_layout == MICRO_TX_HDR_SPLIT ? 2 : 1);
 		micro_recycle(&m->rx, 1);
 		if (mc->cold)
 			micro_make_cold(m);
@@ -264,18 +284,21 @@ int
 main(int argc, char **argv)
 {
 	static const struct micro_case cases[] = {
-		{"warm 1desc", 64, false, 2048, 0, false},
-		{"warm 1desc mrg", 64, true, 2048, 0, false},
-		{"warm 1desc", 1518, false, 2048, 0, false},
-		{"warm 1desc mrg", 1518, true, 2048, 0, false},
-		{"warm hdr-split (scatter path)", 64, false, 2048, 1, false},
-		{"warm hdr-split (scatter path)", 1518, false, 2048, 1, false},
-		{"warm mrg 512B RX bufs (scatter)", 1518, true, 512, 0, false},
-		{"cold 1desc", 64, false, 2048, 0, true},
-		{"cold 1desc mrg", 64, true, 2048, 0, true},
-		{"cold 1desc", 1518, false, 2048, 0, true},
-		{"cold 1desc mrg", 1518, true, 2048, 0, true},
-		{"cold hdr-split (scatter path)", 64, false, 2048, 1, true},
+		{"warm 1desc", 64, false, 2048, MICRO_TX_1DESC, false},
+		{"warm 1desc mrg", 64, true, 2048, MICRO_TX_1DESC, false},
+		{"warm 1desc", 1518, false, 2048, MICRO_TX_1DESC, false},
+		{"warm 1desc mrg", 1518, true, 2048, MICRO_TX_1DESC, false},
+		{"warm hdr-split", 64, false, 2048, MICRO_TX_HDR_SPLIT, false},
+		{"warm hdr-split", 1518, false, 2048, MICRO_TX_HDR_SPLIT, false},
+		{"warm indirect", 64, false, 2048, MICRO_TX_INDIRECT, false},
+		{"warm indirect", 1518, false, 2048, MICRO_TX_INDIRECT, false},
+		{"warm mrg 512B RX bufs (scatter)", 1518, true, 512, MICRO_TX_1DESC, false},
+		{"cold 1desc", 64, false, 2048, MICRO_TX_1DESC, true},
+		{"cold 1desc mrg", 64, true, 2048, MICRO_TX_1DESC, true},
+		{"cold 1desc", 1518, false, 2048, MICRO_TX_1DESC, true},
+		{"cold 1desc mrg", 1518, true, 2048, MICRO_TX_1DESC, true},
+		{"cold hdr-split", 64, false, 2048, MICRO_TX_HDR_SPLIT, true},
+		{"cold indirect", 64, false, 2048, MICRO_TX_INDIRECT, true},
 	};
 	uint64_t nb_frames = argc > 1 ? strtoull(argv[1], NULL, 0) : 4000000;
 

@@ -3,15 +3,18 @@
  * vl_vring.c - split-ring direct datapath: guest TX chain -> guest RX buffers, one copy.
  *
  * Shape of a burst (vl_vring_loop_burst):
- *   1. read both avail idx once (acquire), read the burst's TX heads, prefetch their descriptors;
- *   2. resolve the common case in a batch: one TX descriptor (header + payload) and one RX
- *      descriptor big enough for the whole frame, both contiguous in one memory region; prefetch
- *      the buffers' first lines;
+ *   1. read both avail idx once (acquire), read the burst's TX heads, prefetch their descriptors,
+ *      read the head descriptors and prefetch what they point to (indirect table, next
+ *      descriptor);
+ *   2. resolve the common cases in a batch: a TX frame contiguous in one region, laid out as one
+ *      descriptor (header + payload), the header alone then the payload (2 descriptors), or an
+ *      indirect table of either, and one RX descriptor big enough for the whole frame; prefetch
+ *      the buffers' first and last lines;
  *   3. do the batch's copies back to back (their cache misses overlap), used entries go to a local
  *      shadow;
- *   4. anything else (chains, indirect, split headers, mergeable frames over several buffers,
- *      drops, hostile input) goes one frame at a time through the scatter walker, which streams
- *      the TX chain into the RX chain(s) and validates every descriptor it touches;
+ *   4. anything else (longer chains and tables, mergeable frames over several buffers, drops,
+ *      hostile input) goes one frame at a time through the scatter walker, which streams the TX
+ *      chain into the RX chain(s) and validates every descriptor it touches;
  *   5. flush the shadows (two memcpy runs when the ring wraps), one release store of each
  *      used->idx (RX first, then TX).
  *
@@ -504,6 +507,109 @@ struct vring_job {
 	uint32_t len_bytes; /* payload */
 };
 
+/* A TX head descriptor read once ahead of the batch, and its indirect table translated. */
+struct vring_tx_head {
+	struct vl_vring_desc desc;
+	const uint8_t *table; /* INDIRECT with a table of 1 or 2 entries in one region, else NULL */
+};
+
+/*
+ * Read the burst's head descriptors (their lines were prefetched) and start the next level of
+ * misses for all of them at once: the indirect tables, or the descriptor after a header-alone
+ * one. vring_tx_resolve then works on these local copies.
+ */
+static inline void
+vring_tx_heads_read(struct vring_ctx *c, const uint16_t *tx_heads, uint32_t nb_tx,
+		    struct vring_tx_head *th)
+{
+	const struct vl_vring *tx = c->tx;
+
+	for (uint32_t i = 0; i < nb_tx; i++) {
+		struct vl_vring_desc *d = &th[i].desc;
+
+		th[i].table = NULL;
+		if (unlikely(tx_heads[i] >= tx->size)) {
+			d->flags = UINT16_MAX; /* never a fast layout; the walker faults it */
+			continue;
+		}
+		memcpy(d, &tx->desc[tx_heads[i]], sizeof(*d));
+		vring_compiler_barrier();
+		if (d->flags == VL_VRING_DESC_F_INDIRECT && c->opts->indirect &&
+		    (d->len == VRING_DESC_BYTES || d->len == 2 * VRING_DESC_BYTES)) {
+			uint64_t len = d->len;
+			const uint8_t *t = mem_translate(c->mem, d->addr, &len, &c->tx_hint);
+
+			if (likely(t != NULL) && len == d->len) {
+				th[i].table = t;
+				__builtin_prefetch(t);
+				__builtin_prefetch(t + len - 1);
+			}
+		} else if (d->flags == VL_VRING_DESC_F_NEXT && d->next < tx->size) {
+			__builtin_prefetch(&tx->desc[d->next]);
+		}
+	}
+}
+
+/*
+ * The TX layouts the batch takes, each descriptor read once into a local and checked:
+ *   - one descriptor: header + frame (modern drivers, DPDK's virtio PMD);
+ *   - the header alone in one descriptor, the frame in the next (legacy and non-ANY_LAYOUT
+ *     drivers: some Windows and BSD ones);
+ *   - one INDIRECT descriptor whose table holds either of those (Linux for multi-fragment skbs,
+ *     DPDK's virtio PMD when the header cannot be pushed into the headroom).
+ * The frame must be contiguous in one memory region. Returns true with *payload (after the
+ * header) and *payload_len set; false sends the frame to the scatter walker, which also turns
+ * every malformed case into its fault, so nothing here needs to tell malformed from uncommon.
+ */
+static inline __attribute__((always_inline)) bool
+vring_tx_resolve(struct vring_ctx *c, const struct vring_tx_head *th, uint32_t hdr_len,
+		 const uint8_t **payload, uint32_t *payload_len)
+{
+	const struct vl_vring *tx = c->tx;
+	const uint8_t *table = (const uint8_t *)tx->desc;
+	uint32_t nb_entries = tx->size;
+	struct vl_vring_desc d = th->desc, pd;
+	const uint8_t *p;
+	uint64_t len;
+
+	if (d.flags == VL_VRING_DESC_F_INDIRECT) {
+		if (th->table == NULL)
+			return false;
+		table = th->table;
+		nb_entries = d.len / VRING_DESC_BYTES;
+		memcpy(&d, table, sizeof(d)); /* may be unaligned */
+		vring_compiler_barrier();
+	}
+	if (d.flags == 0) {
+		if (d.len < hdr_len || d.len > hdr_len + VL_VRING_FRAME_MAX_BYTES)
+			return false;
+		len = d.len;
+		p = mem_translate(c->mem, d.addr, &len, &c->tx_hint);
+		if (unlikely(p == NULL) || len != d.len)
+			return false;
+		*payload = p + hdr_len;
+		*payload_len = d.len - hdr_len;
+		return true;
+	}
+	/* Header alone, then the frame: the header must translate like the walker would. */
+	if (d.flags != VL_VRING_DESC_F_NEXT || d.len != hdr_len || d.next >= nb_entries)
+		return false;
+	len = d.len;
+	if (unlikely(mem_translate(c->mem, d.addr, &len, &c->tx_hint) == NULL) || len != d.len)
+		return false;
+	memcpy(&pd, table + (size_t)d.next * VRING_DESC_BYTES, sizeof(pd));
+	vring_compiler_barrier();
+	if (pd.flags != 0 || pd.len > VL_VRING_FRAME_MAX_BYTES)
+		return false;
+	len = pd.len;
+	p = mem_translate(c->mem, pd.addr, &len, &c->tx_hint);
+	if (unlikely(p == NULL) || len != pd.len)
+		return false;
+	*payload = p;
+	*payload_len = pd.len;
+	return true;
+}
+
 /*
  * Always inlined so that hdr12 (12- vs 10-byte virtio-net header) folds to a constant in each
  * caller: the header store and the payload offset become immediates.
@@ -519,6 +625,7 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 	struct vl_vring *tx = c->tx, *rx = c->rx;
 	const uint16_t tx_mask = tx->size - 1, rx_mask = rx->size - 1;
 	uint16_t tx_heads[VL_VRING_BURST_MAX];
+	struct vring_tx_head tx_pre[VL_VRING_BURST_MAX];
 	struct vring_job jobs[VL_VRING_BURST_MAX];
 	struct vl_vring_used_elem tx_shadow[VL_VRING_BURST_MAX], rx_shadow[VL_VRING_BURST_MAX];
 	const uint16_t tx_first_idx = c->tx_next_idx;
@@ -540,6 +647,7 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 						 __ATOMIC_RELAXED);
 		__builtin_prefetch(&rx->desc[c->rx_heads[i] & rx_mask]);
 	}
+	vring_tx_heads_read(c, tx_heads, nb_tx, tx_pre);
 
 	for (;;) {
 		uint32_t i = (uint16_t)(c->tx_next_idx - tx_first_idx);
@@ -547,22 +655,16 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 
 		/* Resolve: both descriptors, both translations, prefetch both buffers. */
 		for (; i < nb_tx; i++) {
-			struct vl_vring_desc td, rd;
+			struct vl_vring_desc rd;
 			uint16_t tx_head = tx_heads[i], rx_head;
-			uint64_t tx_len, rx_len, frame_len;
-			const uint8_t *src;
+			uint64_t rx_len, frame_len;
+			const uint8_t *src; /* the TX payload, after the header */
+			uint32_t payload_len;
 			uint8_t *dst;
 
 			if (unlikely(tx_head >= tx->size))
 				break;
-			memcpy(&td, &tx->desc[tx_head], sizeof(td));
-			vring_compiler_barrier();
-			if (td.flags != 0 || td.len < hdr_len ||
-			    td.len > hdr_len + VL_VRING_FRAME_MAX_BYTES)
-				break;
-			tx_len = td.len;
-			src = mem_translate(c->mem, td.addr, &tx_len, &c->tx_hint);
-			if (unlikely(src == NULL) || tx_len != td.len)
+			if (!vring_tx_resolve(c, &tx_pre[i], hdr_len, &src, &payload_len))
 				break;
 			if (c->rx_next_idx == c->rx_avail_idx)
 				break;
@@ -571,7 +673,7 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 				break;
 			memcpy(&rd, &rx->desc[rx_head], sizeof(rd));
 			vring_compiler_barrier();
-			frame_len = td.len;
+			frame_len = hdr_len + payload_len;
 			if (rd.flags != VL_VRING_DESC_F_WRITE || rd.len < frame_len)
 				break;
 			rx_len = frame_len;
@@ -580,19 +682,19 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 				break;
 			/* First and last line of both buffers: a 64-byte frame plus its header
 			 * spans two lines; the copies below then find them in flight. */
-			__builtin_prefetch(src + hdr_len);
-			__builtin_prefetch(src + td.len - 1);
+			__builtin_prefetch(src);
+			__builtin_prefetch(src + payload_len - 1);
 			__builtin_prefetch(dst, 1);
 			__builtin_prefetch(dst + frame_len - 1, 1);
 			jobs[nb_jobs] = (struct vring_job){
-				.src = src + hdr_len,
+				.src = src,
 				.dst = dst,
-				.len_bytes = td.len - hdr_len,
+				.len_bytes = payload_len,
 			};
 			nb_jobs++;
 			tx_shadow[nb_tx_shadow++] = (struct vl_vring_used_elem){.id = tx_head};
-			rx_shadow[nb_rx_shadow++] =
-				(struct vl_vring_used_elem){.id = rx_head, .len = td.len};
+			rx_shadow[nb_rx_shadow++] = (struct vl_vring_used_elem){
+				.id = rx_head, .len = (uint32_t)frame_len};
 			c->tx_next_idx++;
 			c->rx_next_idx++;
 		}

@@ -1228,6 +1228,136 @@ hostile_indirect_descriptors_break_tx(void **state)
 	indirect_hostile_case(TWIST_CROSSES_REGIONS, VL_VRING_FAULT_ADDR);
 }
 
+/*
+ * The layouts real guests send for one frame, all in one burst: header + frame in one
+ * descriptor, the header alone then the frame (2-descriptor chain), an indirect table of those
+ * two shapes, and a 3-entry table the batch leaves to the walker. Order and bytes must hold
+ * whichever path takes each frame.
+ */
+static void
+every_tx_layout_in_one_burst_keeps_order_and_bytes(void **state)
+{
+	enum { NB = 10 };
+	struct guest *g = g_new(128, 12, false);
+	uint8_t payload[NB][300];
+	uint16_t heads[NB];
+
+	(void)state;
+	for (unsigned int i = 0; i < NB; i++) {
+		uint32_t len = 60 + 23 * i, lens[3];
+		uint64_t gpas[3];
+		uint8_t *b;
+
+		fill_payload(payload[i], len, 40 + i);
+		b = tx_bytes(g, payload[i], len);
+		switch (i % 5) {
+		case 0: /* one descriptor */
+			lens[0] = 12 + len;
+			heads[i] = tx_chain(g, payload[i], len, lens, 1);
+			break;
+		case 1: /* header alone, then the frame */
+			lens[0] = 12;
+			lens[1] = len;
+			heads[i] = tx_chain(g, payload[i], len, lens, 2);
+			break;
+		case 2: /* indirect (header, frame) */
+			lens[0] = 12;
+			lens[1] = len;
+			tx_buffers(g, b, lens, 2, gpas);
+			heads[i] =
+				ring_indirect(&g->txr, indirect_table(g, gpas, lens, 2, 0), 32, 0);
+			break;
+		case 3: /* indirect, one entry: header + frame */
+			lens[0] = 12 + len;
+			tx_buffers(g, b, lens, 1, gpas);
+			heads[i] =
+				ring_indirect(&g->txr, indirect_table(g, gpas, lens, 1, 0), 16, 0);
+			break;
+		default: /* indirect, three entries: the walker's */
+			lens[0] = 12;
+			lens[1] = 7;
+			lens[2] = len - 7;
+			tx_buffers(g, b, lens, 3, gpas);
+			heads[i] =
+				ring_indirect(&g->txr, indirect_table(g, gpas, lens, 3, 0), 48, 0);
+			break;
+		}
+		free(b);
+		ring_publish(&g->txr, heads[i]);
+		rx_add(g, 2048);
+	}
+	assert_int_equal(g_burst(g, 32), NB);
+	assert_int_equal(g->res.nb_frames, NB);
+	for (unsigned int i = 0; i < NB; i++) {
+		expect_frame(g, payload[i], 60 + 23 * i, 1);
+		expect_tx_done(g, heads[i]);
+	}
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+	assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+	g_free(g);
+}
+
+/* A header-alone layout with one thing wrong: the same fault as any other chain. */
+enum hdr_desc_twist {
+	HDR_ADDR_OUTSIDE,  /* the header descriptor points outside guest memory */
+	HDR_NEXT_RANGE,	   /* its next is past the ring (or the table) */
+	FRAME_WRITE_FLAG,  /* the frame descriptor carries WRITE */
+	FRAME_ADDR_OUTSIDE /* the frame descriptor points outside guest memory */
+};
+
+static void
+hdr_desc_hostile_case(bool indirect, enum hdr_desc_twist twist, enum vl_vring_fault fault)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint64_t gpas[2] = {g_alloc(g, 12), g_alloc(g, 100)};
+	uint32_t lens[2] = {12, 100};
+	struct vl_vring_desc t[2] = {{gpas[0], 12, VL_VRING_DESC_F_NEXT, 1}, {gpas[1], 100, 0, 0}};
+	uint16_t head;
+
+	switch (twist) {
+	case HDR_ADDR_OUTSIDE:
+		t[0].addr = GPA_B + REGION_BYTES + 4096;
+		break;
+	case HDR_NEXT_RANGE:
+		t[0].next = indirect ? 2 : 64;
+		break;
+	case FRAME_WRITE_FLAG:
+		t[1].flags = VL_VRING_DESC_F_WRITE;
+		break;
+	case FRAME_ADDR_OUTSIDE:
+		t[1].addr = GPA_B + REGION_BYTES + 4096;
+		break;
+	}
+	g->txr.next_desc = 40;
+	if (indirect) {
+		uint64_t table = g_alloc(g, sizeof(t));
+
+		g_write(g, table, t, sizeof(t));
+		head = ring_indirect(&g->txr, table, sizeof(t), 0);
+	} else {
+		head = ring_chain(&g->txr, gpas, lens, 2, 0);
+		if (twist != HDR_NEXT_RANGE)
+			t[0].next = g->txr.desc[head].next;
+		g->txr.desc[head] = t[0];
+		g->txr.desc[t[0].next < 64 ? t[0].next : head + 1] = t[1];
+	}
+	g->txr.next_desc = 0;
+	expect_bad_tx_chain(g, head, fault);
+	g_free(g);
+}
+
+static void
+hostile_header_alone_layouts_break_tx(void **state)
+{
+	(void)state;
+	for (int indirect = 0; indirect < 2; indirect++) {
+		hdr_desc_hostile_case(indirect, HDR_ADDR_OUTSIDE, VL_VRING_FAULT_ADDR);
+		hdr_desc_hostile_case(indirect, HDR_NEXT_RANGE, VL_VRING_FAULT_NEXT_RANGE);
+		hdr_desc_hostile_case(indirect, FRAME_WRITE_FLAG, VL_VRING_FAULT_WRITE_FLAG);
+		hdr_desc_hostile_case(indirect, FRAME_ADDR_OUTSIDE, VL_VRING_FAULT_ADDR);
+	}
+}
+
 static void
 indirect_rx_without_the_feature_breaks_rx(void **state)
 {
@@ -1560,6 +1690,8 @@ main(void)
 		cmocka_unit_test(mergeable_frame_fills_tiny_rx_buffers_in_order),
 		cmocka_unit_test(mergeable_last_buffer_gets_only_the_rest),
 		cmocka_unit_test(mixed_fast_and_scattered_frames_keep_their_order),
+		cmocka_unit_test(every_tx_layout_in_one_burst_keeps_order_and_bytes),
+		cmocka_unit_test(hostile_header_alone_layouts_break_tx),
 		cmocka_unit_test(header_split_1_1_10_works_on_tx_and_rx),
 		cmocka_unit_test(payload_may_start_in_the_header_descriptor),
 		cmocka_unit_test(buffers_crossing_a_region_boundary_are_split),
