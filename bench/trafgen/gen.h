@@ -55,6 +55,7 @@ struct gen_config {
 	unsigned int nb_sizes;
 	uint16_t window; /* frames in flight per queue pair; 0 until resolved to ring_size / 2 */
 	double timeout_s;
+	bool tx_hdr_desc; /* TX mbufs without headroom: the header gets its own descriptor */
 	/* perf mode */
 	double duration_s;
 	double warmup_s;

@@ -65,9 +65,13 @@ check_report(struct check_run *run, const char *fmt, ...)
 		printf("problem: (further problems are counted, not printed)\n");
 }
 
-/* Copy a flat frame into a chain of GEN_TX_SEG_BYTES mbufs. NULL when the pool is empty. */
+/*
+ * Copy a flat frame into a chain of GEN_TX_SEG_BYTES mbufs. NULL when the pool is empty.
+ * no_headroom: the frame starts at the buffer's first byte, so the virtio PMD cannot push its
+ * header in front of it and gives the header a descriptor of its own.
+ */
 static struct rte_mbuf *
-check_frame_to_mbuf(struct rte_mempool *pool, const uint8_t *frame, uint16_t len)
+check_frame_to_mbuf(struct rte_mempool *pool, const uint8_t *frame, uint16_t len, bool no_headroom)
 {
 	struct rte_mbuf *segs[(GEN_FRAME_MAX_BYTES + GEN_TX_SEG_BYTES - 1) / GEN_TX_SEG_BYTES];
 	unsigned int nb_segs = (len + GEN_TX_SEG_BYTES - 1) / GEN_TX_SEG_BYTES;
@@ -77,6 +81,9 @@ check_frame_to_mbuf(struct rte_mempool *pool, const uint8_t *frame, uint16_t len
 		return NULL;
 	for (unsigned int i = 0; i < nb_segs; i++) {
 		uint16_t n = RTE_MIN((uint16_t)(len - off), (uint16_t)GEN_TX_SEG_BYTES);
+
+		if (no_headroom)
+			segs[i]->data_off = 0;
 
 		memcpy(rte_pktmbuf_mtod(segs[i], uint8_t *), frame + off, n);
 		segs[i]->data_len = n;
@@ -109,7 +116,7 @@ check_tx(struct check_run *run, uint16_t qp_idx)
 
 		/* tsc 0: check mode stamps no time, so every byte is predictable. */
 		gen_frame_build(qp->frame, len, cfg->mac, qp_idx, seq, 0);
-		pkts[built] = check_frame_to_mbuf(run->tx_pool, qp->frame, len);
+		pkts[built] = check_frame_to_mbuf(run->tx_pool, qp->frame, len, cfg->tx_hdr_desc);
 		if (pkts[built] == NULL)
 			break; /* the TX ring still holds our mbufs; retry next round */
 	}

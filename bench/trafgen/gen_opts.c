@@ -49,6 +49,7 @@ enum {
 	OPT_NO_LATENCY,
 	OPT_TX_ONLY,
 	OPT_LATENCY_SAMPLE,
+	OPT_TX_HDR_DESC,
 	OPT_SELFTEST_CORRUPT,
 	OPT_HELP,
 };
@@ -81,6 +82,7 @@ static const struct option gen_long_opts[] = {
 	{"no-latency", no_argument, NULL, OPT_NO_LATENCY},
 	{"tx-only", no_argument, NULL, OPT_TX_ONLY},
 	{"latency-sample", required_argument, NULL, OPT_LATENCY_SAMPLE},
+	{"tx-hdr-desc", no_argument, NULL, OPT_TX_HDR_DESC},
 	{"selftest-corrupt", required_argument, NULL, OPT_SELFTEST_CORRUPT},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -136,6 +138,11 @@ gen_opts_usage(FILE *f, const char *prog)
 		"                         the RX ring, divided by the RX buffers the largest frame "
 		"needs)\n"
 		"  --timeout S            whole check (default 30)\n"
+		"  --tx-hdr-desc          TX frames without headroom: the virtio PMD puts the "
+		"virtio-net\n"
+		"                         header in a descriptor of its own (an indirect table "
+		"of header\n"
+		"                         and frame; with --in-order 1 a 2-descriptor chain)\n"
 		"Perf mode:\n"
 		"  --duration S           measured time (default 10)\n"
 		"  --warmup S             unmeasured time before it (default 2)\n"
@@ -478,6 +485,9 @@ gen_opts_parse(struct gen_config *cfg, int argc, char **argv, bool user_vdev)
 			break;
 		case OPT_TX_ONLY:
 			cfg->tx_only = true;
+			break;
+		case OPT_TX_HDR_DESC:
+			cfg->tx_hdr_desc = true;
 			break;
 		case OPT_LATENCY_SAMPLE:
 			ret = opts_u16("latency-sample", optarg, 1, GEN_LATENCY_SAMPLE_MAX,

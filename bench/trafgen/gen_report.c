@@ -45,7 +45,8 @@ gen_json_config(FILE *f, const struct gen_config *cfg)
 		fprintf(f, ", \"frames\": %" PRIu64 ", \"sizes\": [", cfg->nb_frames);
 		for (unsigned int i = 0; i < cfg->nb_sizes; i++)
 			fprintf(f, "%s%u", i > 0 ? ", " : "", cfg->sizes_bytes[i]);
-		fprintf(f, "], \"window\": %u, \"timeout_s\": %g", cfg->window, cfg->timeout_s);
+		fprintf(f, "], \"window\": %u, \"timeout_s\": %g, \"tx_hdr_desc\": %s", cfg->window,
+			cfg->timeout_s, cfg->tx_hdr_desc ? "true" : "false");
 	} else {
 		fprintf(f, ", \"duration_s\": %g, \"warmup_s\": %g, ", cfg->duration_s,
 			cfg->warmup_s);

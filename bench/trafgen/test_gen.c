@@ -93,6 +93,7 @@ defaults_match_the_documented_command_line(void **state)
 	assert_int_equal(cfg.sizes_bytes[2], 9000);
 	assert_true(cfg.latency);
 	assert_int_equal(cfg.latency_sample, GEN_LATENCY_SAMPLE_DEFAULT);
+	assert_false(cfg.tx_hdr_desc);
 	assert_int_equal(cfg.burst, 32);
 }
 
@@ -112,6 +113,8 @@ default_window_keeps_half_the_rx_ring_free(void **state)
 	assert_int_equal(cfg.window, 128);
 	assert_int_equal(PARSE(&cfg, "--socket", "s", "--window", "7"), 0);
 	assert_int_equal(cfg.window, 7);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-hdr-desc"), 0);
+	assert_true(cfg.tx_hdr_desc);
 }
 
 static void
