@@ -2,8 +2,13 @@
 # generator's, the guest's, per frame that came back (right), grouped bars per sweep value with a
 # min..max whisker. The sink's backend cost compares with nothing and is left out; its
 # generator cost (per frame sent) is the generator's floor.
+# havegen = 0 (results written before the generator counted its cycles): the left panel only.
 load plotdir . '/common.gp'
-set multiplot layout 1,2 margins 0.07, 0.98, capH + 0.08, 0.92 spacing 0.07
+if (havegen) {
+	set multiplot layout 1,2 margins 0.07, 0.98, capH + 0.08, 0.92 spacing 0.07
+} else {
+	set multiplot layout 1,1 margins 0.07, 0.98, capH + 0.08, 0.92
+}
 set label 1 caption at screen 0.01, screen 0.075 left font ',8' noenhanced
 set xlabel xlabel
 eval('set xtics (' . xticsdef . ')')
@@ -18,6 +23,10 @@ plot for [i=1:nb] datadir . '/' . word(backends, i) . '.dat' \
 	for [i=1:nb] datadir . '/' . word(backends, i) . '.dat' \
 	using ($1 + offset(i, nb)):10:(0):($11 - $10) \
 	with vectors heads size screen 0.005,90 lc rgb 'black' notitle
+if (!havegen) {
+	unset multiplot
+	exit
+}
 unset label 1
 set title 'Generator (guest) cycles per returned frame'
 set ylabel ''
