@@ -319,6 +319,14 @@ pk_walk_next_desc(struct pk_walk *w)
 			w->table_left--;
 			if (unlikely(d.flags & VL_VRING_DESC_F_INDIRECT))
 				return -VL_VRING_FAULT_INDIRECT_NESTED;
+			/*
+			 * A TX entry marked device-writable is only read: tolerated, because
+			 * DPDK's virtio driver presets WRITE on the header entry of its packed TX
+			 * indirect tables. An RX entry without WRITE is still a fault (the
+			 * driver did not give us that memory to write).
+			 */
+			if (w->write_flag == 0)
+				d.flags &= (uint16_t)~VL_VRING_DESC_F_WRITE;
 		} else {
 			if (!w->more)
 				return 0;
