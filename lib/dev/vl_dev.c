@@ -133,16 +133,22 @@ vl_dev_fini(void)
 
 /* ---- queue-pair hand-off -------------------------------------------------------------------- */
 
-/* Push the owner's ring indices back to librte_vhost: GET_VRING_BASE replies with them. */
+/*
+ * Push the owner's ring indices back to librte_vhost: GET_VRING_BASE replies with them. Packed
+ * rings carry each wrap counter in bit 15, the encoding librte_vhost 22.11 uses in
+ * rte_vhost_get/set_vring_base and in its GET_VRING_BASE reply (avail index | wrap << 15).
+ */
 static void
 dev_qp_push_indices(struct vl_dev *dev, struct vl_qp *qp)
 {
+	uint16_t avail_base, used_base;
+
 	if (!dev_own_rings(dev) || dev->vid < 0)
 		return;
-	rte_vhost_set_vring_base(dev->vid, VL_RXQ(qp->idx), qp->rx.last_avail_idx,
-				 qp->rx.last_used_idx);
-	rte_vhost_set_vring_base(dev->vid, VL_TXQ(qp->idx), qp->tx.last_avail_idx,
-				 qp->tx.last_used_idx);
+	vl_vring_base(&qp->rx, &avail_base, &used_base);
+	rte_vhost_set_vring_base(dev->vid, VL_RXQ(qp->idx), avail_base, used_base);
+	vl_vring_base(&qp->tx, &avail_base, &used_base);
+	rte_vhost_set_vring_base(dev->vid, VL_TXQ(qp->idx), avail_base, used_base);
 }
 
 /*
@@ -185,6 +191,25 @@ dev_vring_snapshot(struct vl_dev *dev, struct vl_qp *qp, uint16_t vring, struct 
 	if (rte_vhost_get_vhost_vring(dev->vid, vring, &vr) != 0 ||
 	    rte_vhost_get_vring_base(dev->vid, vring, &last_avail_idx, &last_used_idx) != 0)
 		return -EINVAL;
+	if (dev->features & (1ULL << VIRTIO_F_RING_PACKED)) {
+		/* The base values carry the wrap counters in bit 15 (see dev_qp_push_indices). */
+		if (vl_vring_packed_init(vq, (struct vl_vring_packed_desc *)vr.desc_packed,
+					 (struct vl_vring_packed_event *)vr.driver_event,
+					 (struct vl_vring_packed_event *)vr.device_event, vr.size,
+					 last_avail_idx, last_used_idx) != 0) {
+			DEV_LOG(ERR, dev,
+				"qp %u: packed vring %u unusable (size %u, base 0x%x/0x%x, rings "
+				"%s)",
+				qp->idx, vring, vr.size, last_avail_idx, last_used_idx,
+				vr.desc_packed && vr.driver_event && vr.device_event
+					? "mapped"
+					: "not mapped");
+			return -EINVAL;
+		}
+		vl_vring_packed_suppress_kicks(vq, &dev->opts);
+		*irq = (struct vl_qp_irq){.callfd = vr.callfd};
+		return 0;
+	}
 	if (vl_vring_init(vq, (struct vl_vring_desc *)vr.desc, (struct vl_vring_avail *)vr.avail,
 			  (struct vl_vring_used *)vr.used, vr.size, last_avail_idx,
 			  last_used_idx) != 0) {
@@ -283,15 +308,9 @@ dev_new_device(int vid)
 		.mrg_rxbuf = !!(f & (1ULL << VIRTIO_NET_F_MRG_RXBUF)),
 		.event_idx = !!(f & (1ULL << VIRTIO_RING_F_EVENT_IDX)),
 		.indirect = !!(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)),
+		.in_order = !!(f & (1ULL << VIRTIO_F_IN_ORDER)),
 	};
 	if (dev_own_rings(dev)) {
-		if (f & (1ULL << VIRTIO_F_RING_PACKED)) {
-			DEV_LOG(ERR, dev,
-				"guest negotiated packed rings, not offered by the direct "
-				"datapath");
-			pthread_mutex_unlock(&dev->lock);
-			return -1;
-		}
 		dev->mem_pending = false;
 		if (dev_mem_snapshot(dev) != 0) {
 			pthread_mutex_unlock(&dev->lock);
@@ -304,9 +323,12 @@ dev_new_device(int vid)
 	}
 	dev->running = true;
 	dev->paused = false;
-	DEV_LOG(INFO, dev, "guest started (vid %d, features 0x%" PRIx64 ", %u-byte header%s%s%s)",
-		vid, f, dev->opts.hdr_len, dev->opts.mrg_rxbuf ? ", mergeable rx" : "",
-		dev->opts.event_idx ? ", event idx" : "", dev->opts.indirect ? ", indirect" : "");
+	DEV_LOG(INFO, dev,
+		"guest started (vid %d, features 0x%" PRIx64 ", %s rings, %u-byte header%s%s%s%s)",
+		vid, f, (f & (1ULL << VIRTIO_F_RING_PACKED)) ? "packed" : "split",
+		dev->opts.hdr_len, dev->opts.mrg_rxbuf ? ", mergeable rx" : "",
+		dev->opts.event_idx ? ", event idx" : "", dev->opts.indirect ? ", indirect" : "",
+		dev->opts.in_order ? ", in order" : "");
 	dev_qps_try_start(dev);
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
@@ -600,9 +622,10 @@ dev_trim_features(struct vl_dev *dev)
 	if (dev->nb_qps == 1)
 		off |= 1ULL << VIRTIO_NET_F_MQ;
 	if (dev_own_rings(dev))
-		/* Not implemented by the direct path yet: packed rings, dirty-page logging
-		 * (so QEMU refuses to migrate instead of migrating stale RX memory). */
-		off |= 1ULL << VIRTIO_F_RING_PACKED | 1ULL << VHOST_F_LOG_ALL;
+		/* Not implemented by the direct path yet: dirty-page logging (so QEMU refuses
+		 * to migrate instead of migrating stale RX memory). Packed rings and IN_ORDER
+		 * are offered: lib/vring serves both layouts, in order. */
+		off |= 1ULL << VHOST_F_LOG_ALL;
 	if (rte_vhost_driver_disable_features(dev->path, off) != 0)
 		return -EIO;
 	if (dev->nb_qps == 1) {

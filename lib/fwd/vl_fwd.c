@@ -63,7 +63,9 @@ fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, st
 	    !(fl->irq_coalesce_cycles != 0 && now - irq->pending_tsc >= fl->irq_coalesce_cycles))
 		return;
 	irq->pending = 0;
-	if (vl_vring_need_call(vq, &qp->opts) && irq->callfd >= 0) {
+	if ((vq->packed ? vl_vring_packed_need_call(vq, &qp->opts)
+			: vl_vring_need_call(vq, &qp->opts)) &&
+	    irq->callfd >= 0) {
 		/* The call fd is re-read on every start; SET_VRING_CALL stops us first. */
 		eventfd_write(irq->callfd, 1);
 		qp->stats.calls++;
@@ -80,7 +82,12 @@ fwd_qp_poll_direct(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now
 
 	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))
 		return 0;
-	n = vl_vring_loop_burst(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst, &res);
+	/* Ring layout fixed per queue pair at start (VIRTIO_F_RING_PACKED). */
+	if (qp->tx.packed)
+		n = vl_vring_packed_loop_burst(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst,
+					       &res);
+	else
+		n = vl_vring_loop_burst(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst, &res);
 	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))
 		fwd_qp_broken(qp);
 	fwd_irq(fl, qp, &qp->rx, &qp->irq_rx, res.nb_rx_bufs, n == 0, now);
@@ -105,7 +112,10 @@ fwd_qp_poll_sink(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 
 	if (unlikely(qp->tx.fault != VL_VRING_FAULT_NONE))
 		return 0;
-	n = vl_vring_sink_burst(&qp->tx, &qp->opts, fl->burst, &res);
+	if (qp->tx.packed)
+		n = vl_vring_packed_sink_burst(&qp->tx, &qp->opts, fl->burst, &res);
+	else
+		n = vl_vring_sink_burst(&qp->tx, &qp->opts, fl->burst, &res);
 	if (unlikely(qp->tx.fault != VL_VRING_FAULT_NONE))
 		fwd_qp_broken(qp);
 	fwd_irq(fl, qp, &qp->tx, &qp->irq_tx, res.nb_tx_done, n == 0, now);
