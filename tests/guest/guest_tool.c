@@ -401,7 +401,6 @@ struct gt_run {
 	int rx_fd[GT_MAX_QUEUES + 1];
 	unsigned int nb_rx_fd; /* fanout members: the device's maximum queue pairs + 1 */
 	unsigned int nb_active;
-	uint64_t lost_wait_us;
 };
 
 static int
@@ -518,8 +517,8 @@ gt_outstanding(void)
 	return n;
 }
 
-/* Receives until nothing is outstanding or nothing arrived for WAIT_MS. */
-static void
+/* Receives until nothing is outstanding (0) or nothing arrived for WAIT_MS (-1). */
+static int
 gt_receive(struct gt_run *run, unsigned int wait_ms)
 {
 	struct pollfd pfd[GT_MAX_QUEUES];
@@ -548,10 +547,10 @@ gt_receive(struct gt_run *run, unsigned int wait_ms)
 			}
 			last = gt_now_us();
 		} else if (gt_now_us() - last > (uint64_t)wait_ms * 1000u) {
-			run->lost_wait_us += gt_now_us() - last;
-			return;
+			return -1;
 		}
 	}
+	return 0;
 }
 
 /*
@@ -562,7 +561,7 @@ static int
 gt_traffic(struct gt_run *run, unsigned int frames, const unsigned int *changes, char *err,
 	   size_t errlen)
 {
-	unsigned int total = 0, window = 0;
+	unsigned int total = 0, window = 0, change = 0;
 
 	while (total < frames) {
 		for (unsigned int q = 0; q < run->nb_active && total < frames; q++) {
@@ -576,19 +575,22 @@ gt_traffic(struct gt_run *run, unsigned int frames, const unsigned int *changes,
 					return -1;
 				}
 		}
-		if (changes != NULL && changes[window] != 0) {
-			int rc = gt_channels_set(run->ifc, changes[window]);
+		if (changes != NULL && changes[change] != 0) {
+			int rc = gt_channels_set(run->ifc, changes[change]);
 
 			if (rc != 0) {
-				snprintf(err, errlen, "schannels_%u_rc%d", changes[window], rc);
+				snprintf(err, errlen, "schannels_%u_rc%d", changes[change], rc);
 				return -1;
 			}
-			run->nb_active = changes[window];
-			window++;
+			run->nb_active = changes[change++];
 		}
-		gt_receive(run, GT_WAIT_MS);
+		/* Fail fast: a window that does not come back will not be followed by more. */
+		if (gt_receive(run, GT_WAIT_MS) != 0) {
+			snprintf(err, errlen, "stalled_in_window_%u", window);
+			return -1;
+		}
+		window++;
 	}
-	gt_receive(run, GT_WAIT_MS);
 	return 0;
 }
 

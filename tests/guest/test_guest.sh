@@ -30,7 +30,8 @@ SUDO=
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 
 cleanup() {
-	[ -n "$QEMU_PID" ] && kill -KILL "$QEMU_PID" 2>/dev/null
+	# QEMU_PID is timeout(1) in the foreground mode: it passes TERM on to QEMU.
+	[ -n "$QEMU_PID" ] && kill -TERM "$QEMU_PID" 2>/dev/null
 	if [ -n "$ENGINE_PID" ] && kill -0 "$ENGINE_PID" 2>/dev/null; then
 		kill -KILL "$ENGINE_PID" 2>/dev/null
 		$SUDO rm -rf "/var/run/dpdk/vhostloop-$ENGINE_PID"
@@ -42,6 +43,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 log() { echo "# $*"; }
 pass() {
@@ -248,7 +250,7 @@ boot() {
 	log "$name: $qemu ${qemu_args[*]}"
 	t0=$(date +%s.%N)
 	# The engine's worker polls the last CPU; QEMU's TCG thread gets the first one.
-	timeout 400 taskset -c 0 "$qemu" "${qemu_args[@]}" >"$TMP/$name.qemu" 2>&1 &
+	timeout --foreground 400 taskset -c 0 "$qemu" "${qemu_args[@]}" >"$TMP/$name.qemu" 2>&1 &
 	QEMU_PID=$!
 	wait "$QEMU_PID"
 	rc=$?
