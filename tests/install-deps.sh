@@ -7,7 +7,7 @@ pkgs=(
 	libnuma-dev libcmocka-dev libjansson-dev
 	clang libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes
 	clang-format python3 gnuplot-nox procps
-	qemu-system-x86 busybox-static cpio  # tests/guest (it installs them itself too)
+	qemu-system-x86 busybox-static cpio  # tests/guest (it installs them itself too), tests/integration/test_operator.sh
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,11 +5,14 @@
  *
  *   parse -> EAL -> plan -> attach -> run -> teardown
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -17,6 +20,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_version.h>
 
 #include "vl_compiler.h"
 #include "vl_config.h"
@@ -29,7 +33,7 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 #define APP_LOG(level, fmt, ...) VL_LOG_MOD(app, level, fmt, ##__VA_ARGS__)
-#define APP_MAX_EAL_ARGS 32
+#define APP_MAX_ARGS 256
 
 static struct vl_config app_cfg;
 static struct vl_dev *app_devs[VL_MAX_IFACES];
@@ -44,30 +48,160 @@ app_on_signal(int sig)
 
 /* ---- parse ----------------------------------------------------------------------------------- */
 
-/* Index of the "--" that ends the EAL options, or -1 if there is none. */
-static int
-app_find_eal_end(int argc, char **argv)
+/*
+ * EAL options the engine recognises mixed with its own when there is no "--" (so that
+ * `vhostloop --log-level='vhostloop.*:debug' --dump-config` works), and what each says about the
+ * defaults: an option that touches memory, PCI or the file prefix replaces that default.
+ */
+enum app_eal_touches {
+	APP_EAL_OTHER = 0,
+	APP_EAL_MEMORY = 1 << 0,
+	APP_EAL_PCI = 1 << 1,
+	APP_EAL_PREFIX = 1 << 2,
+};
+
+struct app_eal_opt {
+	const char *name; /* "-l" or "--lcores" */
+	bool has_arg;
+	unsigned int touches;
+};
+
+static const struct app_eal_opt app_eal_opts[] = {
+	{"-c", true, APP_EAL_OTHER},
+	{"-l", true, APP_EAL_OTHER},
+	{"--lcores", true, APP_EAL_OTHER},
+	{"--main-lcore", true, APP_EAL_OTHER},
+	{"-s", true, APP_EAL_OTHER},
+	{"-S", true, APP_EAL_OTHER},
+	{"-n", true, APP_EAL_OTHER},
+	{"-r", true, APP_EAL_OTHER},
+	{"--log-level", true, APP_EAL_OTHER},
+	{"--syslog", true, APP_EAL_OTHER},
+	{"--trace", true, APP_EAL_OTHER},
+	{"--trace-dir", true, APP_EAL_OTHER},
+	{"--trace-bufsz", true, APP_EAL_OTHER},
+	{"--trace-mode", true, APP_EAL_OTHER},
+	{"--vdev", true, APP_EAL_OTHER},
+	{"-d", true, APP_EAL_OTHER},
+	{"--iova-mode", true, APP_EAL_OTHER},
+	{"--base-virtaddr", true, APP_EAL_OTHER},
+	{"--mbuf-pool-ops-name", true, APP_EAL_OTHER},
+	{"--force-max-simd-bitwidth", true, APP_EAL_OTHER},
+	{"--no-hpet", false, APP_EAL_OTHER},
+	{"--no-telemetry", false, APP_EAL_OTHER},
+	{"--telemetry", false, APP_EAL_OTHER},
+	{"-m", true, APP_EAL_MEMORY},
+	{"--socket-mem", true, APP_EAL_MEMORY},
+	{"--socket-limit", true, APP_EAL_MEMORY},
+	{"--huge-dir", true, APP_EAL_MEMORY},
+	{"--huge-unlink", false, APP_EAL_MEMORY},
+	{"--no-huge", false, APP_EAL_MEMORY},
+	{"--in-memory", false, APP_EAL_MEMORY | APP_EAL_PREFIX},
+	{"--legacy-mem", false, APP_EAL_MEMORY},
+	{"--single-file-segments", false, APP_EAL_MEMORY},
+	{"--match-allocations", false, APP_EAL_MEMORY},
+	{"--no-shconf", false, APP_EAL_PREFIX},
+	{"--file-prefix", true, APP_EAL_PREFIX},
+	{"--proc-type", true, APP_EAL_PREFIX},
+	{"--no-pci", false, APP_EAL_PCI},
+	{"-a", true, APP_EAL_PCI},
+	{"--allow", true, APP_EAL_PCI},
+	{"-b", true, APP_EAL_PCI},
+	{"--block", true, APP_EAL_PCI},
+	{"--vfio-intr", true, APP_EAL_PCI},
+	{"--vfio-vf-token", true, APP_EAL_PCI},
+};
+
+/* The EAL option arg is, and whether its value is the next word; NULL if it is none. */
+static const struct app_eal_opt *
+app_eal_opt_of(const char *arg, bool *value_follows)
 {
+	for (size_t i = 0; i < VL_ARRAY_SIZE(app_eal_opts); i++) {
+		const struct app_eal_opt *o = &app_eal_opts[i];
+		size_t len = strlen(o->name);
+
+		if (strncmp(arg, o->name, len) != 0)
+			continue;
+		if (arg[len] == '\0') {
+			*value_follows = o->has_arg;
+			return o;
+		}
+		/* "--log-level=x", "-l0-3", "--huge-unlink=always" */
+		if ((o->name[1] == '-' && arg[len] == '=') || (o->name[1] != '-' && o->has_arg)) {
+			*value_follows = false;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* The command line, split: EAL's words and ours (each with the program name first). */
+struct app_args {
+	char *eal[APP_MAX_ARGS];
+	int nb_eal;
+	char *app[APP_MAX_ARGS];
+	int nb_app;
+	unsigned int touches; /* what the EAL words say about memory, PCI, prefix */
+	bool eal_given;
+};
+
+/*
+ * With "--": EAL's words before it, ours after (as DPDK applications do). Without it: the EAL
+ * options above go to EAL wherever they are, the rest is ours.
+ */
+static int
+app_split_args(int argc, char **argv, struct app_args *a)
+{
+	int dashdash = -1;
+
+	if (argc >= APP_MAX_ARGS) {
+		fprintf(stderr, "vhostloop: more than %d arguments\n", APP_MAX_ARGS - 1);
+		return -EINVAL;
+	}
+	a->eal[0] = a->app[0] = argv[0];
+	a->nb_eal = a->nb_app = 1;
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			return i;
-	return -1;
+		if (strcmp(argv[i], "--") == 0) {
+			dashdash = i;
+			break;
+		}
+	for (int i = 1; i < argc; i++) {
+		bool value_follows = false;
+		const struct app_eal_opt *o = app_eal_opt_of(argv[i], &value_follows);
+
+		if (i == dashdash)
+			continue;
+		if (dashdash >= 0 ? i > dashdash : o == NULL) {
+			a->app[a->nb_app++] = argv[i];
+			continue;
+		}
+		a->eal_given = true;
+		a->eal[a->nb_eal++] = argv[i];
+		if (o != NULL)
+			a->touches |= o->touches;
+		if (o != NULL && value_follows) {
+			if (i + 1 >= argc || i + 1 == dashdash) {
+				fprintf(stderr, "vhostloop: EAL option %s: missing value\n",
+					argv[i]);
+				return -EINVAL;
+			}
+			a->eal[a->nb_eal++] = argv[++i];
+		}
+	}
+	a->eal[a->nb_eal] = NULL;
+	a->app[a->nb_app] = NULL;
+	return 0;
 }
 
 static int
-app_parse(int argc, char **argv, int eal_end)
+app_parse(struct app_args *a)
 {
 	char err[512];
-	char **app_argv = eal_end < 0 ? argv : argv + eal_end;
-	int app_argc = eal_end < 0 ? argc : argc - eal_end;
 
 	vl_config_init(&app_cfg);
-	if (vl_config_parse_args(&app_cfg, app_argc, app_argv, err, sizeof(err)) != 0 ||
+	if (vl_config_parse_args(&app_cfg, a->nb_app, a->app, err, sizeof(err)) != 0 ||
 	    vl_config_finish(&app_cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vhostloop: %s\n", err);
-		if (eal_end < 0 && app_argc > 1 && app_argv[1][0] == '-' && app_argv[1][1] != '-')
-			fprintf(stderr, "vhostloop: EAL options go before \"--\": vhostloop [EAL "
-					"options] -- [options]\n");
 		fprintf(stderr, "vhostloop: try --help\n");
 		return -EINVAL;
 	}
@@ -76,42 +210,118 @@ app_parse(int argc, char **argv, int eal_end)
 
 /* ---- EAL ------------------------------------------------------------------------------------- */
 
-/* No EAL options given: no PCI, no hugepages (the engine needs none), a unique file prefix. */
-static int
-app_eal_init(char **argv, int eal_end)
+/* The runtime directory EAL made for us (/var/run/dpdk/<prefix> as root), "" if none of ours. */
+static char app_runtime_dir[PATH_MAX];
+static char app_prefix[PATH_MAX]; /* the file prefix EAL uses */
+static bool app_dir_preexisted;	  /* its runtime directory was there before EAL started */
+
+/* Where EAL puts the runtime directory of prefix (eal_create_runtime_dir's rule). */
+static void
+app_expected_runtime_dir(const char *prefix, char *buf, size_t len)
 {
-	static char prefix[64], mem_mb[16];
-	char *eal_argv[APP_MAX_EAL_ARGS];
+	const char *base = "/var/run";
+
+	if (getuid() != 0) {
+		base = getenv("XDG_RUNTIME_DIR");
+		if (base == NULL)
+			base = "/tmp";
+	}
+	snprintf(buf, len, "%s/dpdk/%s", base, prefix);
+}
+
+/*
+ * The user's EAL words, plus the defaults they do not replace: no PCI, no hugepages (the engine
+ * needs none) sized for the datapath, a file prefix unique to this process, librte_vhost's
+ * per-message narration lowered to notice (a later --log-level brings it back).
+ */
+static int
+app_eal_init(struct app_args *a, bool *no_huge)
+{
+	static char mem_mb[16], prefix_arg[PATH_MAX + 16];
+	char *eal_argv[APP_MAX_ARGS + 8];
 	int eal_argc = 0;
 	unsigned int mb = 64;
 
-	if (eal_end >= 0)
-		return rte_eal_init(eal_end, argv);
 	if (app_cfg.datapath == VL_DATAPATH_MBUF)
 		mb += (unsigned int)((uint64_t)app_cfg.nb_mbufs * 3 / 1024); /* ~3 KiB per mbuf */
-	snprintf(prefix, sizeof(prefix), "vhostloop-%d", (int)getpid());
 	snprintf(mem_mb, sizeof(mem_mb), "%u", mb);
-	eal_argv[eal_argc++] = argv[0];
-	eal_argv[eal_argc++] = (char *)"--no-pci";
-	eal_argv[eal_argc++] = (char *)"--no-huge";
-	eal_argv[eal_argc++] = (char *)"-m";
-	eal_argv[eal_argc++] = mem_mb;
-	eal_argv[eal_argc++] = (char *)"--file-prefix";
-	eal_argv[eal_argc++] = prefix;
-	/* librte_vhost narrates every message at INFO; --log-level=lib.vhost.*:info brings it back.
-	 */
+	eal_argv[eal_argc++] = a->eal[0];
 	eal_argv[eal_argc++] = (char *)"--log-level=lib.vhost.*:notice";
+	if ((a->touches & APP_EAL_PCI) == 0)
+		eal_argv[eal_argc++] = (char *)"--no-pci";
+	*no_huge = (a->touches & APP_EAL_MEMORY) == 0;
+	if (*no_huge) {
+		eal_argv[eal_argc++] = (char *)"--no-huge";
+		eal_argv[eal_argc++] = (char *)"-m";
+		eal_argv[eal_argc++] = mem_mb;
+	}
+	snprintf(app_prefix, sizeof(app_prefix), "rte"); /* EAL's own default */
+	for (int i = 1; i < a->nb_eal; i++) {
+		if (strcmp(a->eal[i], "--no-huge") == 0)
+			*no_huge = true;
+		if (strncmp(a->eal[i], "--file-prefix=", strlen("--file-prefix=")) == 0)
+			snprintf(app_prefix, sizeof(app_prefix), "%s",
+				 a->eal[i] + strlen("--file-prefix="));
+		else if (strcmp(a->eal[i], "--file-prefix") == 0 && i + 1 < a->nb_eal)
+			snprintf(app_prefix, sizeof(app_prefix), "%s", a->eal[i + 1]);
+		eal_argv[eal_argc++] = a->eal[i];
+	}
+	if ((a->touches & APP_EAL_PREFIX) == 0) {
+		snprintf(app_prefix, sizeof(app_prefix), "vhostloop-%d", (int)getpid());
+		snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", app_prefix);
+		eal_argv[eal_argc++] = prefix_arg;
+	}
 	eal_argv[eal_argc] = NULL;
+	{
+		char dir[PATH_MAX + 32];
+		struct stat st;
+
+		app_expected_runtime_dir(app_prefix, dir, sizeof(dir));
+		app_dir_preexisted = stat(dir, &st) == 0;
+	}
 	return rte_eal_init(eal_argc, eal_argv);
 }
 
-/* ---- plan ------------------------------------------------------------------------------------ */
-
-static uint16_t
-app_effective_qps(const struct vl_iface_config *ifc)
+/* Empties and removes dir (one level: EAL's runtime directory holds files and sockets only). */
+static void
+app_remove_dir(const char *dir)
 {
-	return VL_MIN(ifc->net.queue_pairs, VL_VHOST_MAX_QUEUE_PAIRS);
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int dfd;
+
+	if (d == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dfd, e->d_name, 0);
+	closedir(d);
+	if (rmdir(dir) != 0 && errno != ENOENT)
+		APP_LOG(WARNING, "cannot remove the runtime directory %s: %s", dir,
+			strerror(errno));
 }
+
+/*
+ * Which runtime directory is ours to remove at exit: the one of a primary process that started
+ * (no other process can hold its prefix while we do), or, when EAL failed, one EAL created just
+ * now for our prefix (absent before). Never one another process may be using.
+ */
+static void
+app_claim_runtime_dir(bool eal_started)
+{
+	const char *dir = rte_eal_get_runtime_dir();
+	char expected[PATH_MAX + 32];
+
+	if (dir == NULL || dir[0] == '\0')
+		return;
+	app_expected_runtime_dir(app_prefix, expected, sizeof(expected));
+	if (eal_started ? rte_eal_process_type() == RTE_PROC_PRIMARY
+			: !app_dir_preexisted && strcmp(dir, expected) == 0)
+		snprintf(app_runtime_dir, sizeof(app_runtime_dir), "%s", dir);
+}
+
+/* ---- plan ------------------------------------------------------------------------------------ */
 
 static void
 app_check_macs(void)
@@ -209,7 +419,7 @@ app_plan(struct vl_placement_qp *plan, unsigned int plan_len, unsigned int *nb_l
 
 	nb_lcores = app_polling_lcores(lcores);
 	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++) {
-		qps[i] = app_effective_qps(&app_cfg.ifaces[i]);
+		qps[i] = vl_iface_served_queue_pairs(&app_cfg.ifaces[i]);
 		nb_qps_total += qps[i];
 	}
 	n = vl_placement_plan(lcores, nb_lcores, qps, app_cfg.nb_ifaces, plan, plan_len);
@@ -359,45 +569,82 @@ app_run(struct vl_fwd_lcore *main_poller, struct app_clock *clk)
 	rte_eal_mp_wait_lcore();
 }
 
-int
-main(int argc, char **argv)
+/* Actions that do not start the engine; -1 when the engine is to run. */
+static int
+app_actions(const char *prog)
 {
-	struct vl_placement_qp plan[VL_MAX_IFACES * VL_VHOST_MAX_QUEUE_PAIRS];
-	struct app_clock clk = {0};
-	struct rte_mempool *pool = NULL;
-	unsigned int nb_lcores = 0;
-	int eal_end = app_find_eal_end(argc, argv);
-	int nb_plan, rc, status = EXIT_OK;
-
-	if (app_parse(argc, argv, eal_end) != 0)
-		return EXIT_USAGE;
 	if (app_cfg.help) {
-		vl_config_usage(stdout, argv[0]);
+		vl_config_usage(stdout, prog);
+		return EXIT_OK;
+	}
+	if (app_cfg.version) {
+		printf("vhostloop %s (%s)\n", VL_VERSION, rte_version());
 		return EXIT_OK;
 	}
 	if (app_cfg.dump_config)
 		return vl_config_dump_json(&app_cfg, stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 	if (app_cfg.print_frontend != VL_FRONTEND_NONE)
-		return vl_config_print_frontend(&app_cfg, app_cfg.print_frontend, stdout) == 0
+		return vl_config_print_frontend(&app_cfg, app_cfg.print_frontend, stdout, stderr) ==
+				       0
 			       ? EXIT_OK
 			       : EXIT_RUNTIME;
+	return -1;
+}
 
-	if (app_eal_init(argv, eal_end) < 0) {
-		fprintf(stderr, "vhostloop: EAL initialisation failed: %s\n",
-			rte_strerror(rte_errno));
+int
+main(int argc, char **argv)
+{
+	struct vl_placement_qp plan[VL_MAX_IFACES * VL_VHOST_MAX_QUEUE_PAIRS];
+	static struct app_args args;
+	struct app_clock clk = {0};
+	struct rte_mempool *pool = NULL;
+	unsigned int nb_lcores = 0;
+	int nb_plan, rc, status = EXIT_OK;
+	bool no_huge = false;
+	char err[512];
+
+	if (app_split_args(argc, argv, &args) != 0 || app_parse(&args) != 0)
+		return EXIT_USAGE;
+	vl_config_notices(&app_cfg, stderr);
+	rc = app_actions(argv[0]);
+	if (rc >= 0)
+		return rc;
+	/* Every path, before anything is created. */
+	if (vl_config_check_paths(&app_cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vhostloop: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (app_check_qp_lcore_map() != 0) {
-		rte_eal_cleanup();
-		return EXIT_USAGE;
-	}
+
+	/* From here a signal stops the engine cleanly, wherever it arrives. */
 	signal(SIGINT, app_on_signal);
 	signal(SIGTERM, app_on_signal);
+	if (app_eal_init(&args, &no_huge) < 0) {
+		fprintf(stderr, "vhostloop: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		if (!no_huge)
+			fprintf(stderr, "vhostloop: hint: no hugepages set up? add --no-huge (the "
+					"engine needs none), or give no memory options\n");
+		app_claim_runtime_dir(false);
+		if (app_runtime_dir[0] != '\0')
+			app_remove_dir(app_runtime_dir);
+		return EXIT_USAGE;
+	}
+	app_claim_runtime_dir(true);
+	if (app_check_qp_lcore_map() != 0) {
+		rte_eal_cleanup();
+		app_remove_dir(app_runtime_dir);
+		return EXIT_USAGE;
+	}
 	app_check_macs();
 
 	nb_plan = app_plan(plan, VL_ARRAY_SIZE(plan), &nb_lcores);
-	if (nb_plan < 0 || vl_dev_init() != 0) {
-		APP_LOG(ERR, "cannot plan the queue pairs");
+	if (nb_plan < 0) {
+		APP_LOG(ERR, "cannot place the queue pairs on the lcores: %s", strerror(-nb_plan));
+		status = EXIT_RUNTIME;
+		goto out_eal;
+	}
+	if (vl_dev_init() != 0) {
+		APP_LOG(ERR, "cannot initialise the vhost-user device table");
 		status = EXIT_RUNTIME;
 		goto out_eal;
 	}
@@ -463,5 +710,8 @@ out_eal:
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
 		free(app_lcores[l]);
 	rte_eal_cleanup();
+	/* Last: EAL's files are closed; the directory of a stopped engine is of no use. */
+	if (app_runtime_dir[0] != '\0')
+		app_remove_dir(app_runtime_dir);
 	return status;
 }

@@ -79,6 +79,19 @@ int config_iface_set_socket(struct vl_iface_config *ifc, const char *value, cons
 			    char *err, size_t errlen);
 int config_iface_set_mode(struct vl_iface_config *ifc, const char *value, const char *where,
 			  char *err, size_t errlen);
+/* Records val as given and sets the clamped count. */
+void config_iface_set_qp_number(struct vl_iface_config *ifc, uint64_t val);
+/* Octal, 1 to 4 digits, at most 0777. */
+int config_parse_socket_mode(const char *value, uint32_t *mode, const char *where, char *err,
+			     size_t errlen);
+/* A group name (resolved now) or a numeric gid. */
+int config_parse_socket_group(const char *value, int64_t *gid, const char *where, char *err,
+			      size_t errlen);
+int config_iface_set_socket_mode(struct vl_iface_config *ifc, const char *value, const char *where,
+				 char *err, size_t errlen);
+/* "" = the engine's own group. */
+int config_iface_set_socket_group(struct vl_iface_config *ifc, const char *value, const char *where,
+				  char *err, size_t errlen);
 /* A number, clamped to [1, 256]; a non-number is an error. */
 int config_iface_set_queue_pairs(struct vl_iface_config *ifc, const char *value, const char *where,
 				 char *err, size_t errlen);

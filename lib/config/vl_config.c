@@ -5,9 +5,16 @@
  * command line that matches the config.
  */
 #include <errno.h>
+#include <grp.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -109,6 +116,7 @@ vl_config_init(struct vl_config *cfg)
 	cfg->burst = VL_BURST_DEFAULT;
 	cfg->nb_mbufs = VL_MBUFS_DEFAULT;
 	cfg->print_frontend = VL_FRONTEND_NONE;
+	cfg->frontend_node = -1;
 }
 
 const char *
@@ -140,6 +148,9 @@ config_iface_init(struct vl_iface_config *ifc, unsigned int idx)
 	snprintf(ifc->name, sizeof(ifc->name), "vhost%u", idx);
 	ifc->mode = VL_SOCK_SERVER;
 	ifc->net = VL_NET_CONFIG_DEFAULT;
+	ifc->queue_pairs_given = ifc->net.queue_pairs;
+	ifc->socket_mode = VL_SOCKET_MODE_DEFAULT;
+	ifc->socket_gid = -1;
 	/* Distinct MACs for several interfaces unless the operator sets them. */
 	memcpy(mac, ifc->net.mac, sizeof(mac));
 	mac[5] = (uint8_t)(idx + 1);
@@ -541,6 +552,13 @@ config_iface_set_mode(struct vl_iface_config *ifc, const char *value, const char
 	return 0;
 }
 
+void
+config_iface_set_qp_number(struct vl_iface_config *ifc, uint64_t val)
+{
+	ifc->queue_pairs_given = val > UINT32_MAX ? UINT32_MAX : (uint32_t)val;
+	ifc->net = vl_net_config_queue_pairs(ifc->net, ifc->queue_pairs_given);
+}
+
 int
 config_iface_set_queue_pairs(struct vl_iface_config *ifc, const char *value, const char *where,
 			     char *err, size_t errlen)
@@ -551,8 +569,79 @@ config_iface_set_queue_pairs(struct vl_iface_config *ifc, const char *value, con
 		return config_fail(err, errlen,
 				   "%s: not a decimal number (queue pairs, clamped to [%u, %u])",
 				   where, VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX);
-	ifc->net = vl_net_config_queue_pairs(ifc->net,
-					     val > UINT32_MAX ? UINT32_MAX : (unsigned int)val);
+	config_iface_set_qp_number(ifc, val);
+	return 0;
+}
+
+int
+config_parse_socket_mode(const char *value, uint32_t *mode, const char *where, char *err,
+			 size_t errlen)
+{
+	uint32_t v = 0;
+	size_t len = strlen(value);
+
+	if (len == 0 || len > 4)
+		goto bad;
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7')
+			goto bad;
+		v = v * 8 + (uint32_t)(*p - '0');
+	}
+	if (v > VL_SOCKET_MODE_MAX)
+		goto bad;
+	*mode = v;
+	return 0;
+bad:
+	return config_fail(err, errlen,
+			   "%s: not an octal permission mode in [0000, 0777] (like 0660: owner and "
+			   "group read-write)",
+			   where);
+}
+
+int
+config_parse_socket_group(const char *value, int64_t *gid, const char *where, char *err,
+			  size_t errlen)
+{
+	struct group grp, *found = NULL;
+	char buf[4096];
+	uint64_t num;
+
+	if (strlen(value) >= VL_GROUP_NAME_MAX)
+		return config_fail(err, errlen, "%s: group longer than %d bytes", where,
+				   VL_GROUP_NAME_MAX - 1);
+	if (config_parse_uint(value, &num) == 0) {
+		if (num >= UINT32_MAX)
+			return config_fail(err, errlen, "%s: gid out of range [0, %u]", where,
+					   UINT32_MAX - 1);
+		*gid = (int64_t)num;
+		return 0;
+	}
+	if (getgrnam_r(value, &grp, buf, sizeof(buf), &found) != 0 || found == NULL)
+		return config_fail(err, errlen,
+				   "%s: no such group (give a group name from /etc/group or a "
+				   "numeric gid)",
+				   where);
+	*gid = (int64_t)found->gr_gid;
+	return 0;
+}
+
+int
+config_iface_set_socket_mode(struct vl_iface_config *ifc, const char *value, const char *where,
+			     char *err, size_t errlen)
+{
+	return config_parse_socket_mode(value, &ifc->socket_mode, where, err, errlen);
+}
+
+int
+config_iface_set_socket_group(struct vl_iface_config *ifc, const char *value, const char *where,
+			      char *err, size_t errlen)
+{
+	int64_t gid = -1;
+
+	if (value[0] != '\0' && config_parse_socket_group(value, &gid, where, err, errlen) != 0)
+		return -EINVAL;
+	snprintf(ifc->socket_group, sizeof(ifc->socket_group), "%s", value);
+	ifc->socket_gid = gid;
 	return 0;
 }
 
@@ -682,40 +771,66 @@ config_qemu_escape(const char *in, char *buf, size_t len)
 	buf[o] = '\0';
 }
 
+/* path made absolute against the working directory, into buf. */
 static void
-config_print_qemu(const struct vl_config *cfg, FILE *out)
+config_abs_path(const char *path, char *buf, size_t len)
+{
+	char cwd[4096];
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		snprintf(buf, len, "%s", path);
+	else
+		snprintf(buf, len, "%s/%s", cwd, path);
+}
+
+static void
+config_print_qemu(const struct vl_config *cfg, FILE *out, FILE *notes)
 {
 	bool mq = false;
 
 	for (unsigned int i = 0; i < cfg->nb_ifaces; i++)
-		mq = mq || cfg->ifaces[i].net.queue_pairs > 1;
+		mq = mq || vl_iface_served_queue_pairs(&cfg->ifaces[i]) > 1;
 
+	if (notes != NULL) {
+		fprintf(notes,
+			"# QEMU arguments for %u vhost-user interface(s); guest RAM must be "
+			"shared (memfd, share=on); -m matches the memory backend.\n",
+			cfg->nb_ifaces);
+		fprintf(notes,
+			"# Debian 12's QEMU 7.2 under TCG crashes in msix_set_vector_notifiers once the guest driver\n# enables MSI-X: there, use vectors=0 on -device virtio-net-pci (one shared interrupt).\n");
+		if (mq)
+			fprintf(notes,
+				"# The guest enables min(vCPUs, queues) pairs; `ethtool -L eth0 combined N` enables more.\n");
+		if (cfg->frontend_node >= 0)
+			fprintf(notes,
+				"# Guest RAM bound to host NUMA node %d (host-nodes, policy=bind): put the engine's lcores there too.\n",
+				cfg->frontend_node);
+	}
 	fprintf(out,
-		"# QEMU arguments for %u vhost-user interface(s); guest RAM must be shared "
-		"(memfd, share=on).\n",
-		cfg->nb_ifaces);
-	fprintf(out, "# Debian 12's QEMU 7.2 under TCG crashes in msix_set_vector_notifiers once "
-		     "the guest driver\n# enables MSI-X: there, use vectors=0 on -device "
-		     "virtio-net-pci (one shared interrupt).\n");
-	if (mq)
-		fprintf(out, "# The guest enables min(vCPUs, queues) pairs; "
-			     "`ethtool -L eth0 combined N` enables more.\n");
-	fprintf(out, "-object memory-backend-memfd,id=mem0,size=1G,share=on "
-		     "-machine memory-backend=mem0");
+		"-m " VL_FRONTEND_QEMU_MEM
+		" -object memory-backend-memfd,id=mem0,size=" VL_FRONTEND_QEMU_MEM ",share=on");
+	if (cfg->frontend_node >= 0)
+		fprintf(out, ",host-nodes=%d,policy=bind -numa node,memdev=mem0",
+			cfg->frontend_node);
+	else
+		fprintf(out, " -machine memory-backend=mem0");
 	for (unsigned int i = 0; i < cfg->nb_ifaces; i++) {
 		const struct vl_iface_config *ifc = &cfg->ifaces[i];
-		unsigned int nb_qp = ifc->net.queue_pairs;
-		char path[2 * VL_SOCKET_PATH_MAX];
-		char arg[3 * VL_SOCKET_PATH_MAX];
+		unsigned int nb_qp = vl_iface_served_queue_pairs(ifc);
+		char abs[4096 + VL_SOCKET_PATH_MAX];
+		char path[2 * sizeof(abs)];
+		char arg[sizeof(path) + 128];
 		char mac[VL_MAC_STRLEN];
 
-		config_qemu_escape(ifc->socket_path, path, sizeof(path));
+		config_abs_path(ifc->socket_path, abs, sizeof(abs));
+		config_qemu_escape(abs, path, sizeof(path));
 		vl_mac_format(ifc->net.mac, mac);
 
-		/* The engine as client means QEMU must own (listen on) the socket. */
+		/* The engine as client means QEMU must own (listen on) the socket; the engine as
+		 * server means QEMU connects, and reconnects after an engine restart. */
 		fputs(" \\\n-chardev ", out);
 		snprintf(arg, sizeof(arg), "socket,id=chr%u,path=%s%s", i, path,
-			 ifc->mode == VL_SOCK_CLIENT ? ",server=on" : "");
+			 ifc->mode == VL_SOCK_CLIENT ? ",server=on" : ",reconnect=1");
 		config_print_shell_word(out, arg);
 		fprintf(out, " \\\n-netdev vhost-user,id=net%u,chardev=chr%u", i, i);
 		if (nb_qp > 1)
@@ -729,29 +844,33 @@ config_print_qemu(const struct vl_config *cfg, FILE *out)
 }
 
 static void
-config_print_virtio_user(const struct vl_config *cfg, FILE *out)
+config_print_virtio_user(const struct vl_config *cfg, FILE *out, FILE *notes)
 {
-	fprintf(out,
-		"# DPDK virtio-user arguments for %u interface(s). The frontend's EAL needs "
-		"--no-huge or\n# --single-file-segments: one fd per hugepage overflows "
-		"vhost-user's 8 memory regions.\n",
-		cfg->nb_ifaces);
-	for (unsigned int i = 0; i < cfg->nb_ifaces; i++)
-		if (strchr(cfg->ifaces[i].socket_path, ',') != NULL)
-			fprintf(out,
-				"# warning: the socket path of %s holds ',', which DPDK devargs "
-				"cannot carry\n",
-				cfg->ifaces[i].name);
+	if (notes != NULL) {
+		fprintf(notes,
+			"# DPDK virtio-user arguments for %u interface(s). The frontend's EAL needs "
+			"--no-huge or\n# --single-file-segments: one fd per hugepage overflows "
+			"vhost-user's 8 memory regions.\n",
+			cfg->nb_ifaces);
+		for (unsigned int i = 0; i < cfg->nb_ifaces; i++)
+			if (strchr(cfg->ifaces[i].socket_path, ',') != NULL)
+				fprintf(notes,
+					"# warning: the socket path of %s holds ',', which DPDK "
+					"devargs cannot carry\n",
+					cfg->ifaces[i].name);
+	}
 	for (unsigned int i = 0; i < cfg->nb_ifaces; i++) {
 		const struct vl_iface_config *ifc = &cfg->ifaces[i];
-		unsigned int nb_qp = ifc->net.queue_pairs;
-		char arg[2 * VL_SOCKET_PATH_MAX];
+		unsigned int nb_qp = vl_iface_served_queue_pairs(ifc);
+		char abs[4096 + VL_SOCKET_PATH_MAX];
+		char arg[sizeof(abs) + 128];
 		char mac[VL_MAC_STRLEN];
 
+		config_abs_path(ifc->socket_path, abs, sizeof(abs));
 		vl_mac_format(ifc->net.mac, mac);
 		/* cq=1: virtio-user emulates the control queue, needed to enable pairs > 0. */
 		snprintf(arg, sizeof(arg), "--vdev=net_virtio_user%u,path=%s,queues=%u,mac=%s%s%s",
-			 i, ifc->socket_path, nb_qp, mac, nb_qp > 1 ? ",cq=1" : "",
+			 i, abs, nb_qp, mac, nb_qp > 1 ? ",cq=1" : "",
 			 ifc->mode == VL_SOCK_CLIENT ? ",server=1" : "");
 		if (i > 0)
 			fputs(" \\\n", out);
@@ -761,17 +880,141 @@ config_print_virtio_user(const struct vl_config *cfg, FILE *out)
 }
 
 int
-vl_config_print_frontend(const struct vl_config *cfg, enum vl_frontend fe, FILE *out)
+vl_config_print_frontend(const struct vl_config *cfg, enum vl_frontend fe, FILE *out, FILE *notes)
 {
 	switch (fe) {
 	case VL_FRONTEND_QEMU:
-		config_print_qemu(cfg, out);
+		config_print_qemu(cfg, out, notes);
 		break;
 	case VL_FRONTEND_VIRTIO_USER:
-		config_print_virtio_user(cfg, out);
+		config_print_virtio_user(cfg, out, notes);
 		break;
 	default:
 		return -EINVAL;
 	}
 	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- notices and path checks ----------------------------------------------------------------- */
+
+unsigned int
+vl_config_notices(const struct vl_config *cfg, FILE *out)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cfg->nb_ifaces; i++) {
+		const struct vl_iface_config *ifc = &cfg->ifaces[i];
+
+		if (ifc->queue_pairs_given != ifc->net.queue_pairs) {
+			fprintf(out,
+				"vhostloop: notice: %s: queue-pairs %u clamped to %u (accepted: "
+				"[%d, %d])\n",
+				ifc->name, ifc->queue_pairs_given, ifc->net.queue_pairs,
+				VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX);
+			n++;
+		}
+		if (vl_iface_served_queue_pairs(ifc) != ifc->net.queue_pairs) {
+			fprintf(out,
+				"vhostloop: notice: %s: librte_vhost serves at most %d queue pairs: "
+				"%u served, not %u\n",
+				ifc->name, VL_QUEUE_PAIRS_SERVED_MAX,
+				vl_iface_served_queue_pairs(ifc), ifc->net.queue_pairs);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The directory part of path must be an existing directory. */
+static int
+config_check_dir_of(const char *what, const char *path, char *err, size_t errlen)
+{
+	char buf[4096];
+	struct stat st;
+	const char *dir;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	dir = dirname(buf);
+	if (stat(dir, &st) != 0 && errno == ENOENT)
+		return config_fail(err, errlen, "%s %s: directory %s does not exist", what, path,
+				   dir);
+	if (stat(dir, &st) != 0)
+		return config_fail(err, errlen, "%s %s: directory %s: %s", what, path, dir,
+				   strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return config_fail(err, errlen, "%s %s: %s is not a directory", what, path, dir);
+	return 0;
+}
+
+static int
+config_check_socket_path(const struct vl_iface_config *ifc, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char what[VL_IFACE_NAME_MAX + 32];
+	struct stat st;
+	int fd, rc;
+
+	snprintf(what, sizeof(what), "%s: socket", ifc->name);
+	if (config_check_dir_of(what, ifc->socket_path, err, errlen) != 0)
+		return -EINVAL;
+	if (lstat(ifc->socket_path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return config_fail(err, errlen, "%s %s: %s", what, ifc->socket_path,
+				   strerror(errno));
+	}
+	if (S_ISDIR(st.st_mode))
+		return config_fail(err, errlen, "%s %s: is a directory", what, ifc->socket_path);
+	if (!S_ISSOCK(st.st_mode))
+		return config_fail(err, errlen,
+				   "%s %s: exists and is not a socket: not replacing it", what,
+				   ifc->socket_path);
+	if (ifc->mode == VL_SOCK_CLIENT)
+		return 0; /* the frontend's socket: connecting to it is the point */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return config_fail(err, errlen, "%s %s: socket(): %s", what, ifc->socket_path,
+				   strerror(errno));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ifc->socket_path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (rc == 0)
+		return config_fail(err, errlen,
+				   "%s %s: in use by a live listener (another engine?)", what,
+				   ifc->socket_path);
+	/* ECONNREFUSED: stale, nobody listens; replaced at attach. */
+	return 0;
+}
+
+int
+vl_config_check_paths(const struct vl_config *cfg, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < cfg->nb_ifaces; i++)
+		if (config_check_socket_path(&cfg->ifaces[i], err, errlen) != 0)
+			return -EINVAL;
+	if (cfg->stats_file[0] != '\0') {
+		struct stat st;
+
+		if (config_check_dir_of("--stats-file", cfg->stats_file, err, errlen) != 0)
+			return -EINVAL;
+		if (stat(cfg->stats_file, &st) == 0) {
+			if (!S_ISREG(st.st_mode))
+				return config_fail(
+					err, errlen,
+					"--stats-file %s: exists and is not a regular file",
+					cfg->stats_file);
+			if (access(cfg->stats_file, W_OK) != 0)
+				return config_fail(err, errlen, "--stats-file %s: not writable: %s",
+						   cfg->stats_file, strerror(errno));
+		} else {
+			char buf[sizeof(cfg->stats_file)];
+
+			snprintf(buf, sizeof(buf), "%s", cfg->stats_file);
+			if (access(dirname(buf), W_OK) != 0)
+				return config_fail(err, errlen,
+						   "--stats-file %s: directory not writable: %s",
+						   cfg->stats_file, strerror(errno));
+		}
+	}
+	return 0;
 }

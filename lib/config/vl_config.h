@@ -2,7 +2,7 @@
 /*
  * vl_config.h - what the operator asked for: interfaces (socket, mode, MAC, queue pairs) and run
  * options. Sources, later wins: built-in defaults < INI file (--config) < command line.
- * Pure C: no EAL. INI files are read with rte_cfgfile, which needs no EAL either.
+ * Pure C: no EAL.
  */
 #ifndef VL_CONFIG_H
 #define VL_CONFIG_H
@@ -76,11 +76,23 @@ enum vl_frontend {
 	VL_FRONTEND_VIRTIO_USER,
 };
 
+#define VL_SOCKET_MODE_DEFAULT 0660
+#define VL_SOCKET_MODE_MAX 0777
+#define VL_GROUP_NAME_MAX 64
+
 struct vl_iface_config {
 	char name[VL_IFACE_NAME_MAX]; /* "vhost0"...: INI section name or generated */
 	char socket_path[VL_SOCKET_PATH_MAX];
 	enum vl_sock_mode mode;
 	struct vl_net_config net;
+	/* queue pairs as the operator wrote them (net.queue_pairs is clamped), for the notice */
+	uint32_t queue_pairs_given;
+	/* Server sockets: permission bits (default 0660) and group ("" = the engine's own),
+	 * set before any frontend can connect. The group is kept as written and resolved to
+	 * socket_gid (-1 = leave) when parsed. Client mode: the frontend owns the socket. */
+	uint32_t socket_mode;
+	char socket_group[VL_GROUP_NAME_MAX];
+	int64_t socket_gid;
 };
 
 /* Ranges of the run options (inclusive), used by the parser and by --help. */
@@ -133,6 +145,8 @@ struct vl_config {
 	/* Actions that do not start the engine. */
 	bool dump_config;		 /* --dump-config: print JSON, exit 0 */
 	enum vl_frontend print_frontend; /* --print-frontend qemu|virtio-user */
+	int frontend_node;		 /* --print-frontend qemu,node=N: bind guest RAM; -1 */
+	bool version;			 /* --version */
 	bool help;			 /* --help */
 };
 
@@ -189,8 +203,33 @@ int vl_config_dump_json(const struct vl_config *cfg, FILE *out);
  */
 int vl_config_load_json(struct vl_config *cfg, const char *json, char *err, size_t errlen);
 
-/* Per interface, the frontend command-line arguments that match it. 0, -EINVAL, -EIO. */
-int vl_config_print_frontend(const struct vl_config *cfg, enum vl_frontend fe, FILE *out);
+/*
+ * Per interface, the frontend command-line arguments that match it: the arguments alone on out
+ * (so that they paste into a script), the comments on notes (may be NULL). Socket paths are
+ * made absolute. 0, -EINVAL, -EIO.
+ */
+int vl_config_print_frontend(const struct vl_config *cfg, enum vl_frontend fe, FILE *out,
+			     FILE *notes);
+
+/* Size of the guest memory backend --print-frontend qemu prints (-m matches it). */
+#define VL_FRONTEND_QEMU_MEM "1G"
+#define VL_FRONTEND_NODE_MAX 1023
+
+/*
+ * Every path the run will use, checked before anything is created (EAL included): a server
+ * socket's directory exists, the path is absent, a socket nobody listens on (stale: replaced at
+ * attach) - not a regular file, a directory or a live listener; a client socket's directory
+ * exists; the stats file's directory exists and the file, if there, is a writable regular file.
+ * Nothing is created or removed here. 0 or -EINVAL with one line in err.
+ */
+int vl_config_check_paths(const struct vl_config *cfg, char *err, size_t errlen);
+
+/*
+ * Notices about values that were changed rather than refused: a queue-pair count clamped to
+ * [1, 256] and one above what librte_vhost serves (128). One line each on out ("vhostloop: "
+ * prefix); returns how many.
+ */
+unsigned int vl_config_notices(const struct vl_config *cfg, FILE *out);
 
 /* --help text: every option with its default and range. */
 void vl_config_usage(FILE *out, const char *prog);

@@ -33,6 +33,9 @@ enum args_opt {
 	ARGS_QP_LCORE,
 	ARGS_DUMP_CONFIG,
 	ARGS_PRINT_FRONTEND,
+	ARGS_SOCKET_MODE,
+	ARGS_SOCKET_GROUP,
+	ARGS_VERSION,
 };
 
 /* The run options' flag names are their INI keys, so config_set_global() takes both. */
@@ -55,6 +58,9 @@ static const struct option args_longopts[] = {
 	{"qp-lcore", required_argument, NULL, ARGS_QP_LCORE},
 	{"dump-config", no_argument, NULL, ARGS_DUMP_CONFIG},
 	{"print-frontend", required_argument, NULL, ARGS_PRINT_FRONTEND},
+	{"socket-mode", required_argument, NULL, ARGS_SOCKET_MODE},
+	{"socket-group", required_argument, NULL, ARGS_SOCKET_GROUP},
+	{"version", no_argument, NULL, ARGS_VERSION},
 	{"help", no_argument, NULL, ARGS_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -63,7 +69,7 @@ static const struct option args_longopts[] = {
 static const char args_shortopts[] = "+:h";
 
 /* Keys of --socket PATH,key=value,... */
-static const char args_socket_keys[] = "queue-pairs, mac, mode, name";
+static const char args_socket_keys[] = "queue-pairs, mac, mode, name, socket-mode, socket-group";
 #define ARGS_SOCKET_SPEC_MAX 1024
 
 /* What the command line says about interfaces, applied once every flag is read. */
@@ -73,11 +79,18 @@ struct args_ifaces {
 	bool mode_set[VL_MAX_IFACES];
 	bool qp_set[VL_MAX_IFACES];
 	bool mac_set[VL_MAX_IFACES];
+	bool sock_mode_set[VL_MAX_IFACES];
+	bool sock_group_set[VL_MAX_IFACES];
 	unsigned int nb_ifaces;
 
 	bool client;
 	bool qp_given;
-	unsigned int queue_pairs; /* already clamped */
+	uint64_t queue_pairs; /* as given: each interface clamps it */
+	bool sock_mode_given;
+	uint32_t sock_mode;
+	bool sock_group_given;
+	char sock_group[VL_GROUP_NAME_MAX];
+	int64_t sock_gid;
 	bool mac_given;
 	uint8_t mac[6];
 
@@ -197,6 +210,12 @@ args_parse_socket(struct args_ifaces *cli, const char *spec, char *err, size_t e
 		} else if (strcmp(tok, "name") == 0) {
 			seen = &name_set;
 			rc = config_iface_set_name(ifc, value, where, err, errlen);
+		} else if (strcmp(tok, "socket-mode") == 0) {
+			seen = &cli->sock_mode_set[idx];
+			rc = config_iface_set_socket_mode(ifc, value, where, err, errlen);
+		} else if (strcmp(tok, "socket-group") == 0) {
+			seen = &cli->sock_group_set[idx];
+			rc = config_iface_set_socket_group(ifc, value, where, err, errlen);
 		} else {
 			return config_fail(err, errlen, "--socket %s: %s: unknown key (known: %s)",
 					   spec, tok, args_socket_keys);
@@ -208,6 +227,35 @@ args_parse_socket(struct args_ifaces *cli, const char *spec, char *err, size_t e
 	if (rc == 0)
 		cli->nb_ifaces++;
 	return rc;
+}
+
+/* --print-frontend qemu[,node=N]|virtio-user */
+static int
+args_parse_frontend(struct vl_config *cfg, const char *arg, const char *where, char *err,
+		    size_t errlen)
+{
+	const char *node = NULL;
+	uint64_t val;
+
+	if (strcmp(arg, "virtio-user") == 0) {
+		cfg->print_frontend = VL_FRONTEND_VIRTIO_USER;
+		return 0;
+	}
+	if (strncmp(arg, "qemu,node=", strlen("qemu,node=")) == 0)
+		node = arg + strlen("qemu,node=");
+	else if (strcmp(arg, "qemu") != 0)
+		return config_fail(err, errlen,
+				   "%s: unknown frontend (expected qemu, qemu,node=N or "
+				   "virtio-user)",
+				   where);
+	if (node != NULL) {
+		if (config_parse_uint(node, &val) != 0 || val > VL_FRONTEND_NODE_MAX)
+			return config_fail(err, errlen, "%s: node is a NUMA node number in [0, %d]",
+					   where, VL_FRONTEND_NODE_MAX);
+		cfg->frontend_node = (int)val;
+	}
+	cfg->print_frontend = VL_FRONTEND_QEMU;
+	return 0;
 }
 
 /* Pass 2: every flag but --config, in order. */
@@ -233,10 +281,20 @@ args_apply(struct vl_config *cfg, struct args_ifaces *cli, int c, const char *ar
 					   "[%u, %u])",
 					   where, VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX);
 		cli->qp_given = true;
-		cli->queue_pairs =
-			vl_net_config_queue_pairs(VL_NET_CONFIG_DEFAULT,
-						  val > UINT32_MAX ? UINT32_MAX : (unsigned int)val)
-				.queue_pairs;
+		cli->queue_pairs = val;
+		return 0;
+	case ARGS_SOCKET_MODE:
+		rc = config_parse_socket_mode(arg, &cli->sock_mode, where, err, errlen);
+		cli->sock_mode_given = rc == 0;
+		return rc;
+	case ARGS_SOCKET_GROUP:
+		rc = config_parse_socket_group(arg, &cli->sock_gid, where, err, errlen);
+		if (rc == 0)
+			snprintf(cli->sock_group, sizeof(cli->sock_group), "%s", arg);
+		cli->sock_group_given = rc == 0;
+		return rc;
+	case ARGS_VERSION:
+		cfg->version = true;
 		return 0;
 	case ARGS_MAC:
 		rc = config_parse_unicast_mac(arg, cli->mac, where, err, errlen);
@@ -253,15 +311,7 @@ args_apply(struct vl_config *cfg, struct args_ifaces *cli, int c, const char *ar
 		cfg->dump_config = true;
 		return 0;
 	case ARGS_PRINT_FRONTEND:
-		if (strcmp(arg, "qemu") == 0)
-			cfg->print_frontend = VL_FRONTEND_QEMU;
-		else if (strcmp(arg, "virtio-user") == 0)
-			cfg->print_frontend = VL_FRONTEND_VIRTIO_USER;
-		else
-			return config_fail(err, errlen,
-					   "%s: unknown frontend (expected qemu or virtio-user)",
-					   where);
-		return 0;
+		return args_parse_frontend(cfg, arg, where, err, errlen);
 	case ARGS_HELP:
 		cfg->help = true;
 		return 0;
@@ -293,7 +343,14 @@ args_finish_ifaces(struct vl_config *cfg, const struct args_ifaces *cli)
 		if (cli->client && !(from_cli && cli->mode_set[i]))
 			ifc->mode = VL_SOCK_CLIENT;
 		if (cli->qp_given && !(from_cli && cli->qp_set[i]))
-			ifc->net = vl_net_config_queue_pairs(ifc->net, cli->queue_pairs);
+			config_iface_set_qp_number(ifc, cli->queue_pairs);
+		if (cli->sock_mode_given && !(from_cli && cli->sock_mode_set[i]))
+			ifc->socket_mode = cli->sock_mode;
+		if (cli->sock_group_given && !(from_cli && cli->sock_group_set[i])) {
+			snprintf(ifc->socket_group, sizeof(ifc->socket_group), "%s",
+				 cli->sock_group);
+			ifc->socket_gid = cli->sock_gid;
+		}
 	}
 	if (cli->mac_given && !(from_cli && cli->mac_set[0]))
 		cfg->ifaces[0].net = vl_net_config_mac(cfg->ifaces[0].net, cli->mac);
@@ -335,97 +392,105 @@ vl_config_parse_args(struct vl_config *cfg, int argc, char *const argv[], char *
 void
 vl_config_usage(FILE *out, const char *prog)
 {
+	/* One source line per output line, within 80 columns (tests/unit checks). */
 	fprintf(out,
-		"Usage: %s [EAL options] -- [options]\n"
+		"Usage: %s [EAL options] [--] [options]\n"
 		"\n"
-		"vhost-user loopback: every frame the guest sends on queue pair i comes back on "
-		"its\n"
-		"receive queue i. Sources, later wins: built-in defaults < --config FILE < the "
-		"other\n"
-		"flags. Numbers are decimal.\n"
+		"vhost-user loopback: every frame the guest sends on queue pair i comes back\n"
+		"on its receive queue i. Sources, later wins: built-in defaults < --config\n"
+		"FILE < the other flags. Numbers are decimal.\n"
 		"\n"
-		"Without EAL options (no \"--\"): --no-pci --no-huge, a unique --file-prefix\n"
-		"vhostloop-<pid>, every CPU an lcore: the main lcore keeps house, the others poll\n"
-		"(one per queue pair when there are enough, else round-robin). With EAL options "
-		"and\n"
-		"no worker lcore (-l N), the main lcore polls. Exit: 0 stopped by SIGINT/SIGTERM,\n"
-		"1 runtime failure, 2 usage or configuration error.\n"
+		"EAL options go before \"--\", or mix with ours when there is no \"--\" (e.g.\n"
+		"-l 0-2, --log-level='vhostloop.*:debug'). Defaults they do not replace:\n"
+		"--no-pci, --no-huge -m <sized for the datapath>, --file-prefix\n"
+		"vhostloop-<pid> (its runtime directory is removed at exit), every CPU an\n"
+		"lcore: the main lcore keeps house, the others poll (one per queue pair when\n"
+		"there are enough, else round-robin); with no worker lcore (-l N) the main\n"
+		"lcore polls. Exit: 0 stopped (SIGINT/SIGTERM/--duration), 1 runtime\n"
+		"failure, 2 usage or configuration error (before anything is created).\n"
 		"\n"
 		"Interfaces (one vhost-user socket each, at most %d):\n"
 		"  --socket PATH[,key=value...]  add an interface; repeatable. Keys:\n"
-		"        queue-pairs=N   queue pairs, clamped to [%d, %d] (default 1)\n"
-		"        mac=MAC         unicast MAC for the frontend, e.g. 02:00:00:00:00:01\n"
-		"                        (default 02:00:00:00:00:0K, K = interface index + 1)\n"
-		"        mode=server|client  server: the engine listens (default); client: it\n"
-		"                        connects to a frontend that listens, and reconnects\n"
-		"        name=NAME       name in logs and stats (default vhostK, K = index from "
-		"0)\n"
-		"      Any --socket replaces every interface of the config file. PATH must be 1 "
-		"to\n"
-		"      %d bytes. Without any interface: vhost0 on /tmp/vhostloop0.sock.\n"
-		"  --client             every interface in client mode, also those of the file;\n"
-		"                       a mode= key of --socket wins\n"
-		"  --queue-pairs N      queue pairs of every interface, also those of the file,\n"
-		"                       clamped to [%d, %d]; a queue-pairs= key of --socket wins\n"
-		"  --mac MAC            MAC of the first interface only (a mac= key of its "
-		"--socket\n"
-		"                       wins); multicast, broadcast and all-zero MACs are refused\n"
+		"      queue-pairs=N   queue pairs, clamped to [%d, %d] (default 1);\n"
+		"                      librte_vhost serves at most %d\n"
+		"      mac=MAC         unicast MAC for the frontend, e.g. 02:00:00:00:00:01\n"
+		"                      (default 02:00:00:00:00:0K, K = interface index + 1)\n"
+		"      mode=server|client  server: the engine listens (default); client:\n"
+		"                      it connects to a frontend that listens, and reconnects\n"
+		"      name=NAME       name in logs and stats (default vhostK, K from 0)\n"
+		"      socket-mode=OCTAL, socket-group=NAME|GID  as the flags below\n"
+		"    Any --socket replaces every interface of the config file.\n"
+		"    PATH: 1 to %d bytes. Without any: vhost0 on /tmp/vhostloop0.sock.\n"
+		"  --client             every interface in client mode, also those of the\n"
+		"                       file; a mode= key of --socket wins\n"
+		"  --queue-pairs N      queue pairs of every interface, also those of the\n"
+		"                       file, clamped to [%d, %d]; a queue-pairs= key wins\n"
+		"  --mac MAC            MAC of the first interface only (its mac= key wins);\n"
+		"                       multicast, broadcast and all-zero MACs are refused\n"
+		"  --socket-mode OCTAL  permissions of every server socket, [0000, 0777]\n"
+		"                       (default 0660), set before a frontend can connect\n"
+		"  --socket-group NAME|GID  group of every server socket (default: ours)\n"
 		"\n"
 		"Run options:\n"
-		"  --config FILE        INI file, or the JSON --dump-config prints (a file that\n"
-		"                       starts with '{'), loaded before every other flag\n"
-		"  --datapath direct|mbuf|sink  direct: own ring processing, one copy (default);\n"
-		"                       mbuf: rte_vhost dequeue/enqueue burst (reference);\n"
-		"                       sink: return TX buffers, loop nothing (measures the\n"
-		"                       generator's own ceiling; benchmarks only)\n"
+		"  --config FILE        INI file, or the JSON --dump-config prints (a file\n"
+		"                       that starts with '{'), loaded before every other flag\n"
+		"  --datapath direct|mbuf|sink  direct: own ring processing, one copy\n"
+		"                       (default); mbuf: rte_vhost dequeue/enqueue burst\n"
+		"                       (reference); sink: return TX buffers, loop nothing\n"
+		"                       (the generator's own ceiling; benchmarks only)\n"
 		"  --burst N            frames per poll, [%d, %d] (default %d)\n"
-		"  --stats-interval S   seconds between stats lines, [0, %d], 0 = off (default 0)\n"
-		"  --stats-file PATH    append JSON-lines snapshots every stats interval and one\n"
-		"                       at exit (default off)\n"
-		"  --irq-coalesce-frames N  guest interrupt at most every N frames, [0, %d],\n"
-		"                       0 = decide each burst (default 0)\n"
-		"  --irq-coalesce-usecs U   or at most every U microseconds, [0, %d], 0 = off\n"
-		"                       (default 0); a partial batch waits at most U us\n"
-		"                       (without U: until the queue goes idle)\n"
-		"  --mbufs N            mbuf pool size of the mbuf datapath, [%u, %u] (default "
-		"%u)\n"
-		"  --steering-audit     classify every frame's flow on its queue pair and report\n"
-		"                       flows seen on several queue pairs, each pair's share, the\n"
-		"                       fairness index and idle pairs (default off; INI key\n"
-		"                       steering-audit = 0|1)\n"
-		"  --duration S         stop cleanly after S seconds (summary, exit 0) as SIGINT\n"
-		"                       does, [0, %u], 0 = run until signalled (default 0)\n"
-		"  --numa local|remote|none  where each queue pair's poller goes once the guest's\n"
-		"                       rings are known: local = an lcore on the rings' NUMA node\n"
-		"                       (default), remote = an lcore on another node "
-		"(experiments),\n"
-		"                       none = round-robin. Said once per pair when not possible.\n"
-		"  --qp-lcore IFACE:QP=LCORE[,...]  pin queue pairs to lcores (repeatable; wins\n"
-		"                       over --numa), e.g. vhost0:0=1,vhost0:1=2. Every IFACE:QP\n"
-		"                       must exist and every LCORE must be a polling lcore of the\n"
-		"                       EAL set (a worker; the main lcore only with -l N), else "
-		"exit 2\n"
+		"  --stats-interval S   seconds between stats lines, [0, %d], 0 = off\n"
+		"  --stats-file PATH    append JSON-lines snapshots every stats interval and\n"
+		"                       one at exit (default off)\n"
+		"  --irq-coalesce-frames N  guest interrupt at most every N frames,\n"
+		"                       [0, %d], 0 = decide each burst (default 0)\n"
+		"  --irq-coalesce-usecs U   or at most every U microseconds, [0, %d],\n"
+		"                       0 = off (default 0); a partial batch waits at most\n"
+		"                       U us (without U: until the queue goes idle)\n"
+		"  --mbufs N            mbuf pool of the mbuf datapath, [%u, %u]\n"
+		"                       (default %u)\n"
+		"  --steering-audit     classify every frame's flow on its queue pair and\n"
+		"                       report flows seen on several queue pairs, each pair's\n"
+		"                       share, the fairness index and idle pairs (default\n"
+		"                       off; INI key steering-audit = 0|1)\n"
+		"  --duration S         stop cleanly after S seconds (summary, exit 0) as\n"
+		"                       SIGINT does, [0, %u], 0 = until signalled (default)\n"
+		"  --numa local|remote|none  where each queue pair's poller goes once the\n"
+		"                       guest's rings are known: local = an lcore on the\n"
+		"                       rings' NUMA node (default), remote = an lcore on\n"
+		"                       another node (experiments), none = round-robin.\n"
+		"                       Said once per pair when not possible.\n"
+		"  --qp-lcore IFACE:QP=LCORE[,...]  pin queue pairs to lcores (repeatable;\n"
+		"                       wins over --numa), e.g. vhost0:0=1,vhost0:1=2. Every\n"
+		"                       IFACE:QP must exist and every LCORE must be a polling\n"
+		"                       lcore of the EAL set (a worker; the main lcore only\n"
+		"                       with -l N), else exit 2\n"
 		"\n"
 		"Actions (the engine does not start):\n"
 		"  --dump-config        print the effective config as JSON\n"
-		"  --print-frontend qemu|virtio-user  print the frontend arguments that match\n"
+		"  --print-frontend qemu|qemu,node=N|virtio-user  print the matching frontend\n"
+		"                       arguments (comments on stderr); node=N binds the\n"
+		"                       guest's memory to host NUMA node N\n"
+		"  --version            print the version\n"
 		"  -h, --help           this text\n"
 		"\n"
-		"Config file (INI, ';' starts a comment, every value required):\n"
+		"Config file (INI; ';' or '#' starts a comment at the start of a line or\n"
+		"after a blank; a value may be quoted \"...\" or '...'; every value required):\n"
 		"  [global]             optional; keys as the run options without \"--\":\n"
 		"                       datapath, burst, stats-interval, stats-file,\n"
 		"                       irq-coalesce-frames, irq-coalesce-usecs, mbufs,\n"
-		"                       steering-audit, duration, numa,\n"
-		"                       qp-lcore (one line: qp-lcore = vhost0:0=1,vhost0:1=2)\n"
-		"  [interface NAME]     one per interface, in order; keys: socket (required),\n"
-		"                       mode, queue-pairs, mac (as the --socket keys)\n"
-		"  Unknown sections and keys are errors. Interfaces of the file replace earlier "
-		"ones.\n"
+		"                       steering-audit, duration, numa, qp-lcore (one\n"
+		"                       line: qp-lcore = vhost0:0=1,vhost0:1=2)\n"
+		"  [interface NAME]     one per interface, in order; keys: socket\n"
+		"                       (required), mode, queue-pairs, mac, socket-mode,\n"
+		"                       socket-group (as the --socket keys)\n"
+		"  Unknown sections and keys are errors; errors name the file and line.\n"
+		"  Interfaces of the file replace earlier ones.\n"
 		"\n"
 		"Two interfaces may not share a name, a socket path or a MAC.\n",
-		prog, VL_MAX_IFACES, VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX, VL_SOCKET_PATH_MAX - 1,
-		VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX, VL_BURST_MIN, VL_BURST_MAX,
-		VL_BURST_DEFAULT, VL_STATS_INTERVAL_MAX, VL_IRQ_COALESCE_FRAMES_MAX,
-		VL_IRQ_COALESCE_USECS_MAX, VL_MBUFS_MIN, VL_MBUFS_MAX, VL_MBUFS_DEFAULT,
-		VL_DURATION_MAX);
+		prog, VL_MAX_IFACES, VL_QUEUE_PAIRS_MIN, VL_QUEUE_PAIRS_MAX,
+		VL_QUEUE_PAIRS_SERVED_MAX, VL_SOCKET_PATH_MAX - 1, VL_QUEUE_PAIRS_MIN,
+		VL_QUEUE_PAIRS_MAX, VL_BURST_MIN, VL_BURST_MAX, VL_BURST_DEFAULT,
+		VL_STATS_INTERVAL_MAX, VL_IRQ_COALESCE_FRAMES_MAX, VL_IRQ_COALESCE_USECS_MAX,
+		VL_MBUFS_MIN, VL_MBUFS_MAX, VL_MBUFS_DEFAULT, VL_DURATION_MAX);
 }

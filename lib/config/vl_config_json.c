@@ -34,7 +34,7 @@ json_put(json_t *obj, const char *key, json_t *value, bool *ok)
 static json_t *
 json_iface_dump(const struct vl_iface_config *ifc, bool *ok)
 {
-	char mac[VL_MAC_STRLEN];
+	char mac[VL_MAC_STRLEN], mode[8];
 	json_t *obj = json_object();
 
 	if (obj == NULL) {
@@ -48,6 +48,9 @@ json_iface_dump(const struct vl_iface_config *ifc, bool *ok)
 	json_put(obj, "mac", json_string(mac), ok);
 	/* What the engine serves: librte_vhost's cap applies on top of the config's clamp. */
 	json_put(obj, "queue_pairs", json_integer(vl_iface_served_queue_pairs(ifc)), ok);
+	snprintf(mode, sizeof(mode), "%04o", (unsigned int)ifc->socket_mode);
+	json_put(obj, "socket_mode", json_string(mode), ok);
+	json_put(obj, "socket_group", json_string(ifc->socket_group), ok);
 	return obj;
 }
 
@@ -180,7 +183,8 @@ json_get_string(const json_t *v, const char *where, const char **val, char *err,
 	return 0;
 }
 
-static const char json_iface_known[] = "name, socket, mode, mac, queue_pairs";
+static const char json_iface_known[] =
+	"name, socket, mode, mac, queue_pairs, socket_mode, socket_group";
 
 static int
 json_iface_load(const char *src, const json_t *obj, struct vl_iface_config *ifc, unsigned int idx,
@@ -212,12 +216,12 @@ json_iface_load(const char *src, const json_t *obj, struct vl_iface_config *ifc,
 			if (json_get_uint(v, where, range, &num, err, errlen) != 0)
 				return -EINVAL;
 			/* Clamped like everywhere else. */
-			ifc->net = vl_net_config_queue_pairs(
-				ifc->net, num > UINT32_MAX ? UINT32_MAX : (unsigned int)num);
+			config_iface_set_qp_number(ifc, num);
 			continue;
 		}
 		if (strcmp(key, "name") != 0 && strcmp(key, "socket") != 0 &&
-		    strcmp(key, "mode") != 0 && strcmp(key, "mac") != 0)
+		    strcmp(key, "mode") != 0 && strcmp(key, "mac") != 0 &&
+		    strcmp(key, "socket_mode") != 0 && strcmp(key, "socket_group") != 0)
 			return config_fail(err, errlen,
 					   "%s: interfaces[%u]: unknown field \"%s\" (known: %s)",
 					   src, idx, key, json_iface_known);
@@ -230,6 +234,10 @@ json_iface_load(const char *src, const json_t *obj, struct vl_iface_config *ifc,
 			rc = config_iface_set_socket(ifc, str, where, err, errlen);
 		else if (strcmp(key, "mode") == 0)
 			rc = config_iface_set_mode(ifc, str, where, err, errlen);
+		else if (strcmp(key, "socket_mode") == 0)
+			rc = config_iface_set_socket_mode(ifc, str, where, err, errlen);
+		else if (strcmp(key, "socket_group") == 0)
+			rc = config_iface_set_socket_group(ifc, str, where, err, errlen);
 		else
 			rc = config_iface_set_mac(ifc, str, where, err, errlen);
 		if (rc != 0)

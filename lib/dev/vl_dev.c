@@ -637,6 +637,38 @@ dev_trim_features(struct vl_dev *dev)
 	return 0;
 }
 
+/*
+ * Start the socket. A server socket gets its mode and group before any frontend can connect:
+ * librte_vhost binds and listens inside rte_vhost_driver_start (and accepts on its own thread
+ * from then on), so the socket is created under a umask that leaves it owner-only (0600), then
+ * given its group and mode. Until then only the engine's own user can connect.
+ */
+static int
+dev_start(struct vl_dev *dev, const struct vl_iface_config *iface)
+{
+	mode_t old_umask;
+	int rc;
+
+	if (iface->mode == VL_SOCK_CLIENT)
+		return rte_vhost_driver_start(dev->path);
+	old_umask = umask(0177);
+	rc = rte_vhost_driver_start(dev->path);
+	umask(old_umask);
+	if (rc != 0)
+		return rc;
+	if (iface->socket_gid >= 0 && chown(dev->path, (uid_t)-1, (gid_t)iface->socket_gid) != 0) {
+		DEV_LOG(ERR, dev, "socket %s: cannot give it group %s: %s", dev->path,
+			iface->socket_group, strerror(errno));
+		return -errno;
+	}
+	if (chmod(dev->path, (mode_t)iface->socket_mode) != 0) {
+		DEV_LOG(ERR, dev, "socket %s: cannot set mode %04o: %s", dev->path,
+			(unsigned int)iface->socket_mode, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int
 vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
 	      const struct vl_config *cfg, const unsigned int *lcore_of_qp,
@@ -695,7 +727,7 @@ vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
 	dev_list[dev_nb++] = dev;
 	if (dev_trim_features(dev) != 0 ||
 	    rte_vhost_driver_callback_register(dev->path, &dev_ops) != 0 ||
-	    rte_vhost_driver_start(dev->path) != 0) {
+	    dev_start(dev, iface) != 0) {
 		rc = -EIO;
 		goto out_unregister;
 	}

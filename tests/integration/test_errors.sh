@@ -14,7 +14,7 @@ expect_usage_error() { # expect_usage_error PATTERN WHAT ARGS...
 
 expect_usage_error "--burst.*0.*\[1, 256\]" "burst out of range" --burst 0
 expect_usage_error "--bogus" "unknown flag" --bogus
-expect_usage_error "EAL options go before" "EAL option without --" -l 0 --socket /tmp/x.sock
+expect_usage_error "--bogus" "unknown flag among EAL options without --" -l 0 --bogus
 expect_usage_error "/nonexistent/vl.ini" "missing config file" --config /nonexistent/vl.ini
 cat >"$VL_TMP/bad.ini" <<'INI'
 [interface vhost0]

@@ -12,6 +12,9 @@
 
 #include <cmocka.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "vl_config.h"
 
@@ -124,13 +127,27 @@ dump(const struct vl_config *cfg)
 	return capture_end(&c);
 }
 
+/* What --print-frontend writes: the arguments (returned) and the comments (*notes_out). */
+static char *
+print_frontend_notes(const struct vl_config *cfg, enum vl_frontend fe, char **notes_out)
+{
+	struct capture c, n;
+	char *notes;
+
+	assert_int_equal(vl_config_print_frontend(cfg, fe, capture_start(&c), capture_start(&n)),
+			 0);
+	notes = capture_end(&n);
+	if (notes_out != NULL)
+		*notes_out = notes;
+	else
+		free(notes);
+	return capture_end(&c);
+}
+
 static char *
 print_frontend(const struct vl_config *cfg, enum vl_frontend fe)
 {
-	struct capture c;
-
-	assert_int_equal(vl_config_print_frontend(cfg, fe, capture_start(&c)), 0);
-	return capture_end(&c);
+	return print_frontend_notes(cfg, fe, NULL);
 }
 
 /* ---- net config and MAC ---------------------------------------------------------------------- */
@@ -279,7 +296,7 @@ cli_and_file_reject_multicast_broadcast_and_zero_macs(void **state)
 				  err, path),
 			 -EINVAL);
 	snprintf(expect, sizeof(expect),
-		 "%s: [interface vhost1] mac = 01:00:00:00:00:01: multicast MAC", path);
+		 "%s:3: [interface vhost1] mac = 01:00:00:00:00:01: multicast MAC", path);
 	assert_contains(err, expect);
 }
 
@@ -495,7 +512,7 @@ cli_errors_name_the_flag_the_value_and_the_range(void **state)
 		{"--datapath", "fast",
 		 "--datapath fast: unknown datapath (expected direct, mbuf or sink)"},
 		{"--print-frontend", "kvm",
-		 "--print-frontend kvm: unknown frontend (expected qemu or virtio-user)"},
+		 "--print-frontend kvm: unknown frontend (expected qemu, qemu,node=N or virtio-user)"},
 		{"--queue-pairs", "two",
 		 "--queue-pairs two: not a decimal number (queue pairs, clamped to [1, 256])"},
 		{"--queue-pairs", "-3",
@@ -604,7 +621,7 @@ socket_key_errors_name_the_socket_and_the_key(void **state)
 	} cases[] = {
 		{"/tmp/a,colour=red",
 		 "--socket /tmp/a,colour=red: colour: unknown key (known: queue-pairs, mac, mode, "
-		 "name)"},
+		 "name, socket-mode, socket-group)"},
 		{"/tmp/a,client", "--socket /tmp/a,client: 'client' is not key=value"},
 		{"/tmp/a,,mode=client", "--socket /tmp/a,,mode=client: '' is not key=value"},
 		{"/tmp/a,mode=both",
@@ -770,35 +787,47 @@ ini_errors_name_the_file_section_key_and_value(void **state)
 	static const struct {
 		const char *ini, *expected; /* expected follows "<path>" */
 	} cases[] = {
+		/* Every error carries the line number. */
 		{"[global]\nbogus = 1\n",
-		 ": [global] bogus: unknown key (known: datapath, burst, stats-interval, "
+		 ":2: [global] bogus: unknown key (known: datapath, burst, stats-interval, "
 		 "stats-file, irq-coalesce-frames, irq-coalesce-usecs, mbufs, steering-audit, "
 		 "duration, numa, qp-lcore)"},
-		{"[global]\nburst = 0\n", ": [global] burst = 0: out of range [1, 256]"},
-		{"[global]\nmbufs = lots\n", ": [global] mbufs = lots: not a decimal number"},
-		{"[global]\ndatapath = fast\n", ": [global] datapath = fast: unknown datapath"},
-		{"[globals]\nburst = 4\n",
-		 ": [globals]: unknown section (known: [global], [interface NAME])"},
+		{"[global]\n\nburst = 0\n", ":3: [global] burst = 0: out of range [1, 256]"},
+		{"[global]\nmbufs = lots\n", ":2: [global] mbufs = lots: not a decimal number"},
+		{"[global]\ndatapath = fast\n", ":2: [global] datapath = fast: unknown datapath"},
+		{"; x\n[globals]\nburst = 4\n",
+		 ":2: [globals]: unknown section (known: [global], [interface NAME])"},
 		{"[interface vhost1]\nsocket = /tmp/a\ncolour = red\n",
-		 ": [interface vhost1] colour: unknown key (known: socket, mode, queue-pairs, "
-		 "mac)"},
-		{"[interface vhost1]\nmode = client\n", ": [interface vhost1]: missing key socket"},
+		 ":3: [interface vhost1] colour: unknown key (known: socket, mode, queue-pairs, "
+		 "mac, socket-mode, socket-group)"},
+		{"[interface vhost1]\nmode = client\n",
+		 ":1: [interface vhost1]: missing key socket"},
 		{"[interface vhost1]\nsocket = /tmp/a\nmode = both\n",
-		 ": [interface vhost1] mode = both: unknown mode (expected server or client)"},
+		 ":3: [interface vhost1] mode = both: unknown mode (expected server or client)"},
 		{"[interface vhost1]\nsocket = /tmp/a\nqueue-pairs = many\n",
-		 ": [interface vhost1] queue-pairs = many: not a decimal number"},
+		 ":3: [interface vhost1] queue-pairs = many: not a decimal number"},
 		{"[interface bad name!]\nsocket = /tmp/a\n",
-		 ": [interface bad name!]: interface name may only hold"},
-		{"[interface]\nsocket = /tmp/a\n", ": [interface]: interface name must be 1 to 31"},
-		{"[global]\nburst = 4\nburst = 8\n", ": [global] burst: given twice"},
-		{"[global]\n[global]\n", ": [global]: section given twice"},
+		 ":1: [interface bad name!]: interface name may only hold"},
+		{"[interface]\nsocket = /tmp/a\n",
+		 ":1: [interface]: interface name must be 1 to 31"},
+		{"[global]\nburst = 4\nburst = 8\n",
+		 ":3: [global] burst: given twice (first on line 2)"},
+		{"[global]\n[global]\n", ":2: [global]: section given twice"},
 		{"burst = 4\n", ":1: key before any section"},
 		{"[global]\nburst 4\n", ":2: expected 'key = value' or '[section]'"},
-		{"[global]\n# burst = 4\n", ":2: comments start with ';', not '#'"},
 		{"[global]\nburst =\n", ":2: burst: empty value"},
+		{"[global]\nburst = # 4\n", ":2: burst: empty value"},
 		{"[global\n", ":1: a section heading is '[name]' alone on its line"},
 		{"[global] x\n", ":1: a section heading is '[name]' alone on its line"},
 		{"[global]\n = 4\n", ":2: key must be 1 to 63 bytes"},
+		/* Quotes: a whole value, or an error that says so. */
+		{"[global]\nstats-file = \"/tmp/a\n",
+		 ":2: stats-file = \"/tmp/a: the quote \" does not close"},
+		{"[global]\nstats-file = '/tmp/a'b\n",
+		 ":2: stats-file = '/tmp/a'b: text after the closing quote"},
+		{"[global]\nstats-file = /tmp/it's\n",
+		 ":2: stats-file = /tmp/it's: a quote inside a value"},
+		{"[global]\nburst = \"\"\n", ":2: [global] burst = : not a decimal number"},
 	};
 
 	(void)state;
@@ -812,6 +841,38 @@ ini_errors_name_the_file_section_key_and_value(void **state)
 		assert_contains(err, expected);
 		assert_null(strchr(err, '\n'));
 	}
+}
+
+static void
+ini_accepts_hash_comments_and_quoted_values(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+
+	(void)state;
+	assert_int_equal(load_ini(&cfg,
+				  "# a profile\n"
+				  "[global]   # run options\n"
+				  "burst = 16 ; sixteen\n"
+				  "stats-file = \"/tmp/with space#and;marks.jsonl\"  # quoted\n"
+				  "[interface a]\n"
+				  "socket = '/tmp/a b.sock'\n"
+				  "mac = 02:00:00:00:00:0a#not-a-comment-without-a-blank-before\n",
+				  err, NULL),
+			 -EINVAL);
+	assert_contains(err, ":7: [interface a] mac = 02:00:00:00:00:0a#not-a-comment");
+	assert_int_equal(load_ini(&cfg,
+				  "# a profile\n"
+				  "[global]   # run options\n"
+				  "burst = 16 ; sixteen\n"
+				  "stats-file = \"/tmp/with space#and;marks.jsonl\"  # quoted\n"
+				  "[interface a]\n"
+				  "socket = '/tmp/a b.sock'\n",
+				  err, NULL),
+			 0);
+	assert_int_equal(cfg.burst, 16);
+	assert_string_equal(cfg.stats_file, "/tmp/with space#and;marks.jsonl");
+	assert_string_equal(cfg.ifaces[0].socket_path, "/tmp/a b.sock");
 }
 
 static void
@@ -912,7 +973,9 @@ static const char default_json[] = "{\n"
 				   "      \"socket\": \"/tmp/vhostloop0.sock\",\n"
 				   "      \"mode\": \"server\",\n"
 				   "      \"mac\": \"02:00:00:00:00:01\",\n"
-				   "      \"queue_pairs\": 1\n"
+				   "      \"queue_pairs\": 1,\n"
+				   "      \"socket_mode\": \"0660\",\n"
+				   "      \"socket_group\": \"\"\n"
 				   "    }\n"
 				   "  ]\n"
 				   "}\n";
@@ -1072,7 +1135,7 @@ load_json_rejects_malformed_unknown_and_out_of_range_input(void **state)
 		{"{\"interfaces\": [{}]}", "interfaces[0]: missing field \"socket\""},
 		{"{\"interfaces\": [{\"socket\": \"/a\", \"colour\": \"red\"}]}",
 		 "interfaces[0]: unknown field \"colour\" (known: name, socket, mode, mac, "
-		 "queue_pairs)"},
+		 "queue_pairs, socket_mode, socket_group)"},
 		{"{\"interfaces\": [{\"socket\": \"/a\", \"socket\": \"/b\"}]}",
 		 "duplicate object key"},
 		{"{\"interfaces\": [{\"socket\": \"/a\", \"mac\": \"ff:ff:ff:ff:ff:ff\"}]}",
@@ -1248,20 +1311,27 @@ qemu_frontend_for_one_pair_has_no_multiqueue(void **state)
 	char err[ERR_LEN];
 	char *out;
 
+	char *notes;
+
 	(void)state;
 	assert_int_equal(parse_finish(&cfg, err, NULL), 0);
-	out = print_frontend(&cfg, VL_FRONTEND_QEMU);
-	assert_contains(out, "-object memory-backend-memfd,id=mem0,size=1G,share=on "
-			     "-machine memory-backend=mem0 \\\n"
-			     "-chardev socket,id=chr0,path=/tmp/vhostloop0.sock \\\n"
-			     "-netdev vhost-user,id=net0,chardev=chr0 \\\n"
-			     "-device virtio-net-pci,netdev=net0,mac=02:00:00:00:00:01\n");
-	assert_contains(out, "vectors=0");
-	assert_contains(out, "QEMU 7.2");
+	out = print_frontend_notes(&cfg, VL_FRONTEND_QEMU, &notes);
+	/* -m matches the backend; QEMU is the client here, so it reconnects. The arguments
+	 * alone on stdout: they paste into a script. */
+	assert_string_equal(out,
+			    "-m 1G -object memory-backend-memfd,id=mem0,size=1G,share=on "
+			    "-machine memory-backend=mem0 \\\n"
+			    "-chardev socket,id=chr0,path=/tmp/vhostloop0.sock,reconnect=1 \\\n"
+			    "-netdev vhost-user,id=net0,chardev=chr0 \\\n"
+			    "-device virtio-net-pci,netdev=net0,mac=02:00:00:00:00:01\n");
+	assert_contains(notes, "vectors=0");
+	assert_contains(notes, "QEMU 7.2");
+	assert_null(strstr(out, "#"));
 	assert_null(strstr(out, "queues="));
 	assert_null(strstr(out, "mq=on"));
 	assert_null(strstr(out, "server=on"));
 	free(out);
+	free(notes);
 }
 
 static void
@@ -1278,7 +1348,7 @@ qemu_frontend_for_four_pairs_and_two_interfaces(void **state)
 	/* A ',' cannot come from --socket, but it can from a file. */
 	strcpy(cfg.ifaces[1].socket_path, "/tmp/b,c.sock");
 	out = print_frontend(&cfg, VL_FRONTEND_QEMU);
-	assert_contains(out, "-chardev socket,id=chr0,path=/tmp/a.sock \\\n"
+	assert_contains(out, "-chardev socket,id=chr0,path=/tmp/a.sock,reconnect=1 \\\n"
 			     "-netdev vhost-user,id=net0,chardev=chr0,queues=4 \\\n"
 			     "-device virtio-net-pci,netdev=net0,mac=02:00:00:00:00:01,mq=on,"
 			     "vectors=10 \\\n");
@@ -1302,21 +1372,24 @@ virtio_user_frontend_for_one_and_four_pairs(void **state)
 	char err[ERR_LEN];
 	char *out;
 
+	char *notes;
+
 	(void)state;
 	assert_int_equal(parse_finish(&cfg, err, NULL), 0);
-	out = print_frontend(&cfg, VL_FRONTEND_VIRTIO_USER);
-	assert_contains(out, "\n--vdev=net_virtio_user0,path=/tmp/vhostloop0.sock,queues=1,"
-			     "mac=02:00:00:00:00:01\n");
-	assert_contains(out, "--no-huge");
-	assert_contains(out, "--single-file-segments");
+	out = print_frontend_notes(&cfg, VL_FRONTEND_VIRTIO_USER, &notes);
+	assert_string_equal(out, "--vdev=net_virtio_user0,path=/tmp/vhostloop0.sock,queues=1,"
+				 "mac=02:00:00:00:00:01\n");
+	assert_contains(notes, "--no-huge");
+	assert_contains(notes, "--single-file-segments");
 	assert_null(strstr(out, "cq=1"));
 	free(out);
+	free(notes);
 
 	assert_int_equal(parse_finish(&cfg, err, "--queue-pairs", "4", "--socket", "/tmp/a.sock",
 				      "--socket", "/tmp/b.sock,mode=client,queue-pairs=1", NULL),
 			 0);
 	out = print_frontend(&cfg, VL_FRONTEND_VIRTIO_USER);
-	assert_contains(out, "\n--vdev=net_virtio_user0,path=/tmp/a.sock,queues=4,"
+	assert_contains(out, "--vdev=net_virtio_user0,path=/tmp/a.sock,queues=4,"
 			     "mac=02:00:00:00:00:01,cq=1 \\\n"
 			     "--vdev=net_virtio_user1,path=/tmp/b.sock,queues=1,"
 			     "mac=02:00:00:00:00:02,server=1\n");
@@ -1336,7 +1409,258 @@ frontend_arguments_are_shell_quoted_when_needed(void **state)
 	assert_contains(out, "'--vdev=net_virtio_user0,path=/tmp/it'\\''s here.sock,queues=1,"
 			     "mac=02:00:00:00:00:01'\n");
 	free(out);
-	assert_int_equal(vl_config_print_frontend(&cfg, VL_FRONTEND_NONE, stdout), -EINVAL);
+	assert_int_equal(vl_config_print_frontend(&cfg, VL_FRONTEND_NONE, stdout, NULL), -EINVAL);
+}
+
+static void
+frontend_socket_paths_are_absolute(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN], cwd[1024], want[1200];
+	char *out;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(parse_finish(&cfg, err, "--socket", "rel.sock", NULL), 0);
+	out = print_frontend(&cfg, VL_FRONTEND_QEMU);
+	snprintf(want, sizeof(want), "path=%s/rel.sock,", cwd);
+	assert_contains(out, want);
+	free(out);
+	out = print_frontend(&cfg, VL_FRONTEND_VIRTIO_USER);
+	assert_contains(out, want);
+	free(out);
+}
+
+static void
+qemu_frontend_node_binds_guest_memory_to_the_node(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+	char *out;
+
+	(void)state;
+	assert_int_equal(parse_finish(&cfg, err, "--print-frontend", "qemu,node=1", NULL), 0);
+	assert_int_equal(cfg.print_frontend, VL_FRONTEND_QEMU);
+	assert_int_equal(cfg.frontend_node, 1);
+	out = print_frontend(&cfg, VL_FRONTEND_QEMU);
+	assert_contains(out, "-m 1G -object memory-backend-memfd,id=mem0,size=1G,share=on,"
+			     "host-nodes=1,policy=bind -numa node,memdev=mem0 \\\n");
+	assert_null(strstr(out, "-machine memory-backend"));
+	free(out);
+	assert_int_equal(parse(&cfg, err, "--print-frontend", "qemu,node=x", NULL), -EINVAL);
+	assert_contains(err,
+			"--print-frontend qemu,node=x: node is a NUMA node number in [0, 1023]");
+	assert_int_equal(parse(&cfg, err, "--print-frontend", "virtio-user,node=1", NULL), -EINVAL);
+	assert_contains(err, "unknown frontend");
+}
+
+static void
+queue_pairs_above_what_librte_vhost_serves_show_as_served(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+	struct capture c;
+	char *out;
+
+	(void)state;
+	assert_int_equal(parse_finish(&cfg, err, "--queue-pairs", "200", NULL), 0);
+	assert_int_equal(cfg.ifaces[0].net.queue_pairs, 200); /* the NetConfig rule: [1, 256] */
+	out = dump(&cfg);
+	assert_contains(out, "\"queue_pairs\": 128");
+	free(out);
+	out = print_frontend(&cfg, VL_FRONTEND_QEMU);
+	assert_contains(out, "queues=128");
+	assert_contains(out, "vectors=258");
+	free(out);
+	out = print_frontend(&cfg, VL_FRONTEND_VIRTIO_USER);
+	assert_contains(out, "queues=128");
+	free(out);
+	assert_int_equal(vl_config_notices(&cfg, capture_start(&c)), 1);
+	out = capture_end(&c);
+	assert_contains(out, "vhost0: librte_vhost serves at most 128 queue pairs: 128 served, "
+			     "not 200");
+	free(out);
+}
+
+static void
+clamped_queue_pairs_give_a_notice_naming_both_values(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+	struct capture c;
+	char *out;
+
+	(void)state;
+	assert_int_equal(parse_finish(&cfg, err, "--socket", "/tmp/a,queue-pairs=0", "--socket",
+				      "/tmp/b,queue-pairs=300", "--socket", "/tmp/c,queue-pairs=4",
+				      NULL),
+			 0);
+	assert_int_equal(vl_config_notices(&cfg, capture_start(&c)), 3);
+	out = capture_end(&c);
+	assert_contains(out, "vhost0: queue-pairs 0 clamped to 1 (accepted: [1, 256])");
+	assert_contains(out, "vhost1: queue-pairs 300 clamped to 256");
+	assert_contains(out, "vhost1: librte_vhost serves at most 128 queue pairs");
+	assert_null(strstr(out, "vhost2"));
+	free(out);
+	/* The same from the flag, the file and JSON. */
+	assert_int_equal(parse_finish(&cfg, err, "--queue-pairs", "0", NULL), 0);
+	assert_int_equal(vl_config_notices(&cfg, capture_start(&c)), 1);
+	free(capture_end(&c));
+	assert_int_equal(
+		load_ini(&cfg, "[interface a]\nsocket = /tmp/a\nqueue-pairs = 999\n", err, NULL),
+		0);
+	assert_int_equal(cfg.ifaces[0].queue_pairs_given, 999);
+	vl_config_init(&cfg);
+	assert_int_equal(vl_config_load_json(&cfg,
+					     "{\"interfaces\": [{\"socket\": \"/a\", "
+					     "\"queue_pairs\": 0}]}",
+					     err, sizeof(err)),
+			 0);
+	assert_int_equal(vl_config_notices(&cfg, capture_start(&c)), 1);
+	free(capture_end(&c));
+}
+
+static void
+socket_mode_and_group_from_flags_socket_keys_ini_and_json(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+	char *out;
+
+	(void)state;
+	/* Default 0660, the engine's own group. */
+	assert_int_equal(parse_finish(&cfg, err, NULL), 0);
+	assert_int_equal(cfg.ifaces[0].socket_mode, 0660);
+	assert_int_equal(cfg.ifaces[0].socket_gid, -1);
+	/* Flags reach every interface; a key of --socket wins. */
+	assert_int_equal(parse_finish(&cfg, err, "--socket-mode", "0600", "--socket-group", "root",
+				      "--socket", "/tmp/a", "--socket",
+				      "/tmp/b,socket-mode=666,socket-group=4242", NULL),
+			 0);
+	assert_int_equal(cfg.ifaces[0].socket_mode, 0600);
+	assert_int_equal(cfg.ifaces[0].socket_gid, 0);
+	assert_string_equal(cfg.ifaces[0].socket_group, "root");
+	assert_int_equal(cfg.ifaces[1].socket_mode, 0666);
+	assert_int_equal(cfg.ifaces[1].socket_gid, 4242);
+	out = dump(&cfg);
+	assert_contains(out, "\"socket_mode\": \"0600\",\n      \"socket_group\": \"root\"");
+	assert_contains(out, "\"socket_mode\": \"0666\",\n      \"socket_group\": \"4242\"");
+	free(out);
+	/* INI keys. */
+	assert_int_equal(load_ini(&cfg,
+				  "[interface a]\nsocket = /tmp/a\nsocket-mode = 0640\n"
+				  "socket-group = 0\n",
+				  err, NULL),
+			 0);
+	assert_int_equal(cfg.ifaces[0].socket_mode, 0640);
+	assert_int_equal(cfg.ifaces[0].socket_gid, 0);
+	/* JSON. */
+	vl_config_init(&cfg);
+	assert_int_equal(
+		vl_config_load_json(&cfg,
+				    "{\"interfaces\": [{\"socket\": \"/a\", "
+				    "\"socket_mode\": \"0604\", \"socket_group\": \"root\"}]}",
+				    err, sizeof(err)),
+		0);
+	assert_int_equal(cfg.ifaces[0].socket_mode, 0604);
+	assert_int_equal(cfg.ifaces[0].socket_gid, 0);
+	/* Errors name the value and what is accepted. */
+	assert_int_equal(parse(&cfg, err, "--socket-mode", "0999", NULL), -EINVAL);
+	assert_contains(err, "--socket-mode 0999: not an octal permission mode in [0000, 0777]");
+	assert_int_equal(parse(&cfg, err, "--socket-mode", "4755", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "--socket-mode", "", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "--socket-group", "no-such-group-here", NULL), -EINVAL);
+	assert_contains(err, "--socket-group no-such-group-here: no such group");
+	assert_int_equal(parse(&cfg, err, "--socket", "/tmp/a,socket-mode=8", NULL), -EINVAL);
+	assert_contains(err, "--socket /tmp/a,socket-mode=8: socket-mode=8: not an octal");
+	assert_int_equal(load_ini(&cfg, "[interface a]\nsocket = /tmp/a\nsocket-group = nope-x\n",
+				  err, NULL),
+			 -EINVAL);
+	assert_contains(err, "socket-group = nope-x: no such group");
+}
+
+static void
+version_flag_is_an_action(void **state)
+{
+	struct vl_config cfg;
+	char err[ERR_LEN];
+
+	(void)state;
+	assert_int_equal(parse_finish(&cfg, err, "--version", NULL), 0);
+	assert_true(cfg.version);
+	assert_int_equal(parse(&cfg, err, "--version=1", NULL), -EINVAL);
+}
+
+/* A listening unix socket at path; returns its fd. */
+static int
+listen_at(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	return fd;
+}
+
+static void
+paths_are_checked_before_anything_is_created(void **state)
+{
+	char dir[] = "/tmp/test_config_paths_XXXXXX";
+	char path[100], spec[300], err[ERR_LEN];
+	struct vl_config cfg;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* Absent path in an existing directory: fine, and nothing is created. */
+	snprintf(path, sizeof(path), "%s/a.sock", dir);
+	assert_int_equal(parse_finish(&cfg, err, "--socket", path, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	/* Missing directory. */
+	snprintf(spec, sizeof(spec), "%s/missing/a.sock", dir);
+	assert_int_equal(parse_finish(&cfg, err, "--socket", spec, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), -EINVAL);
+	assert_contains(err, "vhost0: socket ");
+	assert_contains(err, "/missing does not exist");
+	/* A regular file. */
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(parse_finish(&cfg, err, "--socket", path, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), -EINVAL);
+	assert_contains(err, "exists and is not a socket");
+	unlink(path);
+	/* A directory. */
+	assert_int_equal(parse_finish(&cfg, err, "--socket", dir, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), -EINVAL);
+	assert_contains(err, "is a directory");
+	/* A live listener; once it is closed the socket is stale and accepted (replaced later). */
+	fd = listen_at(path);
+	assert_int_equal(parse_finish(&cfg, err, "--socket", path, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), -EINVAL);
+	assert_contains(err, "in use by a live listener");
+	/* In client mode the frontend's listener is what we connect to. */
+	assert_int_equal(parse_finish(&cfg, err, "--client", "--socket", path, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), 0);
+	close(fd);
+	assert_int_equal(parse_finish(&cfg, err, "--socket", path, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), 0);
+	unlink(path);
+	/* --stats-file in a missing directory, or naming a directory. */
+	snprintf(spec, sizeof(spec), "%s/missing/s.jsonl", dir);
+	assert_int_equal(parse_finish(&cfg, err, "--socket", path, "--stats-file", spec, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), -EINVAL);
+	assert_contains(err, "--stats-file ");
+	assert_contains(err, "/missing does not exist");
+	assert_int_equal(parse_finish(&cfg, err, "--socket", path, "--stats-file", dir, NULL), 0);
+	assert_int_equal(vl_config_check_paths(&cfg, err, sizeof(err)), -EINVAL);
+	assert_contains(err, "is not a regular file");
+	assert_int_equal(rmdir(dir), 0); /* nothing was left inside */
 }
 
 static void
@@ -1363,7 +1687,14 @@ usage_lists_every_option_with_its_range(void **state)
 		"--irq-coalesce-usecs",
 		"[0, 1000000]",
 		"--mbufs N",
-		"[1024, 4194304] (default 8192)",
+		"[1024, 4194304]",
+		"(default 8192)",
+		"--socket-mode OCTAL",
+		"(default 0660)",
+		"--socket-group NAME|GID",
+		"--version",
+		"qemu,node=N",
+		"'#'",
 		"--dump-config",
 		"--print-frontend",
 		"--numa local|remote|none",
@@ -1381,9 +1712,17 @@ usage_lists_every_option_with_its_range(void **state)
 	(void)state;
 	vl_config_usage(capture_start(&c), "vhostloop");
 	out = capture_end(&c);
-	assert_contains(out, "Usage: vhostloop [EAL options] -- [options]");
+	assert_contains(out, "Usage: vhostloop [EAL options] [--] [options]");
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
 		assert_contains(out, needles[i]);
+	/* Within 80 columns (the program name here is 9 bytes, as "vhostloop"). */
+	for (char *line = out, *nl; *line != '\0'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		if (nl - line > 80)
+			fail_msg("--help line of %d columns: %.*s", (int)(nl - line),
+				 (int)(nl - line), line);
+	}
 	free(out);
 }
 
@@ -1588,6 +1927,7 @@ main(void)
 		cmocka_unit_test(command_line_overrides_the_file_wherever_config_appears),
 		cmocka_unit_test(ini_errors_name_the_file_section_key_and_value),
 		cmocka_unit_test(ini_value_too_long_for_rte_cfgfile_is_an_error_not_a_truncation),
+		cmocka_unit_test(ini_accepts_hash_comments_and_quoted_values),
 		cmocka_unit_test(ini_missing_file_error_names_the_path_and_the_reason),
 		cmocka_unit_test(ini_error_leaves_the_config_unchanged),
 		cmocka_unit_test(shipped_profiles_load_and_finish),
@@ -1606,6 +1946,13 @@ main(void)
 		cmocka_unit_test(qemu_frontend_for_four_pairs_and_two_interfaces),
 		cmocka_unit_test(virtio_user_frontend_for_one_and_four_pairs),
 		cmocka_unit_test(frontend_arguments_are_shell_quoted_when_needed),
+		cmocka_unit_test(frontend_socket_paths_are_absolute),
+		cmocka_unit_test(qemu_frontend_node_binds_guest_memory_to_the_node),
+		cmocka_unit_test(queue_pairs_above_what_librte_vhost_serves_show_as_served),
+		cmocka_unit_test(clamped_queue_pairs_give_a_notice_naming_both_values),
+		cmocka_unit_test(socket_mode_and_group_from_flags_socket_keys_ini_and_json),
+		cmocka_unit_test(version_flag_is_an_action),
+		cmocka_unit_test(paths_are_checked_before_anything_is_created),
 		cmocka_unit_test(usage_lists_every_option_with_its_range),
 		cmocka_unit_test(numa_defaults_to_local_and_takes_three_policies),
 		cmocka_unit_test(qp_lcore_map_accumulates_over_repeats),
