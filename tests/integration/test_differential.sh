@@ -24,9 +24,11 @@ run() {
 
 # The header in a descriptor of its own (TX frames without headroom): an indirect table of
 # (header, frame), and with IN_ORDER a 2-descriptor chain: the direct path's batched layouts
-# for real guests' TX, against librte_vhost's dequeue.
+# for real guests' TX, against librte_vhost's dequeue. Then packed rings (lib/vring's packed path
+# against librte_vhost's), with in-order and with the header in its own descriptor.
 for variant in "1" "0" "1 -hdr-indirect --tx-hdr-desc --in-order 0" \
-	"1 -hdr-chain --tx-hdr-desc --in-order 1"; do
+	"1 -hdr-chain --tx-hdr-desc --in-order 1" "1 -packed --packed 1" \
+	"0 -packed-io-hdr --packed 1 --in-order 1 --tx-hdr-desc"; do
 	set -- $variant
 	tag=${2:-}
 	extra=("${@:3}")

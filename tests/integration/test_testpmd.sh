@@ -1,6 +1,7 @@
 #!/bin/bash
 # DPDK's own testpmd on net_virtio_user (flowgen) gets its frames back through the engine:
-# both datapaths, 1 and 4 queue pairs, mergeable RX buffers on and off, in-order on and off.
+# both datapaths, 1 and 4 queue pairs, mergeable RX buffers on and off, in-order on and off,
+# split and packed rings (packed_vq=1: the engine must say it negotiated packed rings).
 VHOSTLOOP_GEN=${VHOSTLOOP_GEN:-unused}
 . "$(dirname "$0")/lib.sh"
 vl_need_cpus
@@ -25,6 +26,12 @@ run_case() {
 	local rx frames
 	rx=$(grep -oE 'RX-packets: +[0-9]+' "$VL_TMP/testpmd.log" | tail -1 | grep -oE '[0-9]+$')
 	frames=$(awk '$1 == "total" { print $2 }' "$VL_TMP/engine.log")
+	case "$extra" in
+	*packed_vq=1*)
+		vl_expect_grep "guest started .*packed rings" "$VL_TMP/engine.log" \
+			"$what: packed rings negotiated"
+		;;
+	esac
 	if [ "${rx:-0}" -gt 100000 ] && [ "${frames:-0}" -ge "$rx" ]; then
 		vl_pass "$what: testpmd received $rx frames, engine looped $frames"
 	else
@@ -40,5 +47,9 @@ for dp in mbuf direct; do
 	run_case "$dp" 1 ",in_order=1"
 	run_case "$dp" 4 ""
 	run_case "$dp" 4 ",mrg_rxbuf=0,in_order=1"
+	run_case "$dp" 1 ",packed_vq=1"
+	run_case "$dp" 2 ",packed_vq=1,mrg_rxbuf=0,in_order=1"
 done
+run_case direct 1 ",packed_vq=1,in_order=1"
+run_case direct 1 ",packed_vq=1,mrg_rxbuf=0"
 vl_done
