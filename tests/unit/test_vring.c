@@ -1297,6 +1297,57 @@ every_tx_layout_in_one_burst_keeps_order_and_bytes(void **state)
 	g_free(g);
 }
 
+/*
+ * The batch stores only the RX header bytes that differ from what the buffer holds (a recycled
+ * buffer usually holds the right header already). Whatever the old header was, the frame must
+ * come out with flags..csum_offset zero and num_buffers 1.
+ */
+static void
+rx_header_is_right_whatever_the_buffer_held(void **state)
+{
+	static const uint8_t right12[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+	uint8_t old[5][12];
+
+	(void)state;
+	memcpy(old[0], right12, 12); /* already right: nothing to store */
+	memcpy(old[1], right12, 12);
+	old[1][0] = 0x01; /* flags only */
+	memcpy(old[2], right12, 12);
+	old[2][10] = 7; /* num_buffers only */
+	memcpy(old[3], right12, 12);
+	old[3][11] = 1;		  /* num_buffers high byte only */
+	memset(old[4], 0xee, 12); /* everything */
+	for (uint16_t hdr_len = 10; hdr_len <= 12; hdr_len += 2) {
+		struct guest *g = g_new(64, hdr_len, true);
+		uint8_t payload[5][64];
+		uint16_t heads[5];
+
+		for (unsigned int i = 0; i < 5; i++) {
+			uint64_t gpa = g_alloc(g, 2048);
+			uint8_t want10[10] = {0};
+
+			g_mark_writable(g, gpa, 2048);
+			if (hdr_len == 10) { /* the 10-byte header has no num_buffers */
+				memcpy(want10, old[i], 10);
+				if (i == 2 || i == 3)
+					want10[8] = 0x5a; /* gso_size junk instead */
+				g_write(g, gpa, want10, 10);
+			} else {
+				g_write(g, gpa, old[i], 12);
+			}
+			ring_publish(&g->rxr, rx_chain_at(g, &gpa, (uint32_t[]){2048}, 1, false));
+			fill_payload(payload[i], 64, 90 + i);
+			heads[i] = tx_add(g, payload[i], 64);
+		}
+		assert_int_equal(g_burst(g, 32), 5);
+		for (unsigned int i = 0; i < 5; i++) {
+			expect_frame(g, payload[i], 64, 1); /* header bytes checked there */
+			expect_tx_done(g, heads[i]);
+		}
+		g_free(g);
+	}
+}
+
 /* A header-alone layout with one thing wrong: the same fault as any other chain. */
 enum hdr_desc_twist {
 	HDR_ADDR_OUTSIDE,  /* the header descriptor points outside guest memory */
@@ -1691,6 +1742,7 @@ main(void)
 		cmocka_unit_test(mergeable_last_buffer_gets_only_the_rest),
 		cmocka_unit_test(mixed_fast_and_scattered_frames_keep_their_order),
 		cmocka_unit_test(every_tx_layout_in_one_burst_keeps_order_and_bytes),
+		cmocka_unit_test(rx_header_is_right_whatever_the_buffer_held),
 		cmocka_unit_test(hostile_header_alone_layouts_break_tx),
 		cmocka_unit_test(header_split_1_1_10_works_on_tx_and_rx),
 		cmocka_unit_test(payload_may_start_in_the_header_descriptor),
