@@ -410,41 +410,121 @@ app_manual_lcore(unsigned int i, uint16_t q)
 	return -1;
 }
 
+/* The polling lcores with their CPUs' nodes; without NUMA support everything is node 0. */
+static struct vl_placement_lcore app_pl_lcores[RTE_MAX_LCORE];
+static unsigned int app_nb_pl_lcores;
+
+/*
+ * Test hook: VHOSTLOOP_TEST_LCORE_NODES="LCORE=NODE,..." pretends those lcores' CPUs sit on other
+ * nodes, so that a one-node machine can exercise a re-plan that moves a queue pair (the
+ * integration tests). Said loudly; malformed items are ignored with a warning.
+ */
+static void
+app_numa_test_override(void)
+{
+	const char *env = getenv("VHOSTLOOP_TEST_LCORE_NODES");
+	char buf[256], *save = NULL;
+
+	if (env == NULL || *env == '\0')
+		return;
+	snprintf(buf, sizeof(buf), "%s", env);
+	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		unsigned int lcore, node;
+		bool found = false;
+
+		if (sscanf(tok, "%u=%u", &lcore, &node) == 2)
+			for (unsigned int l = 0; l < app_nb_pl_lcores; l++)
+				if (app_pl_lcores[l].lcore == lcore) {
+					app_pl_lcores[l].node = (int)node;
+					found = true;
+				}
+		APP_LOG(WARNING, "test hook VHOSTLOOP_TEST_LCORE_NODES: %s %s", tok,
+			found ? "applied: placement believes this topology" : "ignored");
+	}
+}
+
+static void
+app_numa_init(void)
+{
+	unsigned int lcores[RTE_MAX_LCORE];
+	bool numa = vl_placement_numa_available();
+
+	app_nb_pl_lcores = app_polling_lcores(lcores);
+	for (unsigned int l = 0; l < app_nb_pl_lcores; l++) {
+		int cpu = vl_dev_lcore_cpu(lcores[l]);
+		int node = cpu >= 0 ? vl_placement_cpu_node((unsigned int)cpu) : VL_NODE_UNKNOWN;
+
+		app_pl_lcores[l] = (struct vl_placement_lcore){
+			.lcore = lcores[l],
+			.node = numa ? node : 0,
+		};
+	}
+	if (!numa)
+		APP_LOG(NOTICE,
+			"libnuma: NUMA is not available here: every CPU, ring and buffer is "
+			"counted on node 0");
+	app_numa_test_override();
+}
+
+static enum vl_placement_policy
+app_policy(void)
+{
+	switch (app_cfg.numa) {
+	case VL_NUMA_REMOTE:
+		return VL_PLACEMENT_REMOTE;
+	case VL_NUMA_NONE:
+		return VL_PLACEMENT_NONE;
+	case VL_NUMA_LOCAL:
+	default:
+		return VL_PLACEMENT_LOCAL;
+	}
+}
+
+static int
+app_lcore_node(unsigned int lcore)
+{
+	for (unsigned int l = 0; l < app_nb_pl_lcores; l++)
+		if (app_pl_lcores[l].lcore == lcore)
+			return app_pl_lcores[l].node;
+	return VL_NODE_UNKNOWN;
+}
+
+/* Start-up plan: no guest yet, so ring nodes are unknown: pins, then round-robin by load. */
 static int
 app_plan(struct vl_placement_qp *plan, unsigned int plan_len, unsigned int *nb_lcores_out)
 {
-	unsigned int lcores[RTE_MAX_LCORE], nb_lcores, nb_qps_total = 0;
-	uint16_t qps[VL_MAX_IFACES];
-	int n;
+	struct vl_placement_pair pairs[VL_MAX_IFACES * VL_VHOST_MAX_QUEUE_PAIRS];
+	unsigned int n = 0, bad = 0;
+	int rc;
 
-	nb_lcores = app_polling_lcores(lcores);
-	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++) {
-		qps[i] = vl_iface_served_queue_pairs(&app_cfg.ifaces[i]);
-		nb_qps_total += qps[i];
-	}
-	n = vl_placement_plan(lcores, nb_lcores, qps, app_cfg.nb_ifaces, plan, plan_len);
-	if (n < 0)
-		return n;
-	if (nb_lcores == 1 && lcores[0] == rte_get_main_lcore())
+	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++)
+		for (uint16_t q = 0;
+		     q < vl_iface_served_queue_pairs(&app_cfg.ifaces[i]) && n < plan_len; q++)
+			pairs[n++] = (struct vl_placement_pair){
+				.iface = (uint16_t)i,
+				.qp = q,
+				.ring_node = VL_NODE_UNKNOWN,
+				.lcore = app_manual_lcore(i, q),
+			};
+	rc = vl_placement_plan(app_pl_lcores, app_nb_pl_lcores, pairs, n, app_policy(), plan, &bad);
+	if (rc < 0)
+		return rc;
+	if (app_nb_pl_lcores == 1 && app_pl_lcores[0].lcore == rte_get_main_lcore())
 		APP_LOG(NOTICE, "no worker lcore: the main lcore %u polls all %u queue pair(s)",
-			lcores[0], nb_qps_total);
-	else if (nb_lcores < nb_qps_total)
-		APP_LOG(NOTICE, "%u queue pairs on %u worker lcore(s): spread round-robin",
-			nb_qps_total, nb_lcores);
-	for (int k = 0; k < n; k++) {
-		int manual = app_manual_lcore(plan[k].iface, plan[k].qp);
-		unsigned int lc;
-
-		if (manual >= 0)
-			plan[k].lcore = (unsigned int)manual;
-		lc = plan[k].lcore;
-
-		APP_LOG(INFO, "%s qp %u -> lcore %u (cpu %d, node %d)",
-			app_cfg.ifaces[plan[k].iface].name, plan[k].qp, lc, rte_lcore_to_cpu_id(lc),
-			vl_placement_cpu_node((unsigned int)rte_lcore_to_cpu_id(lc)));
-	}
-	*nb_lcores_out = nb_lcores;
-	return n;
+			app_pl_lcores[0].lcore, n);
+	else if (app_nb_pl_lcores < n)
+		APP_LOG(NOTICE, "%u queue pairs on %u worker lcore(s): spread round-robin", n,
+			app_nb_pl_lcores);
+	for (unsigned int k = 0; k < n; k++)
+		APP_LOG(INFO,
+			"plan: %s qp %u -> lcore %u (cpu %d, cpu node %d)%s; rings' node known "
+			"when a guest starts (--numa %s)",
+			app_cfg.ifaces[plan[k].iface].name, plan[k].qp, plan[k].lcore,
+			vl_dev_lcore_cpu(plan[k].lcore), plan[k].used_node,
+			plan[k].pinned ? ", pinned by --qp-lcore" : "",
+			vl_numa_policy_name(app_cfg.numa));
+	*nb_lcores_out = app_nb_pl_lcores;
+	return (int)n;
 }
 
 static struct vl_fwd_lcore *
@@ -465,26 +545,133 @@ app_fwd_lcore(unsigned int lcore)
 	return app_lcores[lcore];
 }
 
+/*
+ * A guest started on dev (vhost-events thread, dev locked, its pairs stopped): the rings' node is
+ * known now. Plan every pair again, with the other interfaces' pairs held where they are (they
+ * may be running), and move dev's pairs whose owner changes. Said once per pair when the policy
+ * cannot be honoured.
+ */
+static void
+app_plan_guest(struct vl_dev *dev, void *ctx)
+{
+	static struct vl_placement_pair pairs[VL_MAX_IFACES * VL_VHOST_MAX_QUEUE_PAIRS];
+	static struct vl_placement_qp out[VL_MAX_IFACES * VL_VHOST_MAX_QUEUE_PAIRS];
+	static struct vl_qp *qps[VL_MAX_IFACES * VL_VHOST_MAX_QUEUE_PAIRS];
+	unsigned int n = 0, bad = 0;
+
+	(void)ctx;
+	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++) {
+		struct vl_dev *d = __atomic_load_n(&app_devs[i], __ATOMIC_ACQUIRE);
+
+		if (d == NULL)
+			continue; /* not attached yet: planned at start-up, placed later */
+		for (uint16_t q = 0; q < vl_dev_nb_qps(d); q++) {
+			struct vl_qp *qp = vl_dev_qp(d, q);
+			int manual = app_manual_lcore(i, q);
+
+			qps[n] = qp;
+			pairs[n++] = (struct vl_placement_pair){
+				.iface = (uint16_t)i,
+				.qp = q,
+				.ring_node = qp->numa.ring_node,
+				.lcore = manual >= 0 ? manual
+					 : d != dev  ? (int)qp->lcore
+						     : -1,
+			};
+		}
+	}
+	if (vl_placement_plan(app_pl_lcores, app_nb_pl_lcores, pairs, n, app_policy(), out, &bad) <
+	    0) {
+		APP_LOG(ERR, "%s: cannot plan the queue pairs again: they keep their lcores",
+			vl_dev_name(dev));
+		return;
+	}
+	for (unsigned int k = 0; k < n; k++) {
+		struct vl_qp *qp = qps[k];
+		struct vl_stats_numa *nu = &qp->numa;
+		unsigned int old = qp->lcore;
+		char bufs[64];
+
+		if (qp->dev != dev)
+			continue;
+		if (out[k].lcore != old &&
+		    vl_fwd_move(qp, app_lcores[old], app_lcores[out[k].lcore]) != 0) {
+			APP_LOG(ERR,
+				"%s qp %u: cannot move to lcore %u (out of memory): stays on "
+				"lcore %u",
+				vl_dev_name(dev), qp->idx, out[k].lcore, old);
+			continue;
+		}
+		nu->lcore = qp->lcore;
+		nu->cpu = vl_dev_lcore_cpu(qp->lcore);
+		nu->cpu_node = app_lcore_node(qp->lcore);
+		nu->wanted_node = out[k].wanted_node;
+		nu->honoured = out[k].honoured;
+		nu->cross_node =
+			nu->cpu_node >= 0 && nu->ring_node >= 0 && nu->cpu_node != nu->ring_node;
+		if (nu->ring_node < 0)
+			continue; /* the guest does not use this pair (yet) */
+		if (nu->buffer_node >= 0)
+			snprintf(bufs, sizeof(bufs), "on node %d", nu->buffer_node);
+		else
+			snprintf(bufs, sizeof(bufs), "not posted yet (probed every second)");
+		APP_LOG(INFO,
+			"plan: %s qp %u -> lcore %u (cpu %d, cpu node %d), rings on node %d, "
+			"buffers %s, cross_node %s",
+			vl_dev_name(dev), qp->idx, qp->lcore, nu->cpu, nu->cpu_node, nu->ring_node,
+			bufs, nu->cross_node ? "yes" : "no");
+		if (old != qp->lcore)
+			APP_LOG(INFO, "%s qp %u moved from lcore %u to lcore %u while stopped",
+				vl_dev_name(dev), qp->idx, old, qp->lcore);
+		if (!nu->honoured && !qp->numa_said) {
+			qp->numa_said = true;
+			if (app_cfg.numa == VL_NUMA_LOCAL)
+				APP_LOG(NOTICE,
+					"--numa local cannot be honoured for %s qp %u: wanted node "
+					"%d (its rings), used node %d (lcore %u): no polling lcore "
+					"there",
+					vl_dev_name(dev), qp->idx, nu->ring_node, nu->cpu_node,
+					qp->lcore);
+			else
+				APP_LOG(NOTICE,
+					"--numa remote cannot be honoured for %s qp %u: wanted a "
+					"node "
+					"other than %d (its rings), used node %d (lcore %u): no "
+					"polling lcore elsewhere",
+					vl_dev_name(dev), qp->idx, nu->ring_node, nu->cpu_node,
+					qp->lcore);
+		}
+	}
+}
+
 /* ---- attach ---------------------------------------------------------------------------------- */
 
 static int
 app_attach(const struct vl_placement_qp *plan, unsigned int nb_plan, struct rte_mempool *pool)
 {
 	unsigned int lcore_of_qp[VL_VHOST_MAX_QUEUE_PAIRS];
+	int node_of_qp[VL_VHOST_MAX_QUEUE_PAIRS];
 
+	/* Every polling lcore gets a (possibly empty) list: a guest's start may move pairs. */
+	for (unsigned int l = 0; l < app_nb_pl_lcores; l++)
+		if (app_fwd_lcore(app_pl_lcores[l].lcore) == NULL)
+			return -ENOMEM;
+	vl_dev_set_plan_hook(app_plan_guest, NULL);
 	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++) {
 		const struct vl_iface_config *ifc = &app_cfg.ifaces[i];
+		struct vl_dev *dev = NULL;
 		int rc;
 
 		for (unsigned int k = 0; k < nb_plan; k++)
-			if (plan[k].iface == i)
+			if (plan[k].iface == i) {
 				lcore_of_qp[plan[k].qp] = plan[k].lcore;
-		rc = vl_dev_attach(&app_devs[i], ifc, &app_cfg, lcore_of_qp, pool);
+				node_of_qp[plan[k].qp] = plan[k].used_node;
+			}
+		rc = vl_dev_attach(&dev, ifc, &app_cfg, lcore_of_qp, node_of_qp, pool);
 		if (rc != 0)
 			return rc;
-		for (uint16_t q = 0; q < vl_dev_nb_qps(app_devs[i]); q++) {
-			struct vl_qp *qp = vl_dev_qp(app_devs[i], q);
-			struct vl_fwd_lcore *fl = app_fwd_lcore(qp->lcore);
+		for (uint16_t q = 0; q < vl_dev_nb_qps(dev); q++) {
+			struct vl_qp *qp = vl_dev_qp(dev, q);
 			struct vl_stats_qp_desc desc = {
 				.iface = ifc->name,
 				.qp = q,
@@ -492,13 +679,15 @@ app_attach(const struct vl_placement_qp *plan, unsigned int nb_plan, struct rte_
 				.stats = &qp->stats,
 				.state = vl_dev_qp_state_name,
 				.state_ctx = qp,
+				.numa = &qp->numa,
 			};
 
-			if (fl == NULL || fl->nb_qps == VL_FWD_MAX_QPS_PER_LCORE)
+			if (vl_fwd_lcore_add(app_lcores[qp->lcore], qp) != 0)
 				return -ENOMEM;
-			fl->qps[fl->nb_qps++] = qp;
 			vl_stats_register(&desc);
 		}
+		/* Published after its pairs are on their lists: a guest's start re-plans them. */
+		__atomic_store_n(&app_devs[i], dev, __ATOMIC_RELEASE);
 	}
 	return 0;
 }
@@ -511,6 +700,7 @@ struct app_clock {
 	uint64_t last_tsc;
 	uint64_t period_tsc;
 	uint64_t stop_tsc; /* --duration: stop at this TSC, 0 = never */
+	uint64_t numa_tsc; /* last NUMA probe refresh */
 	FILE *snapshots;
 };
 
@@ -524,6 +714,18 @@ app_snapshot(const struct app_clock *clk, uint64_t now)
 	fflush(clk->snapshots);
 }
 
+/* Once a second, off the datapath: where the running guests' rings and buffers are now. */
+static void
+app_numa_refresh(struct app_clock *clk, uint64_t now)
+{
+	if (now - clk->numa_tsc < rte_get_tsc_hz())
+		return;
+	clk->numa_tsc = now;
+	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++)
+		if (app_devs[i] != NULL)
+			vl_dev_numa_refresh(app_devs[i]);
+}
+
 static void
 app_housekeeping(struct app_clock *clk, uint64_t now)
 {
@@ -533,6 +735,7 @@ app_housekeeping(struct app_clock *clk, uint64_t now)
 		APP_LOG(INFO, "--duration %u s reached", app_cfg.duration_s);
 		vl_fwd_quit(); /* the same clean stop as SIGINT */
 	}
+	app_numa_refresh(clk, now);
 	if (clk->period_tsc == 0 || now - clk->last_tsc < clk->period_tsc)
 		return;
 	elapsed = (double)(now - clk->last_tsc) / (double)rte_get_tsc_hz();
@@ -637,6 +840,7 @@ main(int argc, char **argv)
 	}
 	app_check_macs();
 
+	app_numa_init();
 	nb_plan = app_plan(plan, VL_ARRAY_SIZE(plan), &nb_lcores);
 	if (nb_plan < 0) {
 		APP_LOG(ERR, "cannot place the queue pairs on the lcores: %s", strerror(-nb_plan));
@@ -708,7 +912,10 @@ out_dev:
 	vl_dev_fini();
 out_eal:
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
-		free(app_lcores[l]);
+		if (app_lcores[l] != NULL) {
+			vl_fwd_lcore_free(app_lcores[l]);
+			free(app_lcores[l]);
+		}
 	rte_eal_cleanup();
 	/* Last: EAL's files are closed; the directory of a stopped engine is of no use. */
 	if (app_runtime_dir[0] != '\0')

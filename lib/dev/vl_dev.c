@@ -11,6 +11,7 @@
  *   message that can move rings, memory, the log or the call fds, and restarted after it.
  * - destroy_device returns only once no lcore touches the rings, with our indices pushed back.
  */
+#define _GNU_SOURCE /* cpu_set_t, for rte_lcore_cpuset */
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -23,6 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <numa.h>
+
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_vhost.h>
@@ -30,6 +33,7 @@
 #include "vl_compiler.h"
 #include "vl_dev.h"
 #include "vl_log.h"
+#include "vl_placement.h"
 
 #define DEV_LOG(level, dev, fmt, ...) VL_LOG_MOD(dev, level, "%s: " fmt, (dev)->name, ##__VA_ARGS__)
 
@@ -83,7 +87,7 @@ struct vl_dev {
 	struct vl_mem *mem; /* direct: snapshot the running queue pairs point to */
 
 	uint16_t nb_qps;
-	struct vl_qp *qps; /* [nb_qps], cache-aligned */
+	struct vl_qp **qps; /* [nb_qps], each on its first owner's node */
 };
 
 struct rte_rcu_qsbr *vl_dev_qsv;
@@ -106,6 +110,20 @@ dev_from_vid(int vid)
 	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
 		return NULL;
 	return __atomic_load_n(&dev_by_vid[vid], __ATOMIC_ACQUIRE);
+}
+
+int
+vl_dev_lcore_cpu(unsigned int lcore)
+{
+	rte_cpuset_t set;
+
+	if (lcore >= RTE_MAX_LCORE)
+		return -1;
+	set = rte_lcore_cpuset(lcore);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			return cpu;
+	return -1;
 }
 
 int
@@ -162,7 +180,7 @@ dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
 	bool any = false;
 
 	for (uint16_t q = first; q < first + n; q++) {
-		struct vl_qp *qp = &dev->qps[q];
+		struct vl_qp *qp = dev->qps[q];
 
 		if (__atomic_load_n(&qp->run, __ATOMIC_RELAXED)) {
 			__atomic_store_n(&qp->run, 0, __ATOMIC_RELEASE);
@@ -177,7 +195,7 @@ dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
 	/* Only the pairs that ran in this session have indices worth pushing. */
 	for (uint16_t q = first; q < first + n; q++)
 		if (stopped[q])
-			dev_qp_push_indices(dev, &dev->qps[q]);
+			dev_qp_push_indices(dev, dev->qps[q]);
 }
 
 /* Attach the direct datapath's view of one vring; -EINVAL if the guest's ring is unusable. */
@@ -250,7 +268,7 @@ static void
 dev_qps_try_start(struct vl_dev *dev)
 {
 	for (uint16_t q = 0; q < dev->nb_qps; q++)
-		dev_qp_try_start(dev, &dev->qps[q]);
+		dev_qp_try_start(dev, dev->qps[q]);
 }
 
 /* Direct datapath: copy librte_vhost's memory table. Only while no queue pair runs. */
@@ -287,6 +305,124 @@ dev_mem_snapshot(struct vl_dev *dev)
 	free(m);
 	dev->mem = mem;
 	return 0;
+}
+
+/* ---- NUMA probe and plan --------------------------------------------------------------------- */
+
+#define DEV_PROBE_BUFS 16 /* recently posted buffers sampled per vring */
+
+static vl_dev_plan_fn dev_plan_fn;
+static void *dev_plan_ctx;
+
+void
+vl_dev_set_plan_hook(vl_dev_plan_fn fn, void *ctx)
+{
+	dev_plan_fn = fn;
+	dev_plan_ctx = ctx;
+}
+
+/*
+ * Host addresses of up to DEV_PROBE_BUFS buffers the guest posted last on a split vring: the
+ * heads behind avail->idx, their first descriptor's address translated through the memory table.
+ * Guest memory is hostile: every index is bounded and every address translated, nothing else is
+ * read; the values may be in flux (we only sample).
+ */
+static unsigned int
+dev_vring_sample_bufs(const struct rte_vhost_vring *vr, struct rte_vhost_memory *mem,
+		      const void **out)
+{
+	const volatile struct vring_desc *desc = (const volatile struct vring_desc *)vr->desc;
+	const volatile struct vring_avail *avail = (const volatile struct vring_avail *)vr->avail;
+	unsigned int n = 0;
+	uint16_t idx;
+
+	if (desc == NULL || avail == NULL || vr->size == 0 || mem == NULL)
+		return 0;
+	idx = avail->idx;
+	for (unsigned int j = 0; j < DEV_PROBE_BUFS && j < vr->size; j++) {
+		uint16_t head = avail->ring[(uint16_t)(idx - 1 - j) % vr->size];
+		uint64_t gpa, len = 1, hva;
+
+		if (head >= vr->size || desc[head].len == 0)
+			continue;
+		gpa = desc[head].addr;
+		hva = rte_vhost_va_from_guest_pa(mem, gpa, &len);
+		if (hva != 0 && len != 0)
+			out[n++] = (const void *)(uintptr_t)hva;
+	}
+	return n;
+}
+
+/*
+ * Where qp's two vrings and a sample of its buffers live. Dev locked, guest memory mapped (between
+ * new_device and destroy_device, no memory/ring message in progress). mem may be NULL (rings only).
+ */
+static void
+dev_qp_probe(struct vl_dev *dev, struct vl_qp *qp, struct rte_vhost_memory *mem)
+{
+	const void *rings[6] = {NULL}, *bufs[2 * DEV_PROBE_BUFS];
+	int ring_nodes[6], buf_nodes[2 * DEV_PROBE_BUFS];
+	bool packed = (dev->features & (1ULL << VIRTIO_F_RING_PACKED)) != 0;
+	unsigned int nb_bufs = 0, nb_rings = 0;
+
+	for (unsigned int v = 0; v < 2; v++) {
+		struct rte_vhost_vring vr;
+
+		if (rte_vhost_get_vhost_vring(dev->vid, v == 0 ? VL_RXQ(qp->idx) : VL_TXQ(qp->idx),
+					      &vr) != 0 ||
+		    vr.desc == NULL)
+			continue;
+		rings[3 * v] = vr.desc;
+		rings[3 * v + 1] = vr.avail;
+		rings[3 * v + 2] = vr.used;
+		nb_rings++;
+		if (!packed)
+			nb_bufs += dev_vring_sample_bufs(&vr, mem, bufs + nb_bufs);
+	}
+	vl_placement_mem_nodes(rings, 6, ring_nodes);
+	vl_placement_mem_nodes(bufs, nb_bufs, buf_nodes);
+	if (vl_placement_numa_available()) {
+		qp->numa.ring_node = vl_placement_majority(ring_nodes, 6);
+		qp->numa.buffer_node = vl_placement_majority(buf_nodes, nb_bufs);
+	} else {
+		/* No NUMA: one node, 0, for whatever is there (the app says so once). */
+		qp->numa.ring_node = nb_rings > 0 ? 0 : VL_NODE_UNKNOWN;
+		qp->numa.buffer_node = nb_bufs > 0 ? 0 : VL_NODE_UNKNOWN;
+	}
+	qp->numa.cross_node = qp->numa.cpu_node >= 0 && qp->numa.ring_node >= 0 &&
+			      qp->numa.cpu_node != qp->numa.ring_node;
+}
+
+/* Probe every queue pair of dev (dev locked, guest memory mapped). */
+static void
+dev_probe(struct vl_dev *dev)
+{
+	struct rte_vhost_memory *mem = NULL;
+
+	if (rte_vhost_get_mem_table(dev->vid, &mem) != 0)
+		mem = NULL;
+	for (uint16_t q = 0; q < dev->nb_qps; q++)
+		dev_qp_probe(dev, dev->qps[q], mem);
+	free(mem);
+}
+
+int
+vl_dev_numa_refresh(struct vl_dev *dev)
+{
+	int rc = -EBUSY;
+
+	/* Never wait: the lock holder may be waiting for this very lcore's quiescent state. */
+	if (pthread_mutex_trylock(&dev->lock) != 0)
+		return -EBUSY;
+	/* The mbuf datapath does not stop around memory messages, so we cannot know the table
+	 * is stable: it is probed at the guest's start only. */
+	if (dev_own_rings(dev) && dev->running && !dev->paused && !dev->mem_pending &&
+	    dev->vid >= 0) {
+		dev_probe(dev);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return rc;
 }
 
 /* ---- librte_vhost callbacks ------------------------------------------------------------------ */
@@ -329,6 +465,10 @@ dev_new_device(int vid)
 		dev->opts.hdr_len, dev->opts.mrg_rxbuf ? ", mergeable rx" : "",
 		dev->opts.event_idx ? ", event idx" : "", dev->opts.indirect ? ", indirect" : "",
 		dev->opts.in_order ? ", in order" : "");
+	/* The rings' node is known only now: probe, let the app place the (stopped) pairs. */
+	dev_probe(dev);
+	if (dev_plan_fn != NULL)
+		dev_plan_fn(dev, dev_plan_ctx);
 	dev_qps_try_start(dev);
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
@@ -351,7 +491,7 @@ dev_destroy_device(int vid)
 	free(dev->mem);
 	dev->mem = NULL;
 	for (uint16_t q = 0; q < dev->nb_qps; q++)
-		dev->qps[q].mem = NULL;
+		dev->qps[q]->mem = NULL;
 	DEV_LOG(INFO, dev, "guest stopped (vid %d)", vid);
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -370,7 +510,7 @@ dev_vring_state_changed(int vid, uint16_t vring, int enable)
 		return -1;
 	}
 	pthread_mutex_lock(&dev->lock);
-	qp = &dev->qps[vring / 2];
+	qp = dev->qps[vring / 2];
 	qp->vring_enabled[vring & 1] = enable != 0;
 	DEV_LOG(DEBUG, dev, "qp %u: vring %u %s", qp->idx, vring, enable ? "enabled" : "disabled");
 	if (!enable)
@@ -478,9 +618,11 @@ dev_post_msg(int vid, void *m)
 		dev->mem_pending = false;
 	if (dev->paused && dev->running && !dev->mem_pending) {
 		for (uint16_t q = 0; q < dev->nb_qps; q++)
-			dev->qps[q].mem = NULL;
+			dev->qps[q]->mem = NULL;
 		if (dev_mem_snapshot(dev) == 0) {
 			dev->paused = false;
+			/* Rings or memory may have moved: where are they now. */
+			dev_probe(dev);
 			dev_qps_try_start(dev);
 			DEV_LOG(DEBUG, dev, "resumed after request %u", msg->request);
 		}
@@ -525,8 +667,8 @@ dev_new_connection(int vid)
 	dev->paused = false;
 	dev->mem_pending = false;
 	for (uint16_t q = 0; q < dev->nb_qps; q++) {
-		dev->qps[q].vring_enabled[0] = dev->qps[q].vring_enabled[1] = false;
-		dev->qps[q].state = VL_QP_IDLE;
+		dev->qps[q]->vring_enabled[0] = dev->qps[q]->vring_enabled[1] = false;
+		dev->qps[q]->state = VL_QP_IDLE;
 	}
 	__atomic_store_n(&dev_by_vid[vid], dev, __ATOMIC_RELEASE);
 	DEV_LOG(INFO, dev, "frontend connected (vid %d)", vid);
@@ -557,6 +699,55 @@ static const struct rte_vhost_device_ops dev_ops = {
 };
 
 /* ---- attach / detach ------------------------------------------------------------------------- */
+
+/*
+ * A queue pair's state and counters live on the node of the lcore that owns it at attach: its
+ * hot lines (ring state, counters) are written by that lcore only. A pair that a guest's start
+ * moves to another lcore keeps its struct where it is: stats, telemetry and the pollers hold its
+ * address, and replacing it would need a second hand-off for every reader; its lines simply
+ * migrate into the new owner's cache (only write-backs cross the link). numa_alloc_onnode, not
+ * rte_malloc_socket: the engine runs without hugepages by default, where EAL has memory on one
+ * socket only.
+ */
+static struct vl_qp *
+dev_qp_alloc(int node)
+{
+	struct vl_qp *qp;
+
+	/* Only a node that exists (a test may pretend others do). */
+	if (node >= 0 && numa_available() >= 0 && node <= numa_max_node()) {
+		qp = numa_alloc_onnode(sizeof(*qp), node); /* page-aligned, zeroed */
+		if (qp != NULL) {
+			qp->alloc_node = node;
+			return qp;
+		}
+	}
+	qp = aligned_alloc(64, sizeof(*qp));
+	if (qp != NULL) {
+		memset(qp, 0, sizeof(*qp));
+		qp->alloc_node = -1;
+	}
+	return qp;
+}
+
+static void
+dev_qps_free(struct vl_dev *dev)
+{
+	if (dev->qps == NULL)
+		return;
+	for (uint16_t q = 0; q < dev->nb_qps; q++) {
+		struct vl_qp *qp = dev->qps[q];
+
+		if (qp == NULL)
+			continue;
+		if (qp->alloc_node >= 0)
+			numa_free(qp, sizeof(*qp));
+		else
+			free(qp);
+	}
+	free(dev->qps);
+	dev->qps = NULL;
+}
 
 /* Server mode: the directory must exist; a socket nobody listens on is stale and replaced. */
 static int
@@ -671,7 +862,7 @@ dev_start(struct vl_dev *dev, const struct vl_iface_config *iface)
 
 int
 vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
-	      const struct vl_config *cfg, const unsigned int *lcore_of_qp,
+	      const struct vl_config *cfg, const unsigned int *lcore_of_qp, const int *node_of_qp,
 	      struct rte_mempool *pool)
 {
 	uint64_t flags = 0;
@@ -699,14 +890,19 @@ vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
 			dev->nb_qps, VL_VHOST_MAX_QUEUE_PAIRS, VL_VHOST_MAX_QUEUE_PAIRS);
 		dev->nb_qps = VL_VHOST_MAX_QUEUE_PAIRS;
 	}
-	dev->qps = aligned_alloc(64, sizeof(*dev->qps) * dev->nb_qps);
+	dev->qps = calloc(dev->nb_qps, sizeof(*dev->qps));
 	if (dev->qps == NULL) {
 		rc = -ENOMEM;
 		goto out_free;
 	}
-	memset(dev->qps, 0, sizeof(*dev->qps) * dev->nb_qps);
-	for (uint16_t q = 0; q < dev->nb_qps; q++)
-		dev->qps[q] = (struct vl_qp){
+	for (uint16_t q = 0; q < dev->nb_qps; q++) {
+		struct vl_qp *qp = dev_qp_alloc(node_of_qp != NULL ? node_of_qp[q] : -1);
+
+		if (qp == NULL) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+		*qp = (struct vl_qp){
 			.dev = dev,
 			.idx = q,
 			.lcore = lcore_of_qp[q],
@@ -715,7 +911,17 @@ vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
 			.pool = pool,
 			.irq_tx = {.callfd = -1},
 			.irq_rx = {.callfd = -1},
+			.numa = {.lcore = lcore_of_qp[q],
+				 .cpu = vl_dev_lcore_cpu(lcore_of_qp[q]),
+				 .cpu_node = node_of_qp != NULL ? node_of_qp[q] : -1,
+				 .ring_node = VL_NODE_UNKNOWN,
+				 .buffer_node = VL_NODE_UNKNOWN,
+				 .wanted_node = VL_NODE_UNKNOWN,
+				 .honoured = true},
+			.alloc_node = qp->alloc_node,
 		};
+		dev->qps[q] = qp;
+	}
 
 	if (iface->mode == VL_SOCK_CLIENT)
 		flags |= RTE_VHOST_USER_CLIENT;
@@ -742,7 +948,7 @@ out_unregister:
 	rte_vhost_driver_unregister(dev->path);
 out_free:
 	DEV_LOG(ERR, dev, "cannot attach vhost-user socket %s", dev->path);
-	free(dev->qps);
+	dev_qps_free(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	return rc;
@@ -769,7 +975,7 @@ vl_dev_detach(struct vl_dev *dev)
 		if (dev_list[i] == dev)
 			dev_list[i] = dev_list[--dev_nb];
 	free(dev->mem);
-	free(dev->qps);
+	dev_qps_free(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -783,7 +989,7 @@ vl_dev_nb_qps(const struct vl_dev *dev)
 struct vl_qp *
 vl_dev_qp(struct vl_dev *dev, uint16_t idx)
 {
-	return idx < dev->nb_qps ? &dev->qps[idx] : NULL;
+	return idx < dev->nb_qps ? dev->qps[idx] : NULL;
 }
 
 const char *

@@ -67,9 +67,33 @@ struct vl_qp {
 	bool vring_enabled[2]; /* [0] RX vring 2i, [1] TX vring 2i+1 */
 	enum vl_qp_state state;
 
+	/* Control plane (probe and plan); read by stats and telemetry. */
+	struct vl_stats_numa numa;
+	bool numa_said; /* the "cannot honour" line was logged for this pair */
+	int alloc_node; /* node this struct was allocated on, -1: plain heap */
+
 	/* One writer: the owning lcore. */
 	struct vl_qp_stats stats;
 } __attribute__((aligned(64)));
+
+/*
+ * Called from new_device (the vhost-events thread, dev locked, no vring lock held) once the
+ * guest's rings are known and probed, before any of dev's queue pairs starts: every pair of dev
+ * is stopped, so the hook may give them other owners (vl_fwd_move) and update qp->numa.
+ */
+typedef void (*vl_dev_plan_fn)(struct vl_dev *dev, void *ctx);
+void vl_dev_set_plan_hook(vl_dev_plan_fn fn, void *ctx);
+
+/*
+ * Probe again where each queue pair's rings and a sample of its buffers live (off the datapath:
+ * the main lcore's housekeeping). Only when the guest runs and no ring or memory message is in
+ * progress; skips (returns -EBUSY) instead of waiting when the device is busy.
+ */
+int vl_dev_numa_refresh(struct vl_dev *dev);
+
+/* The CPU an lcore runs on: the first of its cpuset (rte_lcore_to_cpu_id gives the sysfs core id,
+ * which is not the CPU number with --lcores or on SMT machines). -1 if it has none. */
+int vl_dev_lcore_cpu(unsigned int lcore);
 
 /* RCU variable every polling lcore reports to; created by vl_dev_init. */
 extern struct rte_rcu_qsbr *vl_dev_qsv;
@@ -81,13 +105,14 @@ void vl_dev_fini(void);
 /*
  * Register the interface's socket (server: create/listen, a stale socket file from a dead engine
  * is replaced; client: connect and reconnect), trim the offered features, install the callbacks.
- * lcore_of_qp[q] is the owner of queue pair q; pool is for the mbuf datapath (NULL otherwise).
- * Returns 0, -EINVAL (bad path: missing directory, in use by a live listener, not a socket), or
- * -EIO with the reason logged.
+ * lcore_of_qp[q] is the owner of queue pair q, node_of_qp[q] the node of its CPU (the pair's
+ * state and counters are allocated there, -1: anywhere); pool is for the mbuf datapath (NULL
+ * otherwise). Returns 0, -EINVAL (bad path: missing directory, in use by a live listener, not a
+ * socket), or -EIO with the reason logged.
  */
 int vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
 		  const struct vl_config *cfg, const unsigned int *lcore_of_qp,
-		  struct rte_mempool *pool);
+		  const int *node_of_qp, struct rte_mempool *pool);
 
 /* Unregister the socket (removes it in server mode) after stopping every queue pair. */
 void vl_dev_detach(struct vl_dev *dev);

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* vl_fwd.c - per-lcore poll loop over the queue pairs the lcore owns. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -144,14 +148,19 @@ fwd_qp_poll_mbuf(const struct vl_fwd_lcore *fl, struct vl_qp *qp)
 	return nb_rx;
 }
 
-unsigned int
-vl_fwd_poll_once(struct vl_fwd_lcore *fl)
+/* One pass; *nb_qps = the pairs on the list it walked (read before the quiescent report). */
+static inline unsigned int
+fwd_pass(struct vl_fwd_lcore *fl, unsigned int *nb_qps)
 {
+	/* Pairs with the release store of vl_fwd_move: the list's contents are visible. */
+	const struct vl_fwd_qp_list *list = __atomic_load_n(&fl->list, __ATOMIC_ACQUIRE);
 	uint64_t t0 = rte_rdtsc(), t1;
-	unsigned int total = 0;
+	unsigned int total = 0, nb = list != NULL ? list->nb_qps : 0;
 
-	for (unsigned int i = 0; i < fl->nb_qps; i++) {
-		struct vl_qp *qp = fl->qps[i];
+	*nb_qps = nb;
+
+	for (unsigned int i = 0; i < nb; i++) {
+		struct vl_qp *qp = list->qps[i];
 		unsigned int n;
 
 		/* Pairs with the control plane's release store of run. */
@@ -180,6 +189,95 @@ vl_fwd_poll_once(struct vl_fwd_lcore *fl)
 	return total;
 }
 
+unsigned int
+vl_fwd_poll_once(struct vl_fwd_lcore *fl)
+{
+	unsigned int nb;
+
+	return fwd_pass(fl, &nb);
+}
+
+/* ---- queue-pair lists ---------------------------------------------------------------------- */
+
+static pthread_mutex_t fwd_list_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A copy of old with qp added (add) or removed (!add); NULL when out of memory. */
+static struct vl_fwd_qp_list *
+fwd_list_with(const struct vl_fwd_qp_list *old, struct vl_qp *qp, bool add)
+{
+	unsigned int nb = old != NULL ? old->nb_qps : 0, k = 0;
+	struct vl_fwd_qp_list *l = malloc(sizeof(*l) + sizeof(l->qps[0]) * (nb + 1));
+
+	if (l == NULL)
+		return NULL;
+	for (unsigned int i = 0; i < nb; i++)
+		if (add || old->qps[i] != qp)
+			l->qps[k++] = old->qps[i];
+	if (add)
+		l->qps[k++] = qp;
+	l->nb_qps = k;
+	return l;
+}
+
+int
+vl_fwd_lcore_add(struct vl_fwd_lcore *fl, struct vl_qp *qp)
+{
+	struct vl_fwd_qp_list *l;
+
+	pthread_mutex_lock(&fwd_list_lock);
+	l = fwd_list_with(fl->list, qp, true);
+	if (l != NULL) {
+		free(fl->list);
+		fl->list = l;
+	}
+	pthread_mutex_unlock(&fwd_list_lock);
+	return l != NULL ? 0 : -ENOMEM;
+}
+
+int
+vl_fwd_move(struct vl_qp *qp, struct vl_fwd_lcore *from, struct vl_fwd_lcore *to)
+{
+	struct vl_fwd_qp_list *old_from, *old_to, *new_from, *new_to;
+
+	if (from == to)
+		return 0;
+	pthread_mutex_lock(&fwd_list_lock);
+	new_from = fwd_list_with(from->list, qp, false);
+	new_to = fwd_list_with(to->list, qp, true);
+	if (new_from == NULL || new_to == NULL) {
+		pthread_mutex_unlock(&fwd_list_lock);
+		free(new_from);
+		free(new_to);
+		return -ENOMEM;
+	}
+	old_from = from->list;
+	old_to = to->list;
+	__atomic_store_n(&from->list, new_from, __ATOMIC_RELEASE);
+	__atomic_store_n(&to->list, new_to, __ATOMIC_RELEASE);
+	/* Every pass that may still walk an old list ends before this returns. */
+	rte_rcu_qsbr_synchronize(vl_dev_qsv, RTE_QSBR_THRID_INVALID);
+	free(old_from);
+	free(old_to);
+	qp->lcore = to->lcore;
+	pthread_mutex_unlock(&fwd_list_lock);
+	return 0;
+}
+
+unsigned int
+vl_fwd_lcore_nb_qps(const struct vl_fwd_lcore *fl)
+{
+	const struct vl_fwd_qp_list *l = __atomic_load_n(&fl->list, __ATOMIC_ACQUIRE);
+
+	return l != NULL ? l->nb_qps : 0;
+}
+
+void
+vl_fwd_lcore_free(struct vl_fwd_lcore *fl)
+{
+	free(fl->list);
+	fl->list = NULL;
+}
+
 void
 vl_fwd_lcore_online(const struct vl_fwd_lcore *fl)
 {
@@ -199,10 +297,17 @@ vl_fwd_lcore_main(void *arg)
 {
 	struct vl_fwd_lcore *fl = arg;
 
-	VL_LOG_MOD(fwd, INFO, "lcore %u polls %u queue pair(s)", fl->lcore, fl->nb_qps);
+	VL_LOG_MOD(fwd, INFO, "lcore %u polls %u queue pair(s)", fl->lcore,
+		   vl_fwd_lcore_nb_qps(fl));
 	vl_fwd_lcore_online(fl);
-	while (!fwd_quit)
-		vl_fwd_poll_once(fl);
+	while (!fwd_quit) {
+		unsigned int nb;
+
+		fwd_pass(fl, &nb);
+		/* No pair (yet: a guest's start may move one here): poll the list, not the CPU. */
+		if (unlikely(nb == 0))
+			usleep(100);
+	}
 	vl_fwd_lcore_offline(fl);
 	return 0;
 }

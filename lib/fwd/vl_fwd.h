@@ -13,17 +13,43 @@
 
 #include "vl_dev.h"
 
-#define VL_FWD_MAX_QPS_PER_LCORE 1024
+/* The queue pairs one lcore polls. Immutable once published: a change publishes a new list. */
+struct vl_fwd_qp_list {
+	unsigned int nb_qps;
+	struct vl_qp *qps[];
+};
 
-/* What one polling lcore does. Filled by the app before launch, read-only afterwards. */
+/*
+ * What one polling lcore does. Filled by the app before launch; afterwards only `list` changes,
+ * through vl_fwd_move. The poller loads `list` once per pass (acquire) and reports its RCU
+ * quiescent state at the end of the pass, so a grace period after publishing a new list
+ * guarantees that no pass still walks the old one.
+ */
 struct vl_fwd_lcore {
 	unsigned int lcore;
-	unsigned int nb_qps;
-	struct vl_qp *qps[VL_FWD_MAX_QPS_PER_LCORE];
+	struct vl_fwd_qp_list *list;  /* never NULL once added to */
 	uint16_t burst;		      /* frames per poll */
 	uint32_t irq_coalesce_frames; /* 0 = decide every burst */
 	uint64_t irq_coalesce_cycles; /* 0 = no time bound */
 };
+
+/* Before launch: append qp to fl's list (no poller runs yet, so no grace period). 0 or -ENOMEM. */
+int vl_fwd_lcore_add(struct vl_fwd_lcore *fl, struct vl_qp *qp);
+
+/*
+ * Hand qp from lcore `from` to lcore `to` while the pollers run. The caller has stopped qp
+ * (run == 0, after a grace period) and restarts it only after this returns: the new lists are
+ * published, one grace period passes (the old owner's passes over its old list are over, the new
+ * owner's next pass sees qp), then the old lists are freed and qp->lcore is set. So qp never has
+ * two pollers and, since it is stopped across the change, loses no frame (the rings keep them).
+ * Serialised internally; must not be called from a polling lcore. 0 or -ENOMEM (nothing changed).
+ */
+int vl_fwd_move(struct vl_qp *qp, struct vl_fwd_lcore *from, struct vl_fwd_lcore *to);
+
+/* Number of queue pairs fl polls now. */
+unsigned int vl_fwd_lcore_nb_qps(const struct vl_fwd_lcore *fl);
+/* Free fl's list (after the pollers returned). */
+void vl_fwd_lcore_free(struct vl_fwd_lcore *fl);
 
 /* Worker entry point for rte_eal_remote_launch(vl_fwd_lcore_main, fl, fl->lcore). */
 int vl_fwd_lcore_main(void *fl);

@@ -145,6 +145,37 @@ vl_stats_print_line(FILE *out, double elapsed_s)
 	fflush(out);
 }
 
+/* The owner now: a guest's start may have moved the pair since it was registered. */
+static unsigned int
+stats_lcore(const struct vl_stats_qp_desc *d)
+{
+	return d->numa != NULL ? __atomic_load_n(&d->numa->lcore, __ATOMIC_RELAXED) : d->lcore;
+}
+
+/* The NUMA placement table, after the counters; every row starts with "numa:". */
+static void
+stats_print_numa_table(FILE *out)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < stats_nb_qps; i++)
+		any = any || stats_qps[i].numa != NULL;
+	if (!any)
+		return;
+	fprintf(out, "numa: %-12s %4s %5s %4s %8s %9s %11s %10s %8s\n", "interface", "qp", "lcore",
+		"cpu", "cpu_node", "ring_node", "buffer_node", "cross_node", "honoured");
+	for (unsigned int i = 0; i < stats_nb_qps; i++) {
+		const struct vl_stats_qp_desc *d = &stats_qps[i];
+		const struct vl_stats_numa *n = d->numa;
+
+		if (n == NULL)
+			continue;
+		fprintf(out, "numa: %-12s %4u %5u %4d %8d %9d %11d %10s %8s\n", d->iface, d->qp,
+			n->lcore, n->cpu, n->cpu_node, n->ring_node, n->buffer_node,
+			n->cross_node ? "yes" : "no", n->honoured ? "yes" : "no");
+	}
+}
+
 void
 vl_stats_print_table(FILE *out)
 {
@@ -160,7 +191,7 @@ vl_stats_print_table(FILE *out)
 		fprintf(out,
 			"%-12s %4u %5u %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64
 			" %8" PRIu64 " %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %9.1f  %s\n",
-			d->iface, d->qp, d->lcore, s->frames, s->bytes, s->drop_rx_full,
+			d->iface, d->qp, stats_lcore(d), s->frames, s->bytes, s->drop_rx_full,
 			s->drop_truncated, s->drop_short, s->queue_broken, s->calls, s->bursts,
 			stats_cycles_per_frame(s), stats_state(d));
 	}
@@ -171,6 +202,7 @@ vl_stats_print_table(FILE *out)
 		"total", "", "", total.frames, total.bytes, total.drop_rx_full,
 		total.drop_truncated, total.drop_short, total.queue_broken, total.calls,
 		total.bursts, stats_cycles_per_frame(&total));
+	stats_print_numa_table(out);
 	fflush(out);
 }
 
@@ -201,8 +233,15 @@ vl_stats_snapshot_json(FILE *out, double uptime_s)
 
 		fprintf(out, "%s{\"interface\": ", i ? ", " : "");
 		stats_json_string(out, d->iface);
-		fprintf(out, ", \"qp\": %u, \"lcore\": %u, \"state\": ", d->qp, d->lcore);
+		fprintf(out, ", \"qp\": %u, \"lcore\": %u, \"state\": ", d->qp, stats_lcore(d));
 		stats_json_string(out, stats_state(d));
+		if (d->numa != NULL)
+			fprintf(out,
+				", \"cpu\": %d, \"cpu_node\": %d, \"ring_node\": %d, "
+				"\"buffer_node\": "
+				"%d, \"cross_node\": %s",
+				d->numa->cpu, d->numa->cpu_node, d->numa->ring_node,
+				d->numa->buffer_node, d->numa->cross_node ? "true" : "false");
 		for (unsigned int c = 0; c < vl_qp_nb_counters; c++)
 			fprintf(out, ", \"%s\": %" PRIu64, vl_qp_counter_names[c],
 				vl_qp_stats_get(d->stats, c));
@@ -269,12 +308,67 @@ stats_tel_queue(const char *cmd __attribute__((unused)), const char *params, str
 		rte_tel_data_start_dict(d);
 		rte_tel_data_add_dict_string(d, "interface", q->iface);
 		rte_tel_data_add_dict_u64(d, "qp", q->qp);
-		rte_tel_data_add_dict_u64(d, "lcore", q->lcore);
+		rte_tel_data_add_dict_u64(d, "lcore", stats_lcore(q));
 		rte_tel_data_add_dict_string(d, "state", stats_state(q));
 		stats_tel_counters(d, q->stats);
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* One queue pair's placement. Telemetry in DPDK 22.11 has no boolean: cross_node and
+ * honoured are 0 or 1. */
+static void
+stats_tel_numa_fill(struct rte_tel_data *d, const struct vl_stats_qp_desc *q)
+{
+	const struct vl_stats_numa *n = q->numa;
+
+	rte_tel_data_add_dict_string(d, "interface", q->iface);
+	rte_tel_data_add_dict_int(d, "qp", q->qp);
+	rte_tel_data_add_dict_int(d, "lcore", (int)n->lcore);
+	rte_tel_data_add_dict_int(d, "cpu", n->cpu);
+	rte_tel_data_add_dict_int(d, "cpu_node", n->cpu_node);
+	rte_tel_data_add_dict_int(d, "ring_node", n->ring_node);
+	rte_tel_data_add_dict_int(d, "buffer_node", n->buffer_node);
+	rte_tel_data_add_dict_int(d, "cross_node", n->cross_node ? 1 : 0);
+	rte_tel_data_add_dict_int(d, "wanted_node", n->wanted_node);
+	rte_tel_data_add_dict_int(d, "honoured", n->honoured ? 1 : 0);
+}
+
+/*
+ * /vhostloop/numa: per queue pair ("interface/qp" -> its placement), or with the parameter
+ * IFACE/QP that pair alone. Nodes are -1 when unknown (no guest yet).
+ */
+static int
+stats_tel_numa(const char *cmd __attribute__((unused)), const char *params, struct rte_tel_data *d)
+{
+	char name[RTE_TEL_MAX_STRING_LEN];
+
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < stats_nb_qps; i++) {
+		const struct vl_stats_qp_desc *q = &stats_qps[i];
+		struct rte_tel_data *c;
+
+		if (q->numa == NULL)
+			continue;
+		snprintf(name, sizeof(name), "%s/%u", q->iface, q->qp);
+		if (params != NULL && *params != '\0') {
+			if (strcmp(name, params) != 0)
+				continue;
+			stats_tel_numa_fill(d, q);
+			return 0;
+		}
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		stats_tel_numa_fill(c, q);
+		if (rte_tel_data_add_dict_container(d, name, c, 0) != 0) {
+			rte_tel_data_free(c);
+			break; /* the dict is full */
+		}
+	}
+	return params != NULL && *params != '\0' ? -EINVAL : 0;
 }
 
 int
@@ -285,7 +379,11 @@ vl_stats_telemetry_init(void)
 	    rte_telemetry_register_cmd("/vhostloop/queues", stats_tel_queues,
 				       "Queue pairs as interface/qp. No parameters.") ||
 	    rte_telemetry_register_cmd("/vhostloop/queue", stats_tel_queue,
-				       "One queue pair's counters. Parameter: interface/qp."))
+				       "One queue pair's counters. Parameter: interface/qp.") ||
+	    rte_telemetry_register_cmd(
+		    "/vhostloop/numa", stats_tel_numa,
+		    "Per queue pair: lcore, cpu, cpu/ring/buffer node, cross_node. "
+		    "Optional parameter: interface/qp."))
 		return -EINVAL;
 	return 0;
 }

@@ -57,6 +57,21 @@ extern const unsigned int vl_qp_nb_counters;
 /* Read counter i (X-macro order) of s. */
 uint64_t vl_qp_stats_get(const struct vl_qp_stats *s, unsigned int i);
 
+/*
+ * Where a queue pair runs and where its guest memory lives (lib/dev writes it from the control
+ * plane, off the datapath; readers may see a value one probe old). Nodes are -1 when unknown.
+ */
+struct vl_stats_numa {
+	unsigned int lcore; /* owner now (a guest's start may move the pair) */
+	int cpu;	    /* the owner's CPU */
+	int cpu_node;
+	int ring_node;	 /* node holding most of the pair's two vrings (desc/avail/used) */
+	int buffer_node; /* node holding most of a sample of the buffers the guest posted */
+	int wanted_node; /* what --numa asked for, -1 when it did not apply */
+	bool honoured;	 /* false: --numa could not be honoured for this pair */
+	bool cross_node; /* cpu_node and ring_node known and different */
+};
+
 /* Where a queue pair's state comes from (lib/dev owns it); NULL-safe. */
 typedef const char *(*vl_stats_state_fn)(const void *ctx);
 
@@ -68,6 +83,7 @@ struct vl_stats_qp_desc {
 	const struct vl_qp_stats *stats;
 	vl_stats_state_fn state; /* "stopped", "running", "broken: ..." */
 	const void *state_ctx;
+	const struct vl_stats_numa *numa; /* NULL: not reported */
 };
 
 #define VL_STATS_MAX_QPS 4096
