@@ -5,10 +5,13 @@
  * traffic, queue pairs toggled while frames flow. It speaks the vhost-user protocol itself
  * (memfd guest memory, SCM_RIGHTS fds) and drives split rings directly. No DPDK.
  *
- *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq
- *                 [--mrg 0|1] [--allow-drops] [--event-idx]
+ *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq|irq-burst|
+ *                                        isolate|features|rx-full
+ *                 [--mrg 0|1] [--allow-drops] [--event-idx] [--qps N]
+ *                 [--batch N --batches N --expect-irqs MIN:MAX]
  *
- * Exit 0 when the scenario's expectations hold, 1 otherwise (with the reason on stderr).
+ * Exit 0 when the scenario's expectations hold, 1 otherwise (with the reason on stderr). Every
+ * scenario ends with "interrupts: N", the call eventfd writes it saw (the engine's calls).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +44,7 @@
 #define REQ_SET_VRING_CALL 13
 #define REQ_GET_PROTOCOL_FEATURES 15
 #define REQ_SET_PROTOCOL_FEATURES 16
+#define REQ_GET_QUEUE_NUM 17
 #define REQ_SET_VRING_ENABLE 18
 #define MSG_VERSION 0x1
 
@@ -105,6 +109,11 @@ static const char *sock_path;
 static bool allow_drops;
 static bool want_event_idx; /* --event-idx: negotiate VIRTIO_RING_F_EVENT_IDX */
 static unsigned int dropped[MAX_QPS];
+static uint64_t irqs_seen;	 /* call eventfd writes read so far, every vring and connection */
+static unsigned int opt_qps = 1; /* features: the queue pairs the engine must announce */
+static unsigned int opt_batch = 240; /* irq-burst: frames published at once */
+static unsigned int opt_batches = 8;
+static unsigned int opt_irq_min, opt_irq_max = 1u << 31; /* irq-burst: interrupts per batch */
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
@@ -282,9 +291,22 @@ connect_and_negotiate(unsigned int nb_qps, bool mrg)
 		set_state(REQ_SET_VRING_ENABLE, v, 1);
 }
 
+/* Add what every call eventfd holds to irqs_seen (an eventfd read returns the writes' sum). */
+static void
+drain_calls(void)
+{
+	for (unsigned int v = 0; v < 2 * MAX_QPS; v++) {
+		uint64_t n;
+
+		if (vrings[v].kickfd > 0 && read(vrings[v].callfd, &n, sizeof(n)) == sizeof(n))
+			irqs_seen += n;
+	}
+}
+
 static void
 disconnect(void)
 {
+	drain_calls();
 	close(sock);
 	sock = -1;
 	for (unsigned int v = 0; v < 2 * MAX_QPS; v++) {
@@ -413,11 +435,11 @@ rx_collect(unsigned int q, unsigned int *next_k)
 }
 
 /*
- * Send n frames on each of the first nb_qps queue pairs (at most 64 in flight per pair) and
- * check they all come back in order and intact. between(i) runs after every 64 frames sent.
+ * Send n frames on each queue pair in mask (at most 64 in flight per pair) and check they all
+ * come back in order and intact. between(i) runs after every 64 frames sent on queue pair 0.
  */
 static void
-traffic(unsigned int nb_qps, unsigned int n, void (*between)(unsigned int))
+traffic_on(unsigned int mask, unsigned int n, void (*between)(unsigned int))
 {
 	unsigned int sent[MAX_QPS] = {0}, got[MAX_QPS] = {0};
 	double deadline = now_s() + 20, progress = now_s();
@@ -425,7 +447,9 @@ traffic(unsigned int nb_qps, unsigned int n, void (*between)(unsigned int))
 
 	do {
 		done = true;
-		for (unsigned int q = 0; q < nb_qps; q++) {
+		for (unsigned int q = 0; q < MAX_QPS; q++) {
+			if (!(mask & (1u << q)))
+				continue;
 			while (sent[q] < n && sent[q] - got[q] < 64 &&
 			       (uint16_t)(vrings[2 * q + 1].avail_idx -
 					  vrings[2 * q + 1].used_seen) < RING_SIZE - 1) {
@@ -442,19 +466,26 @@ traffic(unsigned int nb_qps, unsigned int n, void (*between)(unsigned int))
 		 * after 300 ms without progress the engine has long polled them, so what is still
 		 * out is gone (and must have been counted). */
 		if (!done && allow_drops && now_s() - progress > 0.3) {
-			for (unsigned int q = 0; q < nb_qps; q++) {
+			for (unsigned int q = 0; q < MAX_QPS; q++) {
 				dropped[q] += sent[q] - got[q];
 				got[q] = sent[q];
 			}
 			progress = now_s();
 		}
 		if (now_s() > deadline)
-			die("timeout: qp 0 got %u of %u frames%s", got[0], n,
-			    nb_qps > 1 ? " (see other pairs)" : "");
+			die("timeout: qp 0 got %u, qp 1 got %u of %u frames", got[0], got[1], n);
 	} while (!done);
-	for (unsigned int q = 0; q < nb_qps; q++)
-		printf("qp %u: %u frames back intact, %u dropped\n", q, got[q] - dropped[q],
-		       dropped[q]);
+	for (unsigned int q = 0; q < MAX_QPS; q++)
+		if (mask & (1u << q))
+			printf("qp %u: %u frames back intact, %u dropped\n", q, got[q] - dropped[q],
+			       dropped[q]);
+}
+
+/* Send n frames on each of the first nb_qps queue pairs; see traffic_on. */
+static void
+traffic(unsigned int nb_qps, unsigned int n, void (*between)(unsigned int))
+{
+	traffic_on((1u << nb_qps) - 1, n, between);
 }
 
 /* Nothing comes back on queue pair q within ms milliseconds. */
@@ -478,48 +509,54 @@ scenario_loop(bool mrg)
 	disconnect();
 }
 
+static const char *const cases[] = {"head out of range", "descriptor loop",
+				    "address outside guest memory", "avail idx jump",
+				    "writable TX descriptor"};
+#define NB_HOSTILE (sizeof(cases) / sizeof(cases[0]))
+
+/* Publish hostile TX ring contents of kind c on queue pair q. */
+static void
+hostile_tx(unsigned int q, unsigned int c)
+{
+	struct gvring *tx = &vrings[2 * q + 1];
+	uint16_t slot = tx->avail_idx & (RING_SIZE - 1);
+
+	tx->desc[slot] = (struct vl_vring_desc){gpa_of(buf_of(tx->idx, slot)), 100, 0, 0};
+	switch (c) {
+	case 0:
+		tx->avail->ring[slot] = RING_SIZE + 5;
+		tx->avail_idx++;
+		__atomic_store_n(&tx->avail->idx, tx->avail_idx, __ATOMIC_RELEASE);
+		break;
+	case 1:
+		tx->desc[slot].flags = VL_VRING_DESC_F_NEXT;
+		tx->desc[slot].next = slot;
+		publish(tx, slot);
+		break;
+	case 2:
+		tx->desc[slot].addr = MEM_GPA + MEM_SIZE + 4096;
+		publish(tx, slot);
+		break;
+	case 3:
+		tx->avail_idx += RING_SIZE + 10;
+		__atomic_store_n(&tx->avail->idx, tx->avail_idx, __ATOMIC_RELEASE);
+		break;
+	default:
+		tx->desc[slot].flags = VL_VRING_DESC_F_WRITE;
+		publish(tx, slot);
+		break;
+	}
+}
+
 /* Each hostile TX ring: the queue pair breaks, the engine lives; a fresh connection works. */
 static void
 scenario_hostile(void)
 {
-	static const char *const cases[] = {"head out of range", "descriptor loop",
-					    "address outside guest memory", "avail idx jump",
-					    "writable TX descriptor"};
-
-	for (unsigned int c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		struct gvring *tx;
-		uint16_t slot;
-
+	for (unsigned int c = 0; c < NB_HOSTILE; c++) {
 		connect_and_negotiate(1, true);
 		rx_refill(0, RING_SIZE - 1);
 		traffic(1, 100, NULL); /* frames 0..99 */
-		tx = &vrings[1];
-		slot = tx->avail_idx & (RING_SIZE - 1);
-		tx->desc[slot] = (struct vl_vring_desc){gpa_of(buf_of(1, slot)), 100, 0, 0};
-		switch (c) {
-		case 0:
-			tx->avail->ring[slot] = RING_SIZE + 5;
-			tx->avail_idx++;
-			__atomic_store_n(&tx->avail->idx, tx->avail_idx, __ATOMIC_RELEASE);
-			break;
-		case 1:
-			tx->desc[slot].flags = VL_VRING_DESC_F_NEXT;
-			tx->desc[slot].next = slot;
-			publish(tx, slot);
-			break;
-		case 2:
-			tx->desc[slot].addr = MEM_GPA + MEM_SIZE + 4096;
-			publish(tx, slot);
-			break;
-		case 3:
-			tx->avail_idx += RING_SIZE + 10;
-			__atomic_store_n(&tx->avail->idx, tx->avail_idx, __ATOMIC_RELEASE);
-			break;
-		case 4:
-			tx->desc[slot].flags = VL_VRING_DESC_F_WRITE;
-			publish(tx, slot);
-			break;
-		}
+		hostile_tx(0, c);
 		/* A good frame behind the bad one must not come back: the pair is broken. */
 		tx_frame(0, 100);
 		if (!silent_for(0, 300))
@@ -595,6 +632,7 @@ scenario_irq(void)
 			die("frame %u: no interrupt within 1 s (%u frames back so far)", k, got);
 		if (read(rx->callfd, &v, sizeof(v)) != sizeof(v))
 			die("frame %u: cannot read the call eventfd", k);
+		irqs_seen += v;
 		for (int spin = 0; spin < 1000000 && rx_collect(0, &got) == 0; spin++)
 			;
 		if (got != k + 1)
@@ -602,6 +640,230 @@ scenario_irq(void)
 	}
 	printf("qp 0: 500 frames, each announced by an interrupt\n");
 	disconnect();
+}
+
+/* Publish frames first_k.. first_k+n-1 on queue pair q with one avail idx store. */
+static void
+tx_batch(unsigned int q, unsigned int first_k, unsigned int n)
+{
+	struct gvring *g = &vrings[2 * q + 1];
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t slot = (uint16_t)(g->avail_idx + i) & (RING_SIZE - 1);
+		uint8_t *b = buf_of(g->idx, slot);
+		uint16_t len = frame_len(first_k + i);
+
+		memset(b, 0, HDR_LEN);
+		for (unsigned int j = 0; j < len; j++)
+			b[HDR_LEN + j] = frame_byte(q, first_k + i, j);
+		g->desc[slot] = (struct vl_vring_desc){gpa_of(b), (uint32_t)(HDR_LEN + len), 0, 0};
+		g->avail->ring[slot] = slot;
+	}
+	g->avail_idx = (uint16_t)(g->avail_idx + n);
+	__atomic_store_n(&g->avail->idx, g->avail_idx, __ATOMIC_RELEASE);
+}
+
+/* Read interrupts on fd until none came for quiet_ms (the engine has nothing left to flush). */
+static void
+wait_irqs_quiet(int fd, int quiet_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	uint64_t v;
+
+	while (poll(&pfd, 1, quiet_ms) == 1)
+		if (read(fd, &v, sizeof(v)) == sizeof(v))
+			irqs_seen += v;
+}
+
+/*
+ * Interrupt coalescing under load: --batches times, --batch frames published with one avail idx
+ * store (the engine moves them in back-to-back bursts, never idle in between), all collected,
+ * then the interrupts of that batch counted; each batch must get --expect-irqs MIN:MAX. RX asks
+ * for interrupts, TX does not.
+ */
+static void
+scenario_irq_burst(void)
+{
+	struct gvring *rx = &vrings[0];
+	unsigned int got = 0, lo = ~0u, hi = 0;
+
+	if (opt_batch == 0 || opt_batch > RING_SIZE - 1)
+		die("--batch must be in [1, %u]", RING_SIZE - 1);
+	connect_and_negotiate(1, true);
+	rx->avail->flags = 0;
+	rx_refill(0, RING_SIZE - 1);
+	for (unsigned int b = 0; b < opt_batches; b++) {
+		uint64_t before = irqs_seen, n;
+		double deadline = now_s() + 10;
+
+		tx_batch(0, got, opt_batch);
+		while (got < (b + 1) * opt_batch) {
+			rx_collect(0, &got);
+			if (now_s() > deadline)
+				die("batch %u: %u of %u frames back after 10 s", b,
+				    got - b * opt_batch, opt_batch);
+		}
+		wait_irqs_quiet(rx->callfd, 50);
+		n = irqs_seen - before;
+		if (n < opt_irq_min || n > opt_irq_max)
+			die("batch %u: %llu interrupts for %u frames, want %u..%u", b,
+			    (unsigned long long)n, opt_batch, opt_irq_min, opt_irq_max);
+		lo = n < lo ? (unsigned int)n : lo;
+		hi = n > hi ? (unsigned int)n : hi;
+	}
+	printf("irq-burst: %u batches of %u frames, %u..%u interrupts per batch\n", opt_batches,
+	       opt_batch, lo, hi);
+	disconnect();
+}
+
+/* isolate: while queue pair 0 carries traffic, break queue pair 1's TX ring (case iso_case). */
+static unsigned int iso_case;
+static bool iso_done;
+static uint16_t iso_rx1_used;
+
+static void
+iso_inject(unsigned int i)
+{
+	if (i != 8 || iso_done)
+		return;
+	iso_rx1_used = __atomic_load_n(&vrings[2].used->idx, __ATOMIC_ACQUIRE);
+	hostile_tx(1, iso_case);
+	tx_frame(1, 0); /* a good frame behind the bad one: must not come back */
+	iso_done = true;
+}
+
+/* The driver resets queue pair q: vrings disabled, set up afresh at index 0, re-enabled. */
+static void
+reset_pair(unsigned int q)
+{
+	set_state(REQ_SET_VRING_ENABLE, 2 * q, 0);
+	set_state(REQ_SET_VRING_ENABLE, 2 * q + 1, 0);
+	vring_setup((uint16_t)(2 * q), 0);
+	vring_setup((uint16_t)(2 * q + 1), 0);
+	rx_refill(q, RING_SIZE - 1);
+	set_state(REQ_SET_VRING_ENABLE, 2 * q, 1);
+	set_state(REQ_SET_VRING_ENABLE, 2 * q + 1, 1);
+}
+
+/*
+ * Per-pair isolation: each hostile case breaks queue pair 1 while pair 0 loops 3000 frames,
+ * which all come back; pair 1 stays silent; then the guest resets pair 1 on the same connection
+ * and both pairs loop again.
+ */
+static void
+scenario_isolate(void)
+{
+	connect_and_negotiate(2, true);
+	rx_refill(0, RING_SIZE - 1);
+	rx_refill(1, RING_SIZE - 1);
+	traffic(2, 200, NULL);
+	for (unsigned int c = 0; c < NB_HOSTILE; c++) {
+		iso_case = c;
+		iso_done = false;
+		traffic_on(1u << 0, 3000, iso_inject);
+		if (!iso_done)
+			die("%s: the fault was never injected", cases[c]);
+		if (__atomic_load_n(&vrings[2].used->idx, __ATOMIC_ACQUIRE) != iso_rx1_used)
+			die("%s: queue pair 1 still forwarding after hostile input", cases[c]);
+		printf("isolate %s: qp 1 stopped, qp 0 looped 3000 frames meanwhile\n", cases[c]);
+		reset_pair(1);
+		traffic(2, 500, NULL);
+		printf("isolate %s: qp 1 reset without reconnecting, both pairs loop\n", cases[c]);
+	}
+	disconnect();
+}
+
+/*
+ * RX ring full: 10 RX buffers for a batch of 50 frames. The first 10 come back intact, the TX
+ * ring is returned whole, and the other 40 are the engine's drop_rx_full (checked by the test).
+ */
+static void
+scenario_rx_full(void)
+{
+	struct gvring *tx = &vrings[1];
+	unsigned int got = 0;
+	double deadline;
+
+	connect_and_negotiate(1, true);
+	rx_refill(0, 10);
+	tx_batch(0, 0, 50);
+	deadline = now_s() + 10;
+	while (__atomic_load_n(&tx->used->idx, __ATOMIC_ACQUIRE) != tx->avail_idx) {
+		if (now_s() > deadline)
+			die("TX ring not returned after 10 s: used idx %u, avail idx %u",
+			    tx->used->idx, tx->avail_idx);
+	}
+	/* Every RX completion is published before the TX ring is returned. */
+	for (struct gvring *rx = &vrings[0]; rx->used_seen != rx->used->idx;) {
+		uint16_t seen = rx->used_seen;
+
+		rx_collect(0, &got);
+		if (rx->used_seen == seen)
+			break;
+	}
+	if (got != 10)
+		die("%u frames came back, want the 10 that had RX buffers", got);
+	printf("qp 0: 10 frames back intact, 40 dropped\n"); /* no RX buffer */
+	disconnect();
+}
+
+#define F_CSUM (1ULL << 0)
+#define F_GUEST_CSUM (1ULL << 1)
+#define F_GSO (1ULL << 6)
+#define F_GUEST_TSO4 (1ULL << 7)
+#define F_GUEST_TSO6 (1ULL << 8)
+#define F_GUEST_ECN (1ULL << 9)
+#define F_GUEST_UFO (1ULL << 10)
+#define F_HOST_TSO4 (1ULL << 11)
+#define F_HOST_TSO6 (1ULL << 12)
+#define F_HOST_ECN (1ULL << 13)
+#define F_HOST_UFO (1ULL << 14)
+#define F_MQ (1ULL << 22)
+#define PF_MQ (1ULL << 0)
+
+/*
+ * What the engine offers: no offloads (it implements none), multiqueue exactly when it serves
+ * more than one pair (--qps N: what it must announce), and GET_QUEUE_NUM answering N.
+ */
+static void
+scenario_features(void)
+{
+	const uint64_t offloads = F_CSUM | F_GUEST_CSUM | F_GSO | F_GUEST_TSO4 | F_GUEST_TSO6 |
+				  F_GUEST_ECN | F_GUEST_UFO | F_HOST_TSO4 | F_HOST_TSO6 |
+				  F_HOST_ECN | F_HOST_UFO;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	uint64_t offered, pf, qnum = 0;
+	bool mq = opt_qps > 1;
+
+	sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	for (int i = 0; connect(sock, (struct sockaddr *)&sa, sizeof(sa)) != 0; i++) {
+		if (i == 100)
+			die("cannot connect to %s: %s", sock_path, strerror(errno));
+		usleep(100000);
+	}
+	set_u64(REQ_SET_OWNER, 0, -1);
+	offered = get_u64(REQ_GET_FEATURES);
+	pf = get_u64(REQ_GET_PROTOCOL_FEATURES);
+	if (pf & PF_MQ) {
+		set_u64(REQ_SET_PROTOCOL_FEATURES, PF_MQ, -1);
+		qnum = get_u64(REQ_GET_QUEUE_NUM);
+	}
+	printf("features: offered 0x%llx, protocol 0x%llx, queue num %llu\n",
+	       (unsigned long long)offered, (unsigned long long)pf, (unsigned long long)qnum);
+	if (offered & offloads)
+		die("offloads offered: 0x%llx", (unsigned long long)(offered & offloads));
+	if (!(offered & F_VERSION_1) || !(offered & F_MRG_RXBUF) || !(offered & F_EVENT_IDX))
+		die("VERSION_1, MRG_RXBUF or EVENT_IDX not offered: 0x%llx",
+		    (unsigned long long)offered);
+	if (!!(offered & F_MQ) != mq || !!(pf & PF_MQ) != mq)
+		die("%u queue pair(s): VIRTIO_NET_F_MQ %s, protocol MQ %s", opt_qps,
+		    offered & F_MQ ? "offered" : "not offered",
+		    pf & PF_MQ ? "offered" : "not offered");
+	if (mq && qnum != opt_qps)
+		die("GET_QUEUE_NUM answers %llu, want %u", (unsigned long long)qnum, opt_qps);
+	close(sock);
+	sock = -1;
 }
 
 int
@@ -612,6 +874,10 @@ main(int argc, char **argv)
 					     {"mrg", required_argument, NULL, 'm'},
 					     {"allow-drops", no_argument, NULL, 'd'},
 					     {"event-idx", no_argument, NULL, 'e'},
+					     {"qps", required_argument, NULL, 'q'},
+					     {"batch", required_argument, NULL, 'b'},
+					     {"batches", required_argument, NULL, 'n'},
+					     {"expect-irqs", required_argument, NULL, 'i'},
 					     {NULL, 0, NULL, 0}};
 	const char *scenario = "loop";
 	bool mrg = true;
@@ -628,6 +894,14 @@ main(int argc, char **argv)
 			allow_drops = true;
 		else if (o == 'e')
 			want_event_idx = true;
+		else if (o == 'q')
+			opt_qps = (unsigned int)atoi(optarg);
+		else if (o == 'b')
+			opt_batch = (unsigned int)atoi(optarg);
+		else if (o == 'n')
+			opt_batches = (unsigned int)atoi(optarg);
+		else if (o == 'i' && sscanf(optarg, "%u:%u", &opt_irq_min, &opt_irq_max) == 2)
+			;
 		else
 			return 2;
 	}
@@ -649,8 +923,17 @@ main(int argc, char **argv)
 		scenario_enable_cycle();
 	else if (strcmp(scenario, "irq") == 0)
 		scenario_irq();
+	else if (strcmp(scenario, "irq-burst") == 0)
+		scenario_irq_burst();
+	else if (strcmp(scenario, "isolate") == 0)
+		scenario_isolate();
+	else if (strcmp(scenario, "features") == 0)
+		scenario_features();
+	else if (strcmp(scenario, "rx-full") == 0)
+		scenario_rx_full();
 	else
 		return 2;
+	printf("interrupts: %llu\n", (unsigned long long)irqs_seen);
 	printf("PASS %s\n", scenario);
 	return 0;
 }
