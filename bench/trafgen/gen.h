@@ -5,8 +5,8 @@
  * vhostloop-gen plays the guest through DPDK's net_virtio_user PMD: it sends IPv4/UDP frames on
  * queue pair i and expects every one back, byte for byte, on RX queue i.
  *
- * gen_opts.c, gen_frame.c and gen_hist.c are pure C (no EAL) so test_gen.c can unit-test them;
- * gen_port.c, gen_check.c, gen_perf.c and gen_main.c use DPDK.
+ * gen_opts.c, gen_frame.c, gen_hist.c and gen_report.c are pure C (no EAL) so test_gen.c can
+ * unit-test them; gen_port.c, gen_check.c, gen_perf.c and gen_main.c use DPDK.
  */
 #ifndef GEN_H
 #define GEN_H
@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 enum {
 	GEN_MAX_QP = 128,	  /* virtio-user's VIRTIO_MAX_RX_QUEUES */
@@ -263,10 +265,19 @@ int gen_perf_run(const struct gen_config *cfg, const struct gen_port *port);
 
 /* Seconds since t0 by the TSC. */
 double gen_elapsed_s(uint64_t t0_tsc);
-/* Write the "config" member of the JSON result (no trailing comma). */
-void gen_json_config(FILE *f, const struct gen_config *cfg);
-/* Open --json FILE for writing, NULL (logged) on failure. */
-FILE *gen_json_open(const struct gen_config *cfg);
+/* Significant digits of the reals in the JSON result (enough for every fixed-decimal field). */
+#define GEN_JSON_REAL_DIGITS 15
+/* A JSON real rounded to `decimals` places; null for NaN or infinity. */
+json_t *gen_json_fixed(double v, int decimals);
+/* The "config" object of the JSON result (new reference), NULL (logged) on failure. */
+json_t *gen_json_config(const struct gen_config *cfg);
+/* A result document holding only "config" (new reference), NULL (logged) on failure. */
+json_t *gen_json_doc(const struct gen_config *cfg);
+/*
+ * Write doc to --json FILE on one line with a trailing newline and release it (NULL: nothing to
+ * write). Returns 0, or -1 (logged) when it cannot.
+ */
+int gen_json_write(const struct gen_config *cfg, json_t *doc);
 /*
  * One live line: per queue pair TX/RX rates since the previous call. prev_* hold the previous
  * counts (updated); tx/rx are the current totals.

@@ -270,27 +270,39 @@ static void
 check_json(const struct check_run *run, bool pass, const char *reason, double elapsed_s)
 {
 	const struct gen_config *cfg = run->cfg;
-	FILE *f = gen_json_open(cfg);
+	json_t *doc = gen_json_doc(cfg);
+	json_t *per_queue = json_array();
+	int rc = doc == NULL || per_queue == NULL ? -1 : 0;
 
-	if (f == NULL)
-		return;
-	fprintf(f, "{");
-	gen_json_config(f, cfg);
-	fprintf(f, ", \"per_queue\": [");
-	for (uint16_t q = 0; q < cfg->nb_qp; q++) {
+	for (uint16_t q = 0; rc == 0 && q < cfg->nb_qp; q++) {
 		const struct check_qp *qp = &run->qps[q];
 
-		fprintf(f,
-			"%s{\"qp\": %u, \"sent\": %" PRIu64 ", \"received\": %" PRIu64
-			", \"ok\": %" PRIu64 ", \"missing\": %" PRIu64 ", \"duplicate\": %" PRIu64
-			", \"corrupt\": %" PRIu64 ", \"wrong_queue\": %" PRIu64 ", \"pass\": %s}",
-			q > 0 ? ", " : "", q, qp->nb_sent, qp->received, qp->ok, check_missing(qp),
-			qp->duplicate, qp->corrupt, qp->wrong_queue,
-			check_qp_pass(run, qp) ? "true" : "false");
+		rc = json_array_append_new(
+			per_queue,
+			json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "qp", (int)q,
+				  "sent", (json_int_t)qp->nb_sent, "received",
+				  (json_int_t)qp->received, "ok", (json_int_t)qp->ok, "missing",
+				  (json_int_t)check_missing(qp), "duplicate",
+				  (json_int_t)qp->duplicate, "corrupt", (json_int_t)qp->corrupt,
+				  "wrong_queue", (json_int_t)qp->wrong_queue, "pass",
+				  (int)check_qp_pass(run, qp)));
 	}
-	fprintf(f, "], \"elapsed_s\": %.3f, \"pass\": %s, \"reason\": \"%s\"}\n", elapsed_s,
-		pass ? "true" : "false", reason);
-	fclose(f);
+	if (rc == 0)
+		rc = json_object_set(doc, "per_queue", per_queue);
+	if (rc == 0)
+		rc = json_object_set_new(doc, "elapsed_s", gen_json_fixed(elapsed_s, 3));
+	if (rc == 0)
+		rc = json_object_set_new(doc, "pass", json_boolean(pass));
+	if (rc == 0)
+		rc = json_object_set_new(doc, "reason", json_string(reason));
+	json_decref(per_queue);
+	if (rc != 0) {
+		fprintf(stderr, "vhostloop-gen: --json %s: cannot build the result\n",
+			cfg->json_path);
+		json_decref(doc);
+		return;
+	}
+	gen_json_write(cfg, doc);
 }
 
 /* Print the per-queue table and the verdict; returns the exit status. */

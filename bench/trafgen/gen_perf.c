@@ -544,45 +544,104 @@ perf_print(const char *label, const struct perf_sum *s, double secs, bool tx_onl
 	printf("\n");
 }
 
-static void
-perf_json_sum(FILE *f, const struct perf_sum *s, double secs, bool tx_only)
+/* The figures of one queue pair or the total, added to obj. Returns 0, -1 when out of memory. */
+static int
+perf_json_sum(json_t *obj, const struct perf_sum *s, double secs, bool tx_only)
 {
-	fprintf(f,
-		"\"tx_frames\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"rx_frames\": %" PRIu64
-		", \"rx_bytes\": %" PRIu64 ", \"tx_mpps\": %.6f, \"rx_mpps\": %.6f"
-		", \"tx_gbps_l2\": %.6f, \"rx_gbps_l2\": %.6f, \"tx_gbps_l1\": %.6f"
-		", \"rx_gbps_l1\": %.6f, \"returned_frames\": %" PRIu64
-		", \"loss_frames\": %" PRIu64 ", \"loss_ratio\": %.9f, \"foreign_frames\": %" PRIu64
-		", \"tx_nombuf\": %" PRIu64 ", \"gen_busy_cycles\": %" PRIu64
-		", \"gen_idle_cycles\": %" PRIu64 ", \"gen_cycles_per_frame\": %.3f"
-		", \"gen_busy_pct\": %.3f",
-		s->tx_frames, s->tx_bytes, s->rx_frames, s->rx_bytes,
-		(double)s->tx_frames / secs / 1e6, (double)s->rx_frames / secs / 1e6,
-		perf_gbps(s->tx_bytes, 0, 0, secs), perf_gbps(s->rx_bytes, 0, 0, secs),
-		perf_gbps(s->tx_bytes, s->tx_frames, PERF_L1_OVERHEAD_BYTES, secs),
-		perf_gbps(s->rx_bytes, s->rx_frames, PERF_L1_OVERHEAD_BYTES, secs), s->returned,
-		perf_loss(s), s->tx_frames > 0 ? (double)perf_loss(s) / (double)s->tx_frames : 0.0,
-		s->foreign, s->tx_nombuf, s->busy_cycles, s->idle_cycles,
-		perf_cycles_per_frame(s, tx_only), perf_busy_pct(s));
-	fprintf(f, ", \"latency_us\": ");
-	if (s->hist.count == 0) {
-		fprintf(f, "null");
-		return;
+	json_t *lat = json_null(), *buckets;
+	int rc;
+
+	rc = json_object_update_new(
+		obj,
+		json_pack(
+			"{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:I,"
+			" s:I, s:o, s:o}",
+			"tx_frames", (json_int_t)s->tx_frames, "tx_bytes", (json_int_t)s->tx_bytes,
+			"rx_frames", (json_int_t)s->rx_frames, "rx_bytes", (json_int_t)s->rx_bytes,
+			"tx_mpps", gen_json_fixed((double)s->tx_frames / secs / 1e6, 6), "rx_mpps",
+			gen_json_fixed((double)s->rx_frames / secs / 1e6, 6), "tx_gbps_l2",
+			gen_json_fixed(perf_gbps(s->tx_bytes, 0, 0, secs), 6), "rx_gbps_l2",
+			gen_json_fixed(perf_gbps(s->rx_bytes, 0, 0, secs), 6), "tx_gbps_l1",
+			gen_json_fixed(
+				perf_gbps(s->tx_bytes, s->tx_frames, PERF_L1_OVERHEAD_BYTES, secs),
+				6),
+			"rx_gbps_l1",
+			gen_json_fixed(
+				perf_gbps(s->rx_bytes, s->rx_frames, PERF_L1_OVERHEAD_BYTES, secs),
+				6),
+			"returned_frames", (json_int_t)s->returned, "loss_frames",
+			(json_int_t)perf_loss(s), "loss_ratio",
+			gen_json_fixed(s->tx_frames > 0
+					       ? (double)perf_loss(s) / (double)s->tx_frames
+					       : 0.0,
+				       9),
+			"foreign_frames", (json_int_t)s->foreign, "tx_nombuf",
+			(json_int_t)s->tx_nombuf, "gen_busy_cycles", (json_int_t)s->busy_cycles,
+			"gen_idle_cycles", (json_int_t)s->idle_cycles, "gen_cycles_per_frame",
+			gen_json_fixed(perf_cycles_per_frame(s, tx_only), 3), "gen_busy_pct",
+			gen_json_fixed(perf_busy_pct(s), 3)));
+	if (rc == 0 && s->hist.count > 0) {
+		/* The whole distribution: [lower bound ns, count] of every non-empty bucket, in
+		 * order. */
+		buckets = json_array();
+		for (unsigned int i = 0; buckets != NULL && i < GEN_HIST_NB_BUCKETS; i++)
+			if (s->hist.bucket[i] != 0 &&
+			    json_array_append_new(
+				    buckets, json_pack("[I, I]", (json_int_t)gen_hist_bucket_low(i),
+						       (json_int_t)s->hist.bucket[i])) != 0) {
+				json_decref(buckets);
+				buckets = NULL;
+			}
+		lat = json_pack(
+			"{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "samples", (json_int_t)s->hist.count,
+			"min", gen_json_fixed((double)s->hist.min_ns / 1e3, 3), "p50",
+			gen_json_fixed((double)gen_hist_quantile(&s->hist, 0.5) / 1e3, 3), "p99",
+			gen_json_fixed((double)gen_hist_quantile(&s->hist, 0.99) / 1e3, 3), "p999",
+			gen_json_fixed((double)gen_hist_quantile(&s->hist, 0.999) / 1e3, 3), "max",
+			gen_json_fixed((double)s->hist.max_ns / 1e3, 3), "buckets_ns", buckets);
 	}
-	fprintf(f,
-		"{\"samples\": %" PRIu64 ", \"min\": %.3f, \"p50\": %.3f, \"p99\": %.3f"
-		", \"p999\": %.3f, \"max\": %.3f",
-		s->hist.count, (double)s->hist.min_ns / 1e3,
-		(double)gen_hist_quantile(&s->hist, 0.5) / 1e3,
-		(double)gen_hist_quantile(&s->hist, 0.99) / 1e3,
-		(double)gen_hist_quantile(&s->hist, 0.999) / 1e3, (double)s->hist.max_ns / 1e3);
-	/* The whole distribution: [lower bound ns, count] of every non-empty bucket, in order. */
-	fprintf(f, ", \"buckets_ns\": [");
-	for (unsigned int i = 0, n = 0; i < GEN_HIST_NB_BUCKETS; i++)
-		if (s->hist.bucket[i] != 0)
-			fprintf(f, "%s[%" PRIu64 ", %" PRIu64 "]", n++ > 0 ? ", " : "",
-				gen_hist_bucket_low(i), s->hist.bucket[i]);
-	fprintf(f, "]}");
+	if (rc == 0)
+		rc = json_object_set_new(obj, "latency_us", lat);
+	return rc;
+}
+
+/* The perf-mode result document (new reference), NULL (logged) on failure. */
+static json_t *
+perf_json(const struct perf_run *run, const struct perf_sum *sums, double secs)
+{
+	const struct gen_config *cfg = run->cfg;
+	json_t *doc = gen_json_doc(cfg);
+	json_t *per_queue = json_array();
+	json_t *total = json_object();
+	int rc = doc == NULL || per_queue == NULL || total == NULL ? -1 : 0;
+
+	if (rc == 0)
+		rc = json_object_set_new(doc, "measured_s", gen_json_fixed(secs, 6));
+	if (rc == 0)
+		rc = json_object_set_new(doc, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
+	for (uint16_t q = 0; rc == 0 && q < cfg->nb_qp; q++) {
+		json_t *qo =
+			json_pack("{s:i, s:i}", "qp", (int)q, "lcore", (int)run->qps[q].lcore_id);
+
+		rc = json_array_append_new(per_queue, qo);
+		if (rc == 0)
+			rc = perf_json_sum(qo, &sums[q], secs, cfg->tx_only);
+	}
+	if (rc == 0)
+		rc = json_object_set(doc, "per_queue", per_queue);
+	if (rc == 0)
+		rc = perf_json_sum(total, &sums[cfg->nb_qp], secs, cfg->tx_only);
+	if (rc == 0)
+		rc = json_object_set(doc, "total", total);
+	json_decref(per_queue);
+	json_decref(total);
+	if (rc != 0) {
+		fprintf(stderr, "vhostloop-gen: --json %s: cannot build the result\n",
+			cfg->json_path);
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
 }
 
 static int
@@ -591,7 +650,6 @@ perf_report(const struct perf_run *run, double secs)
 	const struct gen_config *cfg = run->cfg;
 	struct perf_sum *sums = calloc(cfg->nb_qp + 1u, sizeof(*sums));
 	struct perf_sum *total;
-	FILE *f = NULL;
 	int ret;
 
 	if (sums == NULL)
@@ -611,23 +669,7 @@ perf_report(const struct perf_run *run, double secs)
 	if (cfg->nb_qp > 1)
 		perf_print("total", total, secs, cfg->tx_only);
 	if (cfg->json_path != NULL)
-		f = gen_json_open(cfg);
-	if (f != NULL) {
-		fprintf(f, "{");
-		gen_json_config(f, cfg);
-		fprintf(f, ", \"measured_s\": %.6f, \"tsc_hz\": %" PRIu64 ", \"per_queue\": [",
-			secs, rte_get_tsc_hz());
-		for (uint16_t q = 0; q < cfg->nb_qp; q++) {
-			fprintf(f, "%s{\"qp\": %u, \"lcore\": %u, ", q > 0 ? ", " : "", q,
-				run->qps[q].lcore_id);
-			perf_json_sum(f, &sums[q], secs, cfg->tx_only);
-			fprintf(f, "}");
-		}
-		fprintf(f, "], \"total\": {");
-		perf_json_sum(f, total, secs, cfg->tx_only);
-		fprintf(f, "}}\n");
-		fclose(f);
-	}
+		gen_json_write(cfg, perf_json(run, sums, secs));
 	if (cfg->tx_only ? total->tx_frames == 0 : total->returned == 0) {
 		printf(cfg->tx_only ? "FAIL: no frame sent\n"
 				    : "FAIL: no measured frame came back\n");

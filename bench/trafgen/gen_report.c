@@ -1,77 +1,117 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* gen_report.c - what both modes print: the JSON config object and the live rate line. */
+/*
+ * gen_report.c - what both modes print: the JSON result (built and written with jansson) and the
+ * live rate line.
+ */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "gen.h"
 
-/* A JSON string; the socket path is the only free text we write. */
-static void
-json_string(FILE *f, const char *s)
+json_t *
+gen_json_fixed(double v, int decimals)
 {
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	double scale = pow(10.0, decimals);
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	if (!isfinite(v))
+		return json_null();
+	return json_real(round(v * scale) / scale);
 }
 
-void
-gen_json_config(FILE *f, const struct gen_config *cfg)
+json_t *
+gen_json_config(const struct gen_config *cfg)
 {
 	const uint8_t *m = cfg->mac;
+	char mac[18];
+	json_error_t err;
+	json_t *c;
+	int rc;
 
-	fprintf(f, "\"config\": {\"socket\": ");
-	if (cfg->socket_path != NULL)
-		json_string(f, cfg->socket_path);
-	else
-		fprintf(f, "null");
-	fprintf(f,
-		", \"queue_pairs\": %u, \"mac\": \"%02x:%02x:%02x:%02x:%02x:%02x\", "
-		"\"server\": %s, \"mrg_rxbuf\": %d, \"in_order\": %d, \"packed\": %d, "
-		"\"ring_size\": %u, \"mode\": \"%s\", \"connect_timeout_s\": %g",
-		cfg->nb_qp, m[0], m[1], m[2], m[3], m[4], m[5], cfg->server ? "true" : "false",
-		cfg->mrg_rxbuf, cfg->in_order, cfg->packed, cfg->ring_size,
-		cfg->mode == GEN_MODE_CHECK ? "check" : "perf", cfg->connect_timeout_s);
-	if (cfg->mode == GEN_MODE_CHECK) {
-		fprintf(f, ", \"frames\": %" PRIu64 ", \"sizes\": [", cfg->nb_frames);
-		for (unsigned int i = 0; i < cfg->nb_sizes; i++)
-			fprintf(f, "%s%u", i > 0 ? ", " : "", cfg->sizes_bytes[i]);
-		fprintf(f, "], \"window\": %u, \"timeout_s\": %g, \"tx_hdr_desc\": %s", cfg->window,
-			cfg->timeout_s, cfg->tx_hdr_desc ? "true" : "false");
-	} else {
-		fprintf(f, ", \"duration_s\": %g, \"warmup_s\": %g, ", cfg->duration_s,
-			cfg->warmup_s);
-		if (cfg->imix)
-			fprintf(f, "\"size\": \"imix\"");
-		else
-			fprintf(f, "\"size\": %u", cfg->size_bytes);
-		fprintf(f,
-			", \"rate_pps\": %" PRIu64
-			", \"burst\": %u, \"latency\": %s, \"latency_sample\": %u"
-			", \"tx_only\": %s",
-			cfg->rate_pps, cfg->burst, cfg->latency ? "true" : "false",
-			cfg->latency_sample, cfg->tx_only ? "true" : "false");
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	c = json_pack_ex(&err, 0, "{s:s?, s:i, s:s, s:b, s:i, s:i, s:i, s:i, s:s, s:f}", "socket",
+			 cfg->socket_path, "queue_pairs", (int)cfg->nb_qp, "mac", mac, "server",
+			 (int)cfg->server, "mrg_rxbuf", (int)cfg->mrg_rxbuf, "in_order",
+			 (int)cfg->in_order, "packed", (int)cfg->packed, "ring_size",
+			 (int)cfg->ring_size, "mode",
+			 cfg->mode == GEN_MODE_CHECK ? "check" : "perf", "connect_timeout_s",
+			 cfg->connect_timeout_s);
+	if (c == NULL) {
+		fprintf(stderr, "vhostloop-gen: --json: config: %s\n", err.text);
+		return NULL;
 	}
-	fprintf(f, "}");
+	if (cfg->mode == GEN_MODE_CHECK) {
+		json_t *sizes = json_array();
+
+		for (unsigned int i = 0; sizes != NULL && i < cfg->nb_sizes; i++)
+			if (json_array_append_new(sizes, json_integer(cfg->sizes_bytes[i])) != 0) {
+				json_decref(sizes);
+				sizes = NULL;
+			}
+		rc = json_object_set_new(c, "frames", json_integer((json_int_t)cfg->nb_frames));
+		rc |= json_object_set_new(c, "sizes", sizes);
+		rc |= json_object_set_new(c, "window", json_integer(cfg->window));
+		rc |= json_object_set_new(c, "timeout_s", json_real(cfg->timeout_s));
+		rc |= json_object_set_new(c, "tx_hdr_desc", json_boolean(cfg->tx_hdr_desc));
+	} else {
+		rc = json_object_set_new(c, "duration_s", json_real(cfg->duration_s));
+		rc |= json_object_set_new(c, "warmup_s", json_real(cfg->warmup_s));
+		rc |= json_object_set_new(
+			c, "size", cfg->imix ? json_string("imix") : json_integer(cfg->size_bytes));
+		rc |= json_object_set_new(c, "rate_pps", json_integer((json_int_t)cfg->rate_pps));
+		rc |= json_object_set_new(c, "burst", json_integer(cfg->burst));
+		rc |= json_object_set_new(c, "latency", json_boolean(cfg->latency));
+		rc |= json_object_set_new(c, "latency_sample", json_integer(cfg->latency_sample));
+		rc |= json_object_set_new(c, "tx_only", json_boolean(cfg->tx_only));
+	}
+	if (rc != 0) {
+		fprintf(stderr, "vhostloop-gen: --json: config: out of memory\n");
+		json_decref(c);
+		return NULL;
+	}
+	return c;
 }
 
-FILE *
-gen_json_open(const struct gen_config *cfg)
+json_t *
+gen_json_doc(const struct gen_config *cfg)
 {
-	FILE *f = fopen(cfg->json_path, "w");
+	json_t *doc = json_object();
 
-	if (f == NULL)
+	if (doc == NULL || json_object_set_new(doc, "config", gen_json_config(cfg)) != 0) {
+		fprintf(stderr, "vhostloop-gen: --json %s: cannot build the result\n",
+			cfg->json_path);
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+int
+gen_json_write(const struct gen_config *cfg, json_t *doc)
+{
+	FILE *f;
+	int rc;
+
+	if (doc == NULL)
+		return -1;
+	f = fopen(cfg->json_path, "w");
+	if (f == NULL) {
 		fprintf(stderr, "vhostloop-gen: --json %s: %s\n", cfg->json_path, strerror(errno));
-	return f;
+		json_decref(doc);
+		return -1;
+	}
+	/* ", " and ": " separators, one line: the layout the hand-written version had. */
+	rc = json_dumpf(doc, f, JSON_REAL_PRECISION(GEN_JSON_REAL_DIGITS));
+	if (rc == 0 && fputc('\n', f) == EOF)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc != 0)
+		fprintf(stderr, "vhostloop-gen: --json %s: write failed\n", cfg->json_path);
+	json_decref(doc);
+	return rc;
 }
 
 void

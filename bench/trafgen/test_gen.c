@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_gen.c - vhostloop-gen's pure parts: options, EAL arguments, frame layout, histogram. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -441,6 +443,89 @@ histogram_quantiles_are_within_three_percent(void **state)
 	free(h2);
 }
 
+/* Write doc with gen_json_write() and parse the file back with jansson. */
+static json_t *
+write_and_load(struct gen_config *cfg, json_t *doc, char *path, size_t path_len)
+{
+	json_error_t err;
+	json_t *back;
+	int fd;
+
+	snprintf(path, path_len, "/tmp/test_gen_json.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	cfg->json_path = path;
+	assert_int_equal(gen_json_write(cfg, doc), 0);
+	back = json_load_file(path, 0, &err);
+	if (back == NULL)
+		fail_msg("%s: %s", path, err.text);
+	unlink(path);
+	return back;
+}
+
+static void
+json_result_keeps_the_field_names_and_escapes_the_socket_path(void **state)
+{
+	struct gen_config cfg;
+	char path[64];
+	json_t *doc, *c, *sizes, *r;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "/tmp/a\"b\\c\n", "--sizes", "60,1514", "--frames",
+			       "7", "--server", "--tx-hdr-desc"),
+			 0);
+	doc = write_and_load(&cfg, gen_json_doc(&cfg), path, sizeof(path));
+	c = json_object_get(doc, "config");
+	assert_true(json_is_object(c));
+	assert_string_equal(json_string_value(json_object_get(c, "socket")), "/tmp/a\"b\\c\n");
+	assert_int_equal(json_integer_value(json_object_get(c, "queue_pairs")), 1);
+	assert_string_equal(json_string_value(json_object_get(c, "mac")), "02:00:00:00:00:01");
+	assert_true(json_is_true(json_object_get(c, "server")));
+	assert_int_equal(json_integer_value(json_object_get(c, "mrg_rxbuf")), 1);
+	assert_int_equal(json_integer_value(json_object_get(c, "in_order")), 0);
+	assert_int_equal(json_integer_value(json_object_get(c, "packed")), 0);
+	assert_int_equal(json_integer_value(json_object_get(c, "ring_size")), 256);
+	assert_string_equal(json_string_value(json_object_get(c, "mode")), "check");
+	assert_true(json_is_number(json_object_get(c, "connect_timeout_s")));
+	assert_int_equal(json_integer_value(json_object_get(c, "frames")), 7);
+	sizes = json_object_get(c, "sizes");
+	assert_int_equal(json_array_size(sizes), 2);
+	assert_int_equal(json_integer_value(json_array_get(sizes, 1)), 1514);
+	assert_int_equal(json_integer_value(json_object_get(c, "window")), cfg.window);
+	assert_true(json_is_number(json_object_get(c, "timeout_s")));
+	assert_true(json_is_true(json_object_get(c, "tx_hdr_desc")));
+	assert_null(json_object_get(c, "duration_s"));
+	json_decref(doc);
+
+	/* Perf mode: its own fields, "imix" as a string, reals rounded to their decimals. */
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--imix", "--rate", "1000",
+			       "--duration", "0.5", "--latency-sample", "8"),
+			 0);
+	doc = gen_json_doc(&cfg);
+	assert_non_null(doc);
+	assert_int_equal(json_object_set_new(doc, "x", gen_json_fixed(4.80123449, 6)), 0);
+	assert_int_equal(json_object_set_new(doc, "nan", gen_json_fixed(NAN, 3)), 0);
+	r = write_and_load(&cfg, doc, path, sizeof(path));
+	c = json_object_get(r, "config");
+	assert_string_equal(json_string_value(json_object_get(c, "mode")), "perf");
+	assert_string_equal(json_string_value(json_object_get(c, "size")), "imix");
+	assert_true(json_real_value(json_object_get(c, "duration_s")) == 0.5);
+	assert_int_equal(json_integer_value(json_object_get(c, "rate_pps")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(c, "burst")), 32);
+	assert_true(json_is_true(json_object_get(c, "latency")));
+	assert_int_equal(json_integer_value(json_object_get(c, "latency_sample")), 8);
+	assert_true(json_is_false(json_object_get(c, "tx_only")));
+	assert_null(json_object_get(c, "frames"));
+	assert_true(json_real_value(json_object_get(r, "x")) == 4.801234);
+	assert_true(json_is_null(json_object_get(r, "nan")));
+	json_decref(r);
+
+	/* A file that cannot be opened is reported, not written. */
+	cfg.json_path = "/nonexistent-dir/x.json";
+	assert_int_equal(gen_json_write(&cfg, gen_json_doc(&cfg)), -1);
+}
+
 int
 main(void)
 {
@@ -460,6 +545,7 @@ main(void)
 		cmocka_unit_test(stamping_a_template_equals_building_the_frame),
 		cmocka_unit_test(histogram_buckets_are_contiguous_and_tight),
 		cmocka_unit_test(histogram_quantiles_are_within_three_percent),
+		cmocka_unit_test(json_result_keeps_the_field_names_and_escapes_the_socket_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
