@@ -1,7 +1,7 @@
 #!/bin/bash
 # Real Linux guest tests: boot a Debian kernel under QEMU with a vhost-user virtio-net NIC on
 # the engine, run guest_tool cases inside, parse the "VLGUEST" result lines off the serial
-# console. One boot per case group. Usage: test_guest.sh mq|irq|msix
+# console. One boot per case group. Usage: test_guest.sh mq|irq|packed|msix|restart
 #
 # The guest is built from Debian packages only and cached (VL_GUEST_CACHE, default
 # /var/cache/vhostloop-guest, else ~/.cache/vhostloop-guest): the linux-image-*-amd64 that
@@ -18,7 +18,7 @@ set -u
 : "${VHOSTLOOP:?path of the vhostloop binary}"
 : "${VL_GUEST_TOOL:?path of the static guest_tool}"
 : "${VL_GUEST_BUILD:?a build directory for the initramfs}"
-GROUP=${1:?usage: test_guest.sh mq|irq|msix}
+GROUP=${1:?usage: test_guest.sh mq|irq|packed|msix|restart}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 TMP=$(mktemp -d /tmp/vl-guest.XXXXXX)
@@ -200,10 +200,12 @@ cases_cpio() {
 # The QEMU arguments the engine prints for SOCKET and QP pairs, comment lines stripped and
 # shell words split; VEC (if not "keep") replaces vectors= and EXTRA is appended to the NIC.
 frontend_args() {
-	local qp=$1 sock=$2 vec=$3 extra=$4 text w
+	local qp=$1 sock=$2 vec=$3 extra=$4 eargs=${5:-} text w
 	local -a words
 	FRONTEND=()
-	text=$("$VHOSTLOOP" --socket "$sock" --queue-pairs "$qp" --print-frontend qemu) || return 1
+	# shellcheck disable=SC2086 # engine args split on purpose
+	text=$("$VHOSTLOOP" --socket "$sock" --queue-pairs "$qp" $eargs --print-frontend qemu) ||
+		return 1
 	text=$(printf '%s\n' "$text" | grep -v '^[[:space:]]*#' | sed 's/\\$//' | tr '\n' ' ')
 	eval "words=($text)" || return 1
 	for w in "${words[@]}"; do
@@ -288,6 +290,121 @@ boot() {
 	return 0
 }
 
+# start_engine LOG ARGS...: one engine instance in the background (ENGINE_PID).
+start_engine() {
+	local log=$1
+	shift
+	"$VHOSTLOOP" "$@" >"$log" 2>&1 &
+	ENGINE_PID=$!
+}
+
+stop_engine() { # stop_engine SIGNAL
+	kill "-$1" "$ENGINE_PID" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$ENGINE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$ENGINE_PID" 2>/dev/null
+	wait "$ENGINE_PID" 2>/dev/null
+	$SUDO rm -rf "/var/run/dpdk/vhostloop-$ENGINE_PID"
+	ENGINE_PID=
+}
+
+# restart NAME client|server: the guest's soak runs while the engine is stopped (SIGKILL and
+# SIGTERM in turn) and started again RESTARTS times. client: QEMU owns the socket (server=on),
+# the engine connects with --client; server: the engine listens, QEMU reconnects (reconnect=1).
+RESTARTS=10
+restart() {
+	local name=$1 mode=$2 sock=$TMP/$1.sock eargs="" initrd i sig t0 rc
+	local -a qemu_args
+	initrd=$(echo "soak soak 2 45" | cases_cpio "$name")
+	[ "$mode" = client ] && eargs=--client
+	frontend_args 2 "$sock" 0 "" "$eargs" || {
+		fail "$name: --print-frontend qemu gave no usable virtio-net-pci device"
+		return 1
+	}
+	if [ "$mode" = server ]; then
+		for i in "${!FRONTEND[@]}"; do
+			case "${FRONTEND[$i]}" in
+			socket,*reconnect=*) ;; # the printer says it already
+			socket,*) FRONTEND[$i]="${FRONTEND[$i]},reconnect=1" ;;
+			esac
+		done
+		start_engine "$TMP/$name.engine.0" --socket "$sock" --queue-pairs 2
+		for _ in $(seq 100); do
+			[ -S "$sock" ] && break
+			sleep 0.1
+		done
+	fi
+	qemu_args=(-machine "q35,accel=$ACCEL" -nodefaults -no-user-config -display none -smp 1
+		-no-reboot -serial "file:$TMP/$name.serial" -kernel "$KDIR/vmlinuz" -initrd "$initrd"
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable" "${FRONTEND[@]}")
+	log "$name: $QEMU ${qemu_args[*]}"
+	timeout --foreground 300 taskset -c 0 "$QEMU" "${qemu_args[@]}" >"$TMP/$name.qemu" 2>&1 &
+	QEMU_PID=$!
+	if [ "$mode" = client ]; then
+		for _ in $(seq 100); do
+			[ -S "$sock" ] && break
+			sleep 0.1
+		done
+		start_engine "$TMP/$name.engine.0" --socket "$sock" --queue-pairs 2 --client
+	fi
+	for _ in $(seq 600); do
+		grep -aq 'soak-start' "$TMP/$name.serial" 2>/dev/null && break
+		sleep 0.1
+	done
+	t0=$(date +%s)
+	for i in $(seq "$RESTARTS"); do
+		sleep 2.5
+		sig=KILL
+		[ $((i % 2)) -eq 0 ] && sig=TERM
+		stop_engine "$sig"
+		echo "stopped with SIG$sig" >>"$TMP/$name.engine.$((i - 1))"
+		if [ "$mode" = client ]; then
+			start_engine "$TMP/$name.engine.$i" --socket "$sock" --queue-pairs 2 --client
+		else
+			start_engine "$TMP/$name.engine.$i" --socket "$sock" --queue-pairs 2
+		fi
+	done
+	log "$name: $RESTARTS restarts in $(($(date +%s) - t0)) s"
+	wait "$QEMU_PID"
+	rc=$?
+	QEMU_PID=
+	stop_engine INT
+	tr -d '\r' <"$TMP/$name.serial" >"$TMP/$name.out" 2>/dev/null
+	grep -a '^VLGUEST' "$TMP/$name.out" | sed 's/^/#   /'
+	if [ "$rc" -ne 0 ] || ! grep -aq '^VLGUEST DONE' "$TMP/$name.out"; then
+		fail "$name: QEMU exited $rc, the guest did not finish"
+		sed 's/^/#   qemu: /' "$TMP/$name.qemu" | tail -20
+		sed 's/^/#   serial: /' "$TMP/$name.out" | tail -20
+		return 1
+	fi
+	expect "$name" soak
+	# Every engine instance got the guest's device running again.
+	local started=0
+	for i in $(seq 0 "$RESTARTS"); do
+		grep -q "guest started" "$TMP/$name.engine.$i" && started=$((started + 1))
+	done
+	if [ "$started" -eq $((RESTARTS + 1)) ]; then
+		pass "$name: all $((RESTARTS + 1)) engine instances got the guest's queues running"
+	else
+		fail "$name: only $started of $((RESTARTS + 1)) engine instances saw the guest start"
+		for i in $(seq 0 "$RESTARTS"); do
+			sed "s/^/#   engine.$i: /" "$TMP/$name.engine.$i" | tail -5
+		done
+	fi
+}
+
+# engine_says BOOT PATTERN WHAT: the engine's log of that boot matches (e.g. what was negotiated).
+engine_says() {
+	if grep -qE -- "$2" "$TMP/$1.engine"; then
+		pass "$1: $3"
+	else
+		fail "$1: $3 (no /$2/ in the engine's log)"
+		sed 's/^/#   engine: /' "$TMP/$1.engine" | tail -10
+	fi
+}
+
 # expect BOOT CASE: the case's result line in BOOT's output says PASS.
 expect() {
 	local line
@@ -365,10 +482,15 @@ lone lone 5 300'
 	boot evidx-on "$QEMU" 0 "" 1 "" <<<"$cases" && {
 		expect evidx-on loop
 		expect evidx-on lone
+		engine_says evidx-on "guest started .*event idx" "EVENT_IDX negotiated"
 	}
 	boot evidx-off "$QEMU" 0 ",event_idx=off" 1 "" <<<"$cases" && {
 		expect evidx-off loop
 		expect evidx-off lone
+		engine_says evidx-off "guest started" "the guest started"
+		grep "guest started" "$TMP/evidx-off.engine" | grep -q "event idx" &&
+			fail "evidx-off: the engine negotiated EVENT_IDX with event_idx=off" ||
+			pass "evidx-off: EVENT_IDX not negotiated"
 	}
 	boot coalesce "$QEMU" 0 "" 1 "--irq-coalesce-frames 32 --irq-coalesce-usecs 2000" \
 		<<<"$cases" && {
@@ -391,6 +513,24 @@ lone lone 5 300'
 	else
 		fail "missing interrupt figures (on=$on off=$off coalesced=$co)"
 	fi
+	;;
+packed)
+	# The same guest on packed virtqueues (packed=on on the NIC), two queue pairs.
+	if boot packed "$QEMU" 0 ",packed=on" 2 "" <<-'EOF'; then
+		loop qp1 1 2000
+		loop qp2 2 4000
+		channels channels 3000 1,2,1,2
+		rebind rebind 1000
+	EOF
+		for c in qp1 qp2 channels rebind rebind-max; do expect packed $c; done
+		engine_says packed "guest started .*packed rings" "packed rings negotiated"
+	fi
+	;;
+restart)
+	# The engine restarted 10 times under a running guest, QEMU as the socket's server and
+	# then as its client; the guest keeps looping without a reboot.
+	restart restart-client client
+	restart restart-server server
 	;;
 msix)
 	# bookworm-backports' QEMU with MSI-X (the vectors the engine prints): per-queue vectors.
