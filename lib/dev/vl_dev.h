@@ -23,6 +23,7 @@
 #include "vl_vring.h"
 
 struct vl_dev;
+struct vl_steer_qp;
 
 /* Why a queue pair is not polled, for the stats table and telemetry. */
 enum vl_qp_state {
@@ -49,6 +50,7 @@ struct vl_qp {
 	uint16_t idx;
 	unsigned int lcore;
 	enum vl_datapath datapath;
+	struct vl_steer_qp *steer; /* steering audit of this pair, NULL = off (set before launch) */
 
 	/* Written by the control plane while run == 0, read by the owner while run == 1. */
 	int vid;

@@ -14,6 +14,7 @@
 #include "vl_compiler.h"
 #include "vl_fwd.h"
 #include "vl_log.h"
+#include "vl_steer.h"
 
 static volatile int fwd_quit; /* written by the signal handler / main, read by every poller */
 
@@ -78,8 +79,29 @@ fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, st
 	}
 }
 
+/* The direct datapath's observer: the frames of one burst, still in the guest's RX buffers. */
+static void
+fwd_steer_observe(void *ctx, const struct vl_vring_frame *frames, unsigned int nb_frames)
+{
+	struct vl_steer_qp *sq = ctx;
+
+	for (unsigned int i = 0; i < nb_frames; i++)
+		vl_steer_account(sq, frames[i].data, frames[i].head_bytes, frames[i].frame_bytes);
+}
+
+/* Steering audit on: answer the main lcore's table swap, classify what the burst loops. */
+static unsigned int __attribute__((noinline))
+fwd_qp_burst_audited(struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring_burst *res)
+{
+	vl_steer_qp_tick(qp->steer);
+	fl->steer_obs.fn = fwd_steer_observe;
+	fl->steer_obs.ctx = qp->steer;
+	return vl_vring_loop_burst_observed(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst, res,
+					    &fl->steer_obs);
+}
+
 static inline unsigned int
-fwd_qp_poll_direct(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
+fwd_qp_poll_direct(struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 {
 	struct vl_vring_burst res; /* vl_vring_loop_burst overwrites it */
 	unsigned int n;
@@ -90,6 +112,8 @@ fwd_qp_poll_direct(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now
 	if (qp->tx.packed)
 		n = vl_vring_packed_loop_burst(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst,
 					       &res);
+	else if (unlikely(qp->steer != NULL)) /* the audit's one branch when it is off */
+		n = fwd_qp_burst_audited(fl, qp, &res);
 	else
 		n = vl_vring_loop_burst(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst, &res);
 	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))
@@ -135,12 +159,19 @@ fwd_qp_poll_mbuf(const struct vl_fwd_lcore *fl, struct vl_qp *qp)
 	uint16_t nb_rx, nb_tx;
 	uint64_t bytes = 0;
 
+	if (unlikely(qp->steer != NULL))
+		vl_steer_qp_tick(qp->steer);
 	nb_rx = rte_vhost_dequeue_burst(qp->vid, VL_TXQ(qp->idx), qp->pool, pkts, fl->burst);
 	if (nb_rx == 0)
 		return 0;
 	nb_tx = rte_vhost_enqueue_burst(qp->vid, VL_RXQ(qp->idx), pkts, nb_rx);
 	for (uint16_t i = 0; i < nb_tx; i++)
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	if (unlikely(qp->steer != NULL)) /* the copies are ours: no guest can change them */
+		for (uint16_t i = 0; i < nb_tx; i++)
+			vl_steer_account(qp->steer, rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					 rte_pktmbuf_data_len(pkts[i]),
+					 rte_pktmbuf_pkt_len(pkts[i]));
 	rte_pktmbuf_free_bulk(pkts, nb_rx); /* enqueue copied them: all are ours */
 	qp->stats.frames += nb_tx;
 	qp->stats.bytes += bytes;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vl_dev.h"
+#include "vl_vring.h"
 
 /* The queue pairs one lcore polls. Immutable once published: a change publishes a new list. */
 struct vl_fwd_qp_list {
@@ -31,6 +32,9 @@ struct vl_fwd_lcore {
 	uint16_t burst;		      /* frames per poll */
 	uint32_t irq_coalesce_frames; /* 0 = decide every burst */
 	uint64_t irq_coalesce_cycles; /* 0 = no time bound */
+	/* Steering audit: the direct datapath's scratch for the frames of one burst (its ctx is
+	 * set to the pair polled). Used only for pairs with a steer table. */
+	struct vl_vring_observer steer_obs;
 };
 
 /* Before launch: append qp to fl's list (no poller runs yet, so no grace period). 0 or -ENOMEM. */

@@ -272,7 +272,18 @@ struct vring_ctx {
 	uint16_t rx_first_idx;
 	uint16_t nb_rx_heads;
 	uint16_t rx_heads[VL_VRING_BURST_MAX];
+	/* NULL, or where each looped frame landed is recorded (vl_vring_loop_burst_observed). */
+	struct vl_vring_observer *obs;
+	uint32_t nb_obs;
 };
+
+/* Record a looped frame for the observer: its first contiguous bytes in the RX buffer. */
+static inline void
+ctx_observe(struct vring_ctx *c, const uint8_t *data, uint32_t head_bytes, uint32_t frame_bytes)
+{
+	c->obs->frames[c->nb_obs++] = (struct vl_vring_frame){
+		.data = data, .head_bytes = head_bytes, .frame_bytes = frame_bytes};
+}
 
 static inline uint16_t
 ctx_rx_head(const struct vring_ctx *c, uint16_t avail_idx)
@@ -380,6 +391,8 @@ vring_frame_slow(struct vring_ctx *c, uint16_t tx_head)
 	struct vring_walk tw, rw;
 	uint8_t *tx_ptr, *rx_ptr = NULL;
 	uint64_t tx_bytes, rx_bytes = 0, done, payload_bytes = 0;
+	const uint8_t *obs_data = NULL; /* the frame's first payload chunk in the RX buffer */
+	uint64_t obs_bytes = 0;
 	uint32_t buf_bytes;
 	uint16_t rx_head, nb_bufs;
 	int ret;
@@ -466,6 +479,10 @@ vring_frame_slow(struct vring_ctx *c, uint16_t tx_head)
 					continue;
 				}
 			}
+			if (obs_data == NULL) {
+				obs_data = rx_ptr;
+				obs_bytes = rx_bytes;
+			}
 			n = VL_MIN(tx_bytes, rx_bytes);
 			vring_copy(rx_ptr, tx_ptr, (uint32_t)n);
 			rx_ptr += n;
@@ -483,6 +500,9 @@ vring_frame_slow(struct vring_ctx *c, uint16_t tx_head)
 	}
 	c->rx_next_idx = (uint16_t)(c->rx_next_idx + nb_bufs);
 	c->rx_used_idx = (uint16_t)(c->rx_used_idx + nb_bufs);
+	if (c->obs != NULL && obs_data != NULL)
+		ctx_observe(c, obs_data, (uint32_t)VL_MIN(obs_bytes, payload_bytes),
+			    (uint32_t)payload_bytes);
 	c->res->nb_frames++;
 	c->res->nb_bytes += payload_bytes;
 	c->res->nb_rx_bufs += nb_bufs;
@@ -737,6 +757,8 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 
 			vring_rx_hdr_write(job->dst, hdr12);
 			vring_copy(job->dst + hdr_len, job->src, job->len_bytes);
+			if (c->obs != NULL) /* folds away in vl_vring_loop_burst */
+				ctx_observe(c, job->dst + hdr_len, job->len_bytes, job->len_bytes);
 			nb_bytes += job->len_bytes;
 		}
 		nb_fast += nb_jobs;
@@ -771,10 +793,11 @@ vring_avail_jump(struct vl_vring *vq, uint16_t avail_idx)
 	return true;
 }
 
-unsigned int
-vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
-		    const struct vl_vring_opts *opts, unsigned int max_burst,
-		    struct vl_vring_burst *res)
+/* Always inlined so that obs == NULL folds the observer out of vl_vring_loop_burst. */
+static inline __attribute__((always_inline)) unsigned int
+vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
+		 const struct vl_vring_opts *opts, unsigned int max_burst,
+		 struct vl_vring_burst *res, struct vl_vring_observer *obs)
 {
 	struct vring_ctx c;
 	uint16_t tx_avail_idx, rx_avail_idx;
@@ -811,9 +834,15 @@ vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_me
 	c.rx_used_idx = rx->last_used_idx;
 	c.tx_hint = tx->region_hint;
 	c.rx_hint = rx->region_hint;
+	c.obs = obs;
+	c.nb_obs = 0;
 
 	nb_done =
 		opts->hdr_len == 12 ? vring_burst(&c, nb_tx, true) : vring_burst(&c, nb_tx, false);
+	/* Before the publish: the RX buffers are still the device's, the guest cannot reuse them.
+	 */
+	if (obs != NULL && c.nb_obs != 0)
+		obs->fn(obs->ctx, obs->frames, c.nb_obs);
 
 	tx->region_hint = c.tx_hint;
 	rx->region_hint = c.rx_hint;
@@ -840,6 +869,22 @@ vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_me
 					 __ATOMIC_RELAXED);
 	}
 	return nb_done;
+}
+
+unsigned int
+vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
+		    const struct vl_vring_opts *opts, unsigned int max_burst,
+		    struct vl_vring_burst *res)
+{
+	return vring_loop_burst(tx, rx, mem, opts, max_burst, res, NULL);
+}
+
+unsigned int
+vl_vring_loop_burst_observed(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
+			     const struct vl_vring_opts *opts, unsigned int max_burst,
+			     struct vl_vring_burst *res, struct vl_vring_observer *obs)
+{
+	return vring_loop_burst(tx, rx, mem, opts, max_burst, res, obs);
 }
 
 unsigned int

@@ -201,6 +201,34 @@ unsigned int vl_vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const
 				 const struct vl_vring_opts *opts, unsigned int max_burst,
 				 struct vl_vring_burst *res);
 
+/* Where one looped frame landed: its first bytes in the guest RX buffer (after the virtio-net
+ * header), how many of them are contiguous there, and the frame's length. */
+struct vl_vring_frame {
+	const uint8_t *data;
+	uint32_t head_bytes;
+	uint32_t frame_bytes;
+};
+
+/*
+ * An observer of looped frames (the steering audit). vl_vring_loop_burst_observed records each
+ * looped frame in frames[] (dropped ones are not) and, if there was any, calls fn once, after
+ * the copies and before the used indexes are published, while the guest cannot yet reuse the RX
+ * buffers. fn must only read frames[i].data[0 .. head_bytes) (guest memory: it may change under
+ * the reader, so copy before parsing).
+ */
+struct vl_vring_observer {
+	void (*fn)(void *ctx, const struct vl_vring_frame *frames, unsigned int nb_frames);
+	void *ctx;
+	struct vl_vring_frame frames[VL_VRING_BURST_MAX];
+};
+
+/* vl_vring_loop_burst with an observer (not NULL); vl_vring_loop_burst carries no trace of it. */
+unsigned int vl_vring_loop_burst_observed(struct vl_vring *tx, struct vl_vring *rx,
+					  const struct vl_mem *mem,
+					  const struct vl_vring_opts *opts, unsigned int max_burst,
+					  struct vl_vring_burst *res,
+					  struct vl_vring_observer *obs);
+
 /*
  * Benchmark sink: return up to max_burst TX chains with used.len 0 without reading their
  * descriptors or touching any RX ring, so a generator measures its own ceiling. Same avail-index

@@ -709,6 +709,84 @@ mixed_fast_and_scattered_frames_keep_their_order(void **state)
 	g_free(g);
 }
 
+/* What the observer saw, checked by the test after the burst. */
+struct observed {
+	struct guest *g;
+	uint16_t rx_used_idx_before; /* the guest's used->idx when the burst started */
+	unsigned int nb_calls;
+	unsigned int nb;
+	struct vl_vring_frame frames[VL_VRING_BURST_MAX];
+	uint8_t heads[VL_VRING_BURST_MAX][700];
+};
+
+static void
+observe(void *ctx, const struct vl_vring_frame *frames, unsigned int nb)
+{
+	struct observed *o = ctx;
+
+	/* Called before the publish: the guest cannot see (or reuse) these RX buffers yet. */
+	assert_int_equal(__atomic_load_n(&o->g->rxr.used->idx, __ATOMIC_RELAXED),
+			 o->rx_used_idx_before);
+	o->nb_calls++;
+	o->nb = nb;
+	for (unsigned int i = 0; i < nb; i++) {
+		o->frames[i] = frames[i];
+		memcpy(o->heads[i], frames[i].data,
+		       frames[i].head_bytes < 700 ? frames[i].head_bytes : 700);
+	}
+}
+
+static void
+observer_sees_every_looped_frame_before_the_publish(void **state)
+{
+	struct guest *g = g_new(128, 12, true);
+	static struct vl_vring_observer obs;
+	static struct observed o;
+	uint8_t payload[8][700];
+	unsigned int n;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.g = g;
+	o.rx_used_idx_before = g->rxr.used->idx;
+	obs = (struct vl_vring_observer){.fn = observe, .ctx = &o};
+	for (unsigned int i = 0; i < 8; i++) {
+		fill_payload(payload[i], 700, 40 + i);
+		if (i == 7) {
+			tx_add(g, payload[i], 700); /* no RX buffer left: dropped, not observed */
+		} else if (i % 3 == 1) { /* scattered: the first RX buffer holds 400 - 12 bytes */
+			uint32_t lens[2] = {12, 700};
+
+			ring_publish(&g->txr, tx_chain(g, payload[i], 700, lens, 2));
+			rx_add(g, 400);
+			rx_add(g, 400);
+		} else {
+			tx_add(g, payload[i], 700);
+			rx_add(g, 2048);
+		}
+	}
+	n = vl_vring_loop_burst_observed(&g->tx, &g->rx, &g->mem, &g->opts, 32, &g->res, &obs);
+	g_check_guards(g);
+	assert_int_equal(n, 8);
+	assert_int_equal(g->res.drop_rx_full, 1);
+	assert_int_equal(o.nb_calls, 1);
+	assert_int_equal(o.nb, 7);
+	for (unsigned int i = 0; i < 7; i++) {
+		uint32_t head = i % 3 == 1 ? 400 - 12 : 700;
+
+		assert_int_equal(o.frames[i].frame_bytes, 700);
+		assert_int_equal(o.frames[i].head_bytes, head);
+		assert_memory_equal(o.heads[i], payload[i], head);
+	}
+	/* A burst that loops nothing does not call. */
+	o.rx_used_idx_before = g->rxr.used->idx;
+	assert_int_equal(
+		vl_vring_loop_burst_observed(&g->tx, &g->rx, &g->mem, &g->opts, 32, &g->res, &obs),
+		0);
+	assert_int_equal(o.nb_calls, 1);
+	g_free(g);
+}
+
 static void
 header_split_1_1_10_works_on_tx_and_rx(void **state)
 {
@@ -1744,6 +1822,7 @@ main(void)
 		cmocka_unit_test(every_tx_layout_in_one_burst_keeps_order_and_bytes),
 		cmocka_unit_test(rx_header_is_right_whatever_the_buffer_held),
 		cmocka_unit_test(hostile_header_alone_layouts_break_tx),
+		cmocka_unit_test(observer_sees_every_looped_frame_before_the_publish),
 		cmocka_unit_test(header_split_1_1_10_works_on_tx_and_rx),
 		cmocka_unit_test(payload_may_start_in_the_header_descriptor),
 		cmocka_unit_test(buffers_crossing_a_region_boundary_are_split),
