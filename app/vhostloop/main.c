@@ -29,6 +29,7 @@
 #include "vl_log.h"
 #include "vl_placement.h"
 #include "vl_stats.h"
+#include "vl_steer.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -38,6 +39,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 static struct vl_config app_cfg;
 static struct vl_dev *app_devs[VL_MAX_IFACES];
 static struct vl_fwd_lcore *app_lcores[RTE_MAX_LCORE];
+static struct vl_steer *app_steer; /* --steering-audit, else NULL */
 
 static void
 app_on_signal(int sig)
@@ -684,6 +686,11 @@ app_attach(const struct vl_placement_qp *plan, unsigned int nb_plan, struct rte_
 
 			if (vl_fwd_lcore_add(app_lcores[qp->lcore], qp) != 0)
 				return -ENOMEM;
+			if (app_steer != NULL) { /* the same order as vl_stats_register */
+				qp->steer = vl_steer_qp_add(app_steer, ifc->name, (uint16_t)i, q);
+				if (qp->steer == NULL)
+					return -ENOMEM;
+			}
 			vl_stats_register(&desc);
 		}
 		/* Published after its pairs are on their lists: a guest's start re-plans them. */
@@ -740,10 +747,30 @@ app_housekeeping(struct app_clock *clk, uint64_t now)
 		return;
 	elapsed = (double)(now - clk->last_tsc) / (double)rte_get_tsc_hz();
 	clk->last_tsc = now;
+	vl_stats_steer_interval();
 	if (app_cfg.stats_interval_s != 0)
 		vl_stats_print_line(stdout, elapsed);
 	if (clk->snapshots != NULL)
 		app_snapshot(clk, now);
+}
+
+/* The JSON-lines header: version, the effective config (the --dump-config document). */
+static void
+app_stats_header(FILE *out)
+{
+	char *config = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&config, &len);
+
+	if (mem != NULL) {
+		if (vl_config_dump_json(&app_cfg, mem) != 0)
+			len = 0;
+		fclose(mem);
+	}
+	vl_stats_header_json(out, VL_VERSION, len != 0 ? config : NULL);
+	fputc('\n', out);
+	fflush(out);
+	free(config);
 }
 
 static void
@@ -862,6 +889,15 @@ main(int argc, char **argv)
 			goto out_dev;
 		}
 	}
+	if (app_cfg.steering_audit) {
+		app_steer = vl_steer_create();
+		if (app_steer == NULL) {
+			APP_LOG(ERR, "cannot reserve the steering audit's flow tables");
+			status = EXIT_RUNTIME;
+			goto out_detach;
+		}
+		vl_stats_set_steer(app_steer);
+	}
 	rc = app_attach(plan, (unsigned int)nb_plan, pool);
 	if (rc != 0) {
 		status = rc == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
@@ -881,11 +917,12 @@ main(int argc, char **argv)
 			status = EXIT_RUNTIME;
 			goto out_detach;
 		}
+		app_stats_header(clk.snapshots);
 	}
 	clk.start_tsc = clk.last_tsc = rte_rdtsc();
 	clk.period_tsc = (uint64_t)(app_cfg.stats_interval_s ? app_cfg.stats_interval_s
-				    : clk.snapshots != NULL  ? 1
-							     : 0) *
+				    : clk.snapshots != NULL || app_steer != NULL ? 1
+										 : 0) *
 			 rte_get_tsc_hz();
 	if (app_cfg.duration_s != 0)
 		clk.stop_tsc = clk.start_tsc + (uint64_t)app_cfg.duration_s * rte_get_tsc_hz();
@@ -901,6 +938,7 @@ main(int argc, char **argv)
 	if (clk.snapshots != NULL)
 		app_snapshot(&clk, rte_rdtsc());
 	vl_stats_print_table(stdout);
+	vl_stats_steer_final(stdout);
 
 out_detach:
 	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++)
@@ -908,6 +946,8 @@ out_detach:
 	if (clk.snapshots != NULL)
 		fclose(clk.snapshots);
 	rte_mempool_free(pool);
+	vl_stats_set_steer(NULL);
+	vl_steer_destroy(app_steer);
 out_dev:
 	vl_dev_fini();
 out_eal:

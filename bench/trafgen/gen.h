@@ -73,6 +73,12 @@ struct gen_config {
 	 * queue pair 0 before it is verified (1-based; 0 = off). The check must then FAIL.
 	 */
 	uint64_t selftest_corrupt_nth;
+	/* Flows, for steering audits (gen_flow.c). */
+	uint16_t flows;	      /* per queue pair, default 1 */
+	uint16_t split_flows; /* flows sent on two queue pairs each, default 0 */
+	int idle_qp;	     /* perf mode: this queue pair sends nothing (in the window), -1 none */
+	double idle_start_s; /* window start, from the start of sending (warm-up included) */
+	double idle_len_s;   /* window length, 0 = to the end */
 };
 
 /* ---- gen_opts.c: command line ---- */
@@ -173,6 +179,10 @@ enum {
 	GEN_UDP_SRC_PORT_BASE = 1024,
 	GEN_UDP_DST_PORT = 9,
 	GEN_TSC_MIN_BYTES = 4,
+	GEN_FLOW_DST_PORT_BASE = 10000,	  /* --flows: own flow f of a queue pair */
+	GEN_FLOW_SPLIT_PORT_BASE = 40000, /* --split-flows: split flow j, both ports */
+	GEN_FLOWS_MAX = 10000,
+	GEN_SPLIT_FLOWS_MAX = 64,
 };
 
 #define GEN_MAGIC UINT32_C(0x31474c56) /* "VLG1" in memory order */
@@ -209,6 +219,14 @@ int gen_frame_parse(const uint8_t *hdr, unsigned int hdr_len, unsigned int frame
 		    struct gen_frame_info *info);
 
 /* Cycles between a truncated stamp (its low stamp_bytes bytes) and now, modulo the stamp width. */
+/* Flows (gen_flow.c): the UDP ports of frame seq of queue pair qp; apply rewrites them in a
+ * built frame (nothing without --flows/--split-flows). */
+bool gen_flow_active(const struct gen_config *cfg);
+unsigned int gen_flow_split_count(const struct gen_config *cfg, uint16_t qp);
+void gen_flow_ports(const struct gen_config *cfg, uint16_t qp, uint64_t seq, uint16_t *src_port,
+		    uint16_t *dst_port);
+void gen_flow_apply(uint8_t *frame, const struct gen_config *cfg, uint16_t qp, uint64_t seq);
+
 uint64_t gen_tsc_delta(uint64_t now_tsc, uint64_t stamp_tsc, unsigned int stamp_bytes);
 
 /* ---- gen_hist.c: latency histogram (log-linear, ~3% resolution, no sample array) ---- */

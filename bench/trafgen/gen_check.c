@@ -116,6 +116,7 @@ check_tx(struct check_run *run, uint16_t qp_idx)
 
 		/* tsc 0: check mode stamps no time, so every byte is predictable. */
 		gen_frame_build(qp->frame, len, cfg->mac, qp_idx, seq, 0);
+		gen_flow_apply(qp->frame, cfg, qp_idx, seq);
 		pkts[built] = check_frame_to_mbuf(run->tx_pool, qp->frame, len, cfg->tx_hdr_desc);
 		if (pkts[built] == NULL)
 			break; /* the TX ring still holds our mbufs; retry next round */
@@ -215,6 +216,7 @@ check_rx_frame(struct check_run *run, uint16_t arr_idx, struct rte_mbuf *m)
 		return;
 	}
 	gen_frame_build(arr->frame, want_len, cfg->mac, arr_idx, info.seq, 0);
+	gen_flow_apply(arr->frame, cfg, arr_idx, info.seq);
 	bad_off = check_compare(m, arr->frame);
 	if (bad_off >= 0) {
 		uint8_t got_copy;

@@ -51,6 +51,9 @@ enum {
 	OPT_LATENCY_SAMPLE,
 	OPT_TX_HDR_DESC,
 	OPT_SELFTEST_CORRUPT,
+	OPT_FLOWS,
+	OPT_SPLIT_FLOWS,
+	OPT_IDLE_QP,
 	OPT_HELP,
 };
 
@@ -83,6 +86,9 @@ static const struct option gen_long_opts[] = {
 	{"tx-only", no_argument, NULL, OPT_TX_ONLY},
 	{"latency-sample", required_argument, NULL, OPT_LATENCY_SAMPLE},
 	{"tx-hdr-desc", no_argument, NULL, OPT_TX_HDR_DESC},
+	{"flows", required_argument, NULL, OPT_FLOWS},
+	{"split-flows", required_argument, NULL, OPT_SPLIT_FLOWS},
+	{"idle-qp", required_argument, NULL, OPT_IDLE_QP},
 	{"selftest-corrupt", required_argument, NULL, OPT_SELFTEST_CORRUPT},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -160,6 +166,20 @@ gen_opts_usage(FILE *f, const char *prog)
 		"  --latency-sample N     time one returned frame in N, [1, %d] (default %d); the "
 		"others\n"
 		"                         are only counted (1: parse every frame)\n"
+		"Flows (steering audits; both modes unless said):\n"
+		"  --flows N              flows per queue pair, [1, %d] (default 1): UDP source "
+		"port\n"
+		"                         1024 + qp, destination port 10000 + flow; frames take "
+		"turns\n"
+		"  --split-flows K        K flows sent on two queue pairs each (j on qp j %% Q "
+		"and\n"
+		"                         (j + 1) %% Q; UDP ports 40000 + j), [0, %d] (default "
+		"0);\n"
+		"                         needs 2 queue pairs or more\n"
+		"  --idle-qp Q[:START:LEN]  perf mode: queue pair Q sends nothing, from START s "
+		"after\n"
+		"                         sending began for LEN s (0 = to the end; default the "
+		"whole run)\n"
 		"Testing the checker itself (not the backend):\n"
 		"  --selftest-corrupt N   flip one byte of the Nth frame received on queue pair 0 "
 		"before\n"
@@ -168,7 +188,7 @@ gen_opts_usage(FILE *f, const char *prog)
 		"Exit status: 0 pass, 1 check failure / cannot connect / timeout, 2 usage error.\n",
 		prog, GEN_MAX_QP, GEN_FRAME_MIN_BYTES, GEN_FRAME_MAX_BYTES, GEN_FRAME_MIN_BYTES,
 		GEN_FRAME_MAX_BYTES, GEN_MAX_BURST, GEN_LATENCY_SAMPLE_MAX,
-		GEN_LATENCY_SAMPLE_DEFAULT);
+		GEN_LATENCY_SAMPLE_DEFAULT, GEN_FLOWS_MAX, GEN_SPLIT_FLOWS_MAX);
 }
 
 static int
@@ -345,6 +365,17 @@ opts_finish(struct gen_config *cfg, bool user_vdev, bool window_given)
 			cfg->window, cfg->ring_size);
 		return -EINVAL;
 	}
+	if (cfg->split_flows > 0 && cfg->nb_qp < 2) {
+		fprintf(stderr, "vhostloop-gen: --split-flows %u: needs --queue-pairs 2 or more\n",
+			cfg->split_flows);
+		return -EINVAL;
+	}
+	if (cfg->idle_qp >= 0 && (cfg->mode != GEN_MODE_PERF || cfg->idle_qp >= cfg->nb_qp)) {
+		fprintf(stderr,
+			"vhostloop-gen: --idle-qp %d: perf mode only, and a queue pair below %u\n",
+			cfg->idle_qp, cfg->nb_qp);
+		return -EINVAL;
+	}
 	max_frame = gen_config_max_frame_bytes(cfg);
 	if (!window_given) {
 		/* Never more RX buffers in flight than half the RX ring: the loopback never drops.
@@ -378,6 +409,35 @@ opts_defaults(struct gen_config *cfg)
 	cfg->burst = 32;
 	cfg->latency = true;
 	cfg->latency_sample = GEN_LATENCY_SAMPLE_DEFAULT;
+	cfg->flows = 1;
+	cfg->idle_qp = -1;
+}
+
+/* --idle-qp Q[:START:LEN] */
+static int
+opts_idle_qp(struct gen_config *cfg, const char *s)
+{
+	char buf[128], *start, *len;
+	uint16_t qp;
+
+	if (strlen(s) >= sizeof(buf))
+		return opts_fail("idle-qp", s, "too long");
+	snprintf(buf, sizeof(buf), "%s", s);
+	start = strchr(buf, ':');
+	if (start != NULL) {
+		*start++ = '\0';
+		len = strchr(start, ':');
+		if (len == NULL)
+			return opts_fail("idle-qp", s, "want Q or Q:START:LEN");
+		*len++ = '\0';
+		if (opts_seconds("idle-qp START", start, 0, 7 * 24 * 3600.0, &cfg->idle_start_s) ||
+		    opts_seconds("idle-qp LEN", len, 0, 7 * 24 * 3600.0, &cfg->idle_len_s))
+			return -EINVAL;
+	}
+	if (opts_u16("idle-qp", buf, 0, GEN_MAX_QP - 1, &qp) != 0)
+		return -EINVAL;
+	cfg->idle_qp = qp;
+	return 0;
 }
 
 int
@@ -496,6 +556,16 @@ gen_opts_parse(struct gen_config *cfg, int argc, char **argv, bool user_vdev)
 		case OPT_SELFTEST_CORRUPT:
 			ret = opts_u64("selftest-corrupt", optarg, 1, UINT64_MAX,
 				       &cfg->selftest_corrupt_nth);
+			break;
+		case OPT_FLOWS:
+			ret = opts_u16("flows", optarg, 1, GEN_FLOWS_MAX, &cfg->flows);
+			break;
+		case OPT_SPLIT_FLOWS:
+			ret = opts_u16("split-flows", optarg, 0, GEN_SPLIT_FLOWS_MAX,
+				       &cfg->split_flows);
+			break;
+		case OPT_IDLE_QP:
+			ret = opts_idle_qp(cfg, optarg);
 			break;
 		case OPT_HELP:
 			gen_opts_usage(stdout, argv[0]);

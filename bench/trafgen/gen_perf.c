@@ -95,6 +95,8 @@ struct perf_run {
 	struct perf_lcore *lcores;
 	unsigned int nb_lcores;
 	struct perf_clock clock;
+	uint64_t idle_from_tsc; /* --idle-qp window */
+	uint64_t idle_to_tsc;
 	double ns_per_cycle;
 	double pps_per_cycle; /* --rate in frames per TSC cycle */
 };
@@ -184,6 +186,9 @@ perf_tx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 	}
 	if (n == 0)
 		return 0;
+	if (unlikely(run->cfg->idle_qp == qp->qp_idx) && now >= run->idle_from_tsc &&
+	    now < run->idle_to_tsc)
+		return 0; /* --idle-qp: this pair sends nothing now */
 	measured = qp->meas_started;
 	if (run->nb_tmpl == 1) {
 		/* One size: one bulk get from the mempool cache instead of n. */
@@ -200,6 +205,8 @@ perf_tx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 			m->pkt_len = t->size_bytes;
 			gen_frame_stamp(rte_pktmbuf_mtod(m, uint8_t *), t->size_bytes, qp->qp_idx,
 					qp->seq + built, now);
+			gen_flow_apply(rte_pktmbuf_mtod(m, uint8_t *), run->cfg, qp->qp_idx,
+				       qp->seq + built);
 		}
 		bytes = (uint64_t)n * t->size_bytes;
 	} else {
@@ -215,6 +222,8 @@ perf_tx(struct perf_run *run, struct perf_qp *qp, uint64_t now)
 			m->pkt_len = t->size_bytes;
 			gen_frame_stamp(rte_pktmbuf_mtod(m, uint8_t *), t->size_bytes, qp->qp_idx,
 					qp->seq + built, now);
+			gen_flow_apply(rte_pktmbuf_mtod(m, uint8_t *), run->cfg, qp->qp_idx,
+				       qp->seq + built);
 			pkts[built] = m;
 		}
 		if (built == 0)
@@ -705,6 +714,10 @@ gen_perf_run(const struct gen_config *cfg, const struct gen_port *port)
 
 	t0 = rte_get_tsc_cycles();
 	run.clock.measure_start_tsc = t0 + (uint64_t)(cfg->warmup_s * (double)hz);
+	run.idle_from_tsc = t0 + (uint64_t)(cfg->idle_start_s * (double)hz);
+	run.idle_to_tsc = cfg->idle_len_s > 0
+				  ? run.idle_from_tsc + (uint64_t)(cfg->idle_len_s * (double)hz)
+				  : UINT64_MAX;
 	run.clock.measure_end_tsc =
 		run.clock.measure_start_tsc + (uint64_t)(cfg->duration_s * (double)hz);
 	run.clock.drain_end_tsc = run.clock.measure_end_tsc + hz * PERF_DRAIN_MS / 1000;

@@ -175,6 +175,105 @@ perf_options_are_parsed(void **state)
 }
 
 static void
+flow_options_are_parsed_and_checked(void **state)
+{
+	struct gen_config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "s"), 0);
+	assert_int_equal(cfg.flows, 1);
+	assert_int_equal(cfg.split_flows, 0);
+	assert_int_equal(cfg.idle_qp, -1);
+	assert_false(gen_flow_active(&cfg));
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--queue-pairs", "4",
+			       "--flows", "100", "--split-flows", "2", "--idle-qp", "3:60:60.5"),
+			 0);
+	assert_int_equal(cfg.flows, 100);
+	assert_int_equal(cfg.split_flows, 2);
+	assert_int_equal(cfg.idle_qp, 3);
+	assert_true(cfg.idle_start_s == 60 && cfg.idle_len_s == 60.5);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--queue-pairs", "2",
+			       "--idle-qp", "1"),
+			 0);
+	assert_true(cfg.idle_start_s == 0 && cfg.idle_len_s == 0);
+	/* Usage errors. */
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--flows", "0"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--flows", "10001"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--split-flows", "1"), -EINVAL); /* 1 qp */
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "2", "--split-flows", "65"),
+			 -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "2", "--idle-qp", "1"),
+			 -EINVAL); /* check mode */
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--queue-pairs", "2",
+			       "--idle-qp", "2"),
+			 -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--queue-pairs", "2",
+			       "--idle-qp", "1:5"),
+			 -EINVAL);
+}
+
+static void
+flows_take_turns_and_split_flows_use_two_queue_pairs(void **state)
+{
+	struct gen_config cfg;
+	uint16_t src, dst;
+	unsigned int seen_split[4][2] = {{0}};
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "4", "--flows", "3",
+			       "--split-flows", "2"),
+			 0);
+	/* Split flow 0 on qps 0 and 1, split flow 1 on qps 1 and 2; qp 3 carries none. */
+	assert_int_equal(gen_flow_split_count(&cfg, 0), 1);
+	assert_int_equal(gen_flow_split_count(&cfg, 1), 2);
+	assert_int_equal(gen_flow_split_count(&cfg, 2), 1);
+	assert_int_equal(gen_flow_split_count(&cfg, 3), 0);
+	for (uint16_t qp = 0; qp < 4; qp++) {
+		for (uint64_t seq = 0; seq < 100; seq++) {
+			gen_flow_ports(&cfg, qp, seq, &src, &dst);
+			if (src >= GEN_FLOW_SPLIT_PORT_BASE) {
+				assert_int_equal(src, dst);
+				seen_split[qp][src - GEN_FLOW_SPLIT_PORT_BASE]++;
+				continue;
+			}
+			assert_int_equal(src, 1024 + qp);
+			assert_true(dst >= 10000 && dst < 10003);
+		}
+	}
+	assert_true(seen_split[0][0] > 0 && seen_split[1][0] > 0);
+	assert_true(seen_split[1][1] > 0 && seen_split[2][1] > 0);
+	assert_int_equal(seen_split[0][1] + seen_split[2][0] + seen_split[3][0] + seen_split[3][1],
+			 0);
+	/* qp 1: 3 own + 2 split flows, in turn. */
+	gen_flow_ports(&cfg, 1, 4, &src, &dst);
+	assert_int_equal(src, 40001);
+	gen_flow_ports(&cfg, 1, 5, &src, &dst);
+	assert_int_equal(dst, 10000);
+}
+
+static void
+flow_apply_rewrites_only_the_ports(void **state)
+{
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+	struct gen_config cfg;
+	uint8_t plain[128], flowed[128];
+
+	(void)state;
+	gen_frame_build(plain, 128, mac, 1, 7, 0);
+	memcpy(flowed, plain, sizeof(plain));
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "2"), 0);
+	gen_flow_apply(flowed, &cfg, 1, 7); /* no flow option: untouched */
+	assert_memory_equal(plain, flowed, sizeof(plain));
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--queue-pairs", "2", "--flows", "5"), 0);
+	gen_flow_apply(flowed, &cfg, 1, 7);
+	assert_int_equal(flowed[GEN_UDP_OFF] << 8 | flowed[GEN_UDP_OFF + 1], 1025);
+	assert_int_equal(flowed[GEN_UDP_OFF + 2] << 8 | flowed[GEN_UDP_OFF + 3], 10002);
+	assert_memory_equal(plain, flowed, GEN_UDP_OFF);
+	assert_memory_equal(plain + GEN_UDP_OFF + 4, flowed + GEN_UDP_OFF + 4,
+			    sizeof(plain) - GEN_UDP_OFF - 4);
+}
+
+static void
 mac_parser_accepts_unicast_and_rejects_the_rest(void **state)
 {
 	uint8_t mac[6];
@@ -534,6 +633,9 @@ main(void)
 		cmocka_unit_test(default_window_keeps_half_the_rx_ring_free),
 		cmocka_unit_test(bad_values_are_usage_errors),
 		cmocka_unit_test(perf_options_are_parsed),
+		cmocka_unit_test(flow_options_are_parsed_and_checked),
+		cmocka_unit_test(flows_take_turns_and_split_flows_use_two_queue_pairs),
+		cmocka_unit_test(flow_apply_rewrites_only_the_ports),
 		cmocka_unit_test(mac_parser_accepts_unicast_and_rejects_the_rest),
 		cmocka_unit_test(default_eal_args_need_no_hugepages_and_carry_our_vdev),
 		cmocka_unit_test(user_eal_args_are_kept_and_their_vdev_is_not_doubled),

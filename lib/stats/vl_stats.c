@@ -4,43 +4,39 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "vl_log.h"
+#include "stats_priv.h"
 #include "vl_stats.h"
 
-const char *const vl_qp_counter_names[] = {
-#define X(name, help) #name,
+const struct vl_qp_counter vl_qp_counters[] = {
+#define X(name, help) {#name, help, offsetof(struct vl_qp_stats, name)},
 	VL_QP_COUNTERS(X)
 #undef X
 };
 
-const char *const vl_qp_counter_help[] = {
-#define X(name, help) help,
-	VL_QP_COUNTERS(X)
-#undef X
-};
-
-const unsigned int vl_qp_nb_counters = sizeof(vl_qp_counter_names) / sizeof(vl_qp_counter_names[0]);
+const unsigned int vl_qp_nb_counters = sizeof(vl_qp_counters) / sizeof(vl_qp_counters[0]);
 
 uint64_t
 vl_qp_stats_get(const struct vl_qp_stats *s, unsigned int i)
 {
-	unsigned int n = 0;
+	uint64_t v;
 
-#define X(name, help) \
-	if (n++ == i) \
-		return s->name;
-	VL_QP_COUNTERS(X)
-#undef X
-	return 0;
+	if (i >= vl_qp_nb_counters)
+		return 0;
+	memcpy(&v, (const char *)s + vl_qp_counters[i].offset, sizeof(v));
+	return v;
 }
 
 /* Registered queue pairs; written before the workers start, read by main and telemetry. */
-static struct vl_stats_qp_desc stats_qps[VL_STATS_MAX_QPS];
-static unsigned int stats_nb_qps;
+struct vl_stats_qp_desc stats_qps[VL_STATS_MAX_QPS];
+unsigned int stats_nb_qps;
 
 /* What vl_stats_print_line saw last time, per queue pair (main lcore only). */
 struct stats_prev {
@@ -94,7 +90,7 @@ vl_stats_total(struct vl_qp_stats *total)
 	}
 }
 
-static const char *
+const char *
 stats_state(const struct vl_stats_qp_desc *d)
 {
 	const char *st = d->state != NULL ? d->state(d->state_ctx) : NULL;
@@ -115,7 +111,7 @@ void
 vl_stats_print_line(FILE *out, double elapsed_s)
 {
 	uint64_t frames = 0, bytes = 0, drops = 0;
-	char per_qp[STATS_LINE_QPS * 40] = "";
+	char per_qp[STATS_LINE_QPS * 40] = "", steer[256] = "";
 	size_t used = 0;
 
 	if (elapsed_s <= 0)
@@ -139,9 +135,11 @@ vl_stats_print_line(FILE *out, double elapsed_s)
 		}
 		*prev = now;
 	}
-	fprintf(out, "vhostloop: %.3f Mpps %.3f Gbps drops %.0f/s | Mpps per queue:%s%s\n",
+	stats_steer_line(steer, sizeof(steer));
+	fprintf(out, "vhostloop: %.3f Mpps %.3f Gbps drops %.0f/s | Mpps per queue:%s%s%s\n",
 		(double)frames / elapsed_s / 1e6, (double)bytes * 8 / elapsed_s / 1e9,
-		(double)drops / elapsed_s, per_qp, stats_nb_qps > STATS_LINE_QPS ? " ..." : "");
+		(double)drops / elapsed_s, per_qp, stats_nb_qps > STATS_LINE_QPS ? " ..." : "",
+		steer);
 	fflush(out);
 }
 
@@ -206,51 +204,99 @@ vl_stats_print_table(FILE *out)
 	fflush(out);
 }
 
-static void
-stats_json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+/* ---- JSON lines ------------------------------------------------------------------------------ */
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
+/* Wall clock: unix seconds with fraction, and RFC 3339 UTC with microseconds. */
+static void
+stats_json_time(json_t *obj)
+{
+	struct timespec ts;
+	struct tm tm;
+	char utc[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(utc, sizeof(utc), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+	json_object_set_new(obj, "time", json_real((double)ts.tv_sec + (double)ts.tv_nsec / 1e9));
+	json_object_set_new(obj, "time_utc", json_string(utc));
+}
+
+/* One line per record: compact, reals with enough digits for a unix time in microseconds. */
+static void
+stats_json_write(FILE *out, json_t *root)
+{
+	if (root != NULL)
+		json_dumpf(root, out, JSON_COMPACT | JSON_REAL_PRECISION(16));
+	json_decref(root);
+}
+
+/* One queue pair's object: identity, every counter, the burst histogram (others add fields). */
+static json_t *
+stats_json_qp(unsigned int i)
+{
+	const struct vl_stats_qp_desc *d = &stats_qps[i];
+	json_t *q = json_object(), *hist = json_array();
+
+	json_object_set_new(q, "interface", json_string(d->iface));
+	json_object_set_new(q, "qp", json_integer(d->qp));
+	json_object_set_new(q, "lcore", json_integer(stats_lcore(d)));
+	json_object_set_new(q, "state", json_string(stats_state(d)));
+	if (d->numa != NULL) {
+		json_object_set_new(q, "cpu", json_integer(d->numa->cpu));
+		json_object_set_new(q, "cpu_node", json_integer(d->numa->cpu_node));
+		json_object_set_new(q, "ring_node", json_integer(d->numa->ring_node));
+		json_object_set_new(q, "buffer_node", json_integer(d->numa->buffer_node));
+		json_object_set_new(q, "cross_node", json_boolean(d->numa->cross_node));
 	}
-	fputc('"', out);
+	for (unsigned int c = 0; c < vl_qp_nb_counters; c++)
+		json_object_set_new(q, vl_qp_counters[c].name,
+				    json_integer((json_int_t)vl_qp_stats_get(d->stats, c)));
+	for (unsigned int b = 0; b < VL_BURST_HIST_BUCKETS; b++)
+		json_array_append_new(hist, json_integer((json_int_t)d->stats->burst_hist[b]));
+	json_object_set_new(q, "burst_hist", hist);
+	stats_steer_json_qp(q, i);
+	return q;
 }
 
 void
 vl_stats_snapshot_json(FILE *out, double uptime_s)
 {
-	fprintf(out, "{\"uptime_s\": %.3f, \"tsc_hz\": %" PRIu64 ", \"queues\": [", uptime_s,
-		rte_get_tsc_hz());
-	for (unsigned int i = 0; i < stats_nb_qps; i++) {
-		const struct vl_stats_qp_desc *d = &stats_qps[i];
+	json_t *root = json_object(), *queues = json_array();
 
-		fprintf(out, "%s{\"interface\": ", i ? ", " : "");
-		stats_json_string(out, d->iface);
-		fprintf(out, ", \"qp\": %u, \"lcore\": %u, \"state\": ", d->qp, stats_lcore(d));
-		stats_json_string(out, stats_state(d));
-		if (d->numa != NULL)
-			fprintf(out,
-				", \"cpu\": %d, \"cpu_node\": %d, \"ring_node\": %d, "
-				"\"buffer_node\": "
-				"%d, \"cross_node\": %s",
-				d->numa->cpu, d->numa->cpu_node, d->numa->ring_node,
-				d->numa->buffer_node, d->numa->cross_node ? "true" : "false");
-		for (unsigned int c = 0; c < vl_qp_nb_counters; c++)
-			fprintf(out, ", \"%s\": %" PRIu64, vl_qp_counter_names[c],
-				vl_qp_stats_get(d->stats, c));
-		fputs(", \"burst_hist\": [", out);
-		for (unsigned int b = 0; b < VL_BURST_HIST_BUCKETS; b++)
-			fprintf(out, "%s%" PRIu64, b ? ", " : "", d->stats->burst_hist[b]);
-		fputs("]}", out);
-	}
-	fputs("]}", out);
+	json_object_set_new(root, "record", json_string("snapshot"));
+	stats_json_time(root);
+	json_object_set_new(root, "uptime_s", json_real(uptime_s));
+	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
+	for (unsigned int i = 0; i < stats_nb_qps; i++)
+		json_array_append_new(queues, stats_json_qp(i));
+	json_object_set_new(root, "queues", queues);
+	stats_steer_json(root);
+	stats_json_write(out, root);
+}
+
+void
+vl_stats_header_json(FILE *out, const char *version, const char *config_json)
+{
+	json_t *root = json_object(), *edges = json_array(), *counters = json_array();
+	json_t *config = config_json != NULL ? json_loads(config_json, 0, NULL) : NULL;
+
+	json_object_set_new(root, "record", json_string("run"));
+	stats_json_time(root);
+	json_object_set_new(root, "uptime_s", json_real(0));
+	json_object_set_new(root, "version", json_string(version));
+	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
+	json_object_set_new(root, "config", config != NULL ? config : json_null());
+	/* burst_hist[b] counts bursts of [edges[b], edges[b + 1]) frames; the last is open. */
+	for (unsigned int b = 0; b < VL_BURST_HIST_BUCKETS; b++)
+		json_array_append_new(edges, json_integer(1 << b));
+	json_object_set_new(root, "burst_hist_edges", edges);
+	for (unsigned int c = 0; c < vl_qp_nb_counters; c++)
+		json_array_append_new(counters,
+				      json_pack("{s:s, s:s}", "name", vl_qp_counters[c].name,
+						"help", vl_qp_counters[c].help));
+	json_object_set_new(root, "counters", counters);
+	stats_json_write(out, root);
 }
 
 /* ---- telemetry ------------------------------------------------------------------------------ */
@@ -259,7 +305,7 @@ static void
 stats_tel_counters(struct rte_tel_data *d, const struct vl_qp_stats *s)
 {
 	for (unsigned int c = 0; c < vl_qp_nb_counters; c++)
-		rte_tel_data_add_dict_u64(d, vl_qp_counter_names[c], vl_qp_stats_get(s, c));
+		rte_tel_data_add_dict_u64(d, vl_qp_counters[c].name, vl_qp_stats_get(s, c));
 }
 
 /* /vhostloop/stats: totals over every queue pair. */
@@ -383,7 +429,8 @@ vl_stats_telemetry_init(void)
 	    rte_telemetry_register_cmd(
 		    "/vhostloop/numa", stats_tel_numa,
 		    "Per queue pair: lcore, cpu, cpu/ring/buffer node, cross_node. "
-		    "Optional parameter: interface/qp."))
+		    "Optional parameter: interface/qp.") ||
+	    stats_steer_telemetry_init())
 		return -EINVAL;
 	return 0;
 }

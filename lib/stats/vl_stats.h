@@ -11,6 +11,7 @@
 #define VL_STATS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -49,9 +50,14 @@ vl_stats_burst_bucket(unsigned int nb_frames)
 	return b < VL_BURST_HIST_BUCKETS ? b : VL_BURST_HIST_BUCKETS - 1;
 }
 
-/* Names and help texts of the counters, in X-macro order (for tests and --help). */
-extern const char *const vl_qp_counter_names[];
-extern const char *const vl_qp_counter_help[];
+/* The counters in X-macro order: name, help text, offset in struct vl_qp_stats. The exit table,
+ * telemetry and the JSON lines are built from it. */
+struct vl_qp_counter {
+	const char *name;
+	const char *help;
+	size_t offset;
+};
+extern const struct vl_qp_counter vl_qp_counters[];
 extern const unsigned int vl_qp_nb_counters;
 
 /* Read counter i (X-macro order) of s. */
@@ -102,8 +108,36 @@ void vl_stats_print_line(FILE *out, double elapsed_s);
 /* The per-queue table printed on exit. tsc_hz converts cycles. */
 void vl_stats_print_table(FILE *out);
 
-/* One JSON object (no newline) with a timestamp and every queue pair's counters. */
+/*
+ * JSON lines (jansson). Every record is one object (no newline) with "record", the wall-clock
+ * "time" (unix seconds with fraction) and "time_utc" (RFC 3339), and "uptime_s".
+ * The header ("record": "run") describes the run: version, the config (config_json, the
+ * --dump-config document, or null), tsc_hz, the burst histogram's bucket edges, the counters.
+ */
+void vl_stats_header_json(FILE *out, const char *version, const char *config_json);
+/* A snapshot ("record": "snapshot"): every queue pair's counters (and, with the audit, the
+ * steering view of the last interval). */
 void vl_stats_snapshot_json(FILE *out, double uptime_s);
+
+/* ---- steering audit (lib/steer): share, fairness, idle pairs -----------------------------------
+ */
+
+struct vl_steer;
+
+/* Report this audit (its pairs added in the order of vl_stats_register). Before the workers. */
+void vl_stats_set_steer(struct vl_steer *s);
+
+/*
+ * Every stats interval, main lcore: hand the owners' flow tables over (vl_steer_collect) and
+ * compute, over the pairs enabled now (state "running"), each one's share of the interval's
+ * frames, Jain's fairness index, and which carried nothing. Feeds the live line, the snapshot
+ * and /vhostloop/steering.
+ */
+void vl_stats_steer_interval(void);
+
+/* At exit, once the pollers have returned: merge every table, print the audit's summary
+ * (whole-run shares and fairness, pairs idle in some interval, the multi-queue flows). */
+void vl_stats_steer_final(FILE *out);
 
 /* Register /vhostloop/ telemetry commands (needs EAL telemetry). 0 or -errno. */
 int vl_stats_telemetry_init(void);

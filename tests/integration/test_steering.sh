@@ -1,0 +1,107 @@
+#!/bin/bash
+# Steering audit, end to end: vhostloop-gen sends 5 flows on each of 4 queue pairs, 2 flows on two
+# queue pairs each, and leaves queue pair 3 idle; the engine (--steering-audit, --duration) must
+# report exactly those flows, the 2 split flows with their queues, the idle pair and the fairness
+# index, in the exit summary, the JSON lines and telemetry, and stop by itself with exit 0.
+. "$(dirname "$0")/lib.sh"
+vl_need_cpus
+sock=$VL_TMP/steer.sock
+prefix=vlsteer-$$
+duration=8
+start=$(date +%s)
+vl_engine_start "$VL_TMP/engine.log" -l 0,1 --no-huge --no-pci --file-prefix "$prefix" -- \
+	--socket "$sock,queue-pairs=4" --steering-audit --stats-interval 1 \
+	--stats-file "$VL_TMP/snap.jsonl" --duration "$duration"
+vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
+vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 4 --mode perf --warmup 0.5 \
+	--duration 3 --rate 50000 --no-latency --flows 5 --split-flows 2 --idle-qp 3 &
+gen_pid=$!
+sleep 2.5 # mid-traffic: one full interval with the idle pair enabled
+if command -v dpdk-telemetry.py >/dev/null; then
+	printf '/vhostloop/steering\n' | timeout 20 dpdk-telemetry.py -f "$prefix" \
+		>"$VL_TMP/tel.out" 2>&1
+fi
+wait $gen_pid
+vl_expect_rc 0 $? "generator: 5 flows per queue pair, 2 split flows, queue pair 3 idle" \
+	"$VL_TMP/gen.log"
+# --duration stops the engine by itself, as SIGINT does.
+for _ in $(seq 150); do
+	kill -0 "$VL_ENGINE_PID" 2>/dev/null || break
+	sleep 0.1
+done
+wait "$VL_ENGINE_PID"
+rc=$?
+elapsed=$(($(date +%s) - start))
+VL_ENGINE_PID=
+vl_expect_rc 0 $rc "--duration $duration: the engine stops by itself, exit 0" "$VL_TMP/engine.log"
+if [ "$elapsed" -ge "$duration" ] && [ "$elapsed" -le $((duration + 5)) ]; then
+	vl_pass "--duration $duration: stopped after ${elapsed} s"
+else
+	vl_fail "--duration $duration: stopped after ${elapsed} s"
+fi
+vl_expect_grep "^steering audit: 17 flows, 2 on more than one queue pair; [0-9]+ frames classified, 0 unparsed, 0 of flows not tracked" \
+	"$VL_TMP/engine.log" "exit summary: 3 x 5 + 2 flows, exactly the 2 split ones on several queues"
+vl_expect_grep "^steering multi-queue flow: vhost0 qps 0,1: ipv4 udp 198.18.0.1:40000 > 198.18.0.2:40000" \
+	"$VL_TMP/engine.log" "exit summary: split flow 0 on queue pairs 0 and 1"
+vl_expect_grep "^steering multi-queue flow: vhost0 qps 1,2: ipv4 udp 198.18.0.1:40001 > 198.18.0.2:40001" \
+	"$VL_TMP/engine.log" "exit summary: split flow 1 on queue pairs 1 and 2"
+vl_expect_grep "^steering idle queue: vhost0/3 enabled but idle" "$VL_TMP/engine.log" \
+	"exit summary: queue pair 3 idle"
+vl_expect_grep "^steering fairness \(Jain, whole run, 4 queue pairs that were enabled\): 0\.7[45]" \
+	"$VL_TMP/engine.log" "exit summary: fairness 0.75 (three equal pairs, one idle)"
+vl_expect_grep "\| steer: flows 17 multi-q 2 fairness 0\.7[0-9]+ idle 1 vhost0/3" \
+	"$VL_TMP/engine.log" "live line: short form"
+
+if python3 - "$VL_TMP/snap.jsonl" <<'PY'; then
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+head, snaps = lines[0], lines[1:]
+assert head["record"] == "run", head
+assert head["version"] and head["config"]["steering_audit"] == 1, head
+assert head["config"]["interfaces"][0]["queue_pairs"] == 4
+assert head["burst_hist_edges"][:3] == [1, 2, 4], head["burst_hist_edges"]
+for l in lines:
+    assert isinstance(l["time"], float) and l["time"] > 1.7e9, l.get("time")
+    assert l["time_utc"].endswith("Z") and l["time_utc"][10] == "T", l["time_utc"]
+assert all(a["time"] <= b["time"] for a, b in zip(lines, lines[1:]))
+busy = [s for s in snaps if s["steering"]["enabled_queues"] == 4 and
+        sum(q["frames"] for q in s["queues"]) > 0 and s["steering"]["fairness"] > 0]
+assert busy, "no snapshot with traffic on 4 enabled pairs"
+mid = busy[len(busy) // 2]["steering"]
+assert mid["idle_queues"] == ["vhost0/3"], mid
+assert abs(mid["fairness"] - 0.75) < 0.03, mid
+for q in range(3):
+    assert abs(mid["share"]["vhost0/%d" % q] - 1 / 3) < 0.05, mid["share"]
+assert mid["share"]["vhost0/3"] == 0, mid["share"]
+last = snaps[-1]["steering"]
+assert last["flows"] == 17 and last["flows_multi_queue"] == 2, last
+assert sorted(f["qps"] for f in last["multi_queue_flows"]) == [[0, 1], [1, 2]], last
+assert snaps[-1]["queues"][3]["steering"]["idle_intervals"] >= 1
+PY
+	vl_pass "JSON lines: run header, timestamps, shares, fairness, idle pair, split flows"
+else
+	vl_fail "JSON lines are wrong"
+	head -c 3000 "$VL_TMP/snap.jsonl" | sed 's/^/#   /'
+fi
+if [ -f "$VL_TMP/tel.out" ]; then
+	if python3 - "$VL_TMP/tel.out" <<'PY'; then
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+t = {k: v for d in docs for k, v in d.items()}["/vhostloop/steering"]
+assert t["flows_multi_queue"] == 2 and t["flows"] == 17, t
+assert t["idle_queues"] == ["vhost0/3"], t
+assert abs(float(t["fairness"]) - 0.75) < 0.03, t
+assert t["queues"] == ["vhost0/0", "vhost0/1", "vhost0/2", "vhost0/3"], t
+assert abs(float(t["share"][0]) - 1 / 3) < 0.05 and float(t["share"][3]) == 0, t
+assert abs(t["share_ppm"][1] - 333333) < 50000, t
+PY
+		vl_pass "telemetry /vhostloop/steering: flows, flows_multi_queue, fairness, idle_queues, share"
+	else
+		vl_fail "telemetry /vhostloop/steering is wrong"
+		sed 's/^/#   /' "$VL_TMP/tel.out"
+	fi
+else
+	echo "# dpdk-telemetry.py not installed: telemetry not checked"
+fi
+rm -rf "/var/run/dpdk/$prefix"
+vl_done
