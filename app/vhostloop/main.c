@@ -30,6 +30,7 @@
 #include "vl_placement.h"
 #include "vl_stats.h"
 #include "vl_steer.h"
+#include "vl_version.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -756,7 +757,7 @@ app_housekeeping(struct app_clock *clk, uint64_t now)
 
 /* The JSON-lines header: version, the effective config (the --dump-config document). */
 static void
-app_stats_header(FILE *out)
+app_stats_header(FILE *out, int argc, char **argv)
 {
 	char *config = NULL;
 	size_t len = 0;
@@ -767,7 +768,13 @@ app_stats_header(FILE *out)
 			len = 0;
 		fclose(mem);
 	}
-	vl_stats_header_json(out, VL_VERSION, len != 0 ? config : NULL);
+	vl_stats_header_json(out, &(struct vl_stats_run){
+					  .version = VL_VERSION,
+					  .commit = VL_GIT_COMMIT,
+					  .config_json = len != 0 ? config : NULL,
+					  .argc = argc,
+					  .argv = (const char *const *)argv,
+				  });
 	fputc('\n', out);
 	fflush(out);
 	free(config);
@@ -917,7 +924,7 @@ main(int argc, char **argv)
 			status = EXIT_RUNTIME;
 			goto out_detach;
 		}
-		app_stats_header(clk.snapshots);
+		app_stats_header(clk.snapshots, argc, argv); /* EAL got copies: argv is as given */
 	}
 	clk.start_tsc = clk.last_tsc = rte_rdtsc();
 	clk.period_tsc = (uint64_t)(app_cfg.stats_interval_s ? app_cfg.stats_interval_s

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -276,15 +277,23 @@ vl_stats_snapshot_json(FILE *out, double uptime_s)
 }
 
 void
-vl_stats_header_json(FILE *out, const char *version, const char *config_json)
+vl_stats_header_json(FILE *out, const struct vl_stats_run *run)
 {
 	json_t *root = json_object(), *edges = json_array(), *counters = json_array();
-	json_t *config = config_json != NULL ? json_loads(config_json, 0, NULL) : NULL;
+	json_t *config = run->config_json != NULL ? json_loads(run->config_json, 0, NULL) : NULL;
+	json_t *cmd = json_array();
+	char host[256] = "";
 
+	gethostname(host, sizeof(host) - 1);
+	for (int i = 0; i < run->argc; i++)
+		json_array_append_new(cmd, json_string(run->argv[i]));
 	json_object_set_new(root, "record", json_string("run"));
 	stats_json_time(root);
 	json_object_set_new(root, "uptime_s", json_real(0));
-	json_object_set_new(root, "version", json_string(version));
+	json_object_set_new(root, "version", json_string(run->version));
+	json_object_set_new(root, "commit", json_string(run->commit));
+	json_object_set_new(root, "host", json_string(host));
+	json_object_set_new(root, "command_line", cmd);
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
 	json_object_set_new(root, "config", config != NULL ? config : json_null());
 	/* burst_hist[b] counts bursts of [edges[b], edges[b + 1]) frames; the last is open. */

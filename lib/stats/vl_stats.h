@@ -111,10 +111,17 @@ void vl_stats_print_table(FILE *out);
 /*
  * JSON lines (jansson). Every record is one object (no newline) with "record", the wall-clock
  * "time" (unix seconds with fraction) and "time_utc" (RFC 3339), and "uptime_s".
- * The header ("record": "run") describes the run: version, the config (config_json, the
- * --dump-config document, or null), tsc_hz, the burst histogram's bucket edges, the counters.
+ * The header ("record": "run") describes the run: what struct vl_stats_run holds, tsc_hz, the
+ * burst histogram's bucket edges and the counters.
  */
-void vl_stats_header_json(FILE *out, const char *version, const char *config_json);
+struct vl_stats_run {
+	const char *version;
+	const char *commit;	 /* of the build, "" if unknown */
+	const char *config_json; /* the --dump-config document, or NULL */
+	int argc;		 /* the command line */
+	const char *const *argv;
+};
+void vl_stats_header_json(FILE *out, const struct vl_stats_run *run);
 /* A snapshot ("record": "snapshot"): every queue pair's counters (and, with the audit, the
  * steering view of the last interval). */
 void vl_stats_snapshot_json(FILE *out, double uptime_s);

@@ -74,6 +74,7 @@ vl_gen "$VL_TMP/gen2.log" --socket "$sock" --frames 1000 --sizes 60
 vl_expect_rc 0 $? "traffic loops (second engine)" "$VL_TMP/gen2.log"
 vl_engine_stop TERM
 vl_expect_rc 0 $? "second engine exits 0 on SIGTERM" "$VL_TMP/engine2.log"
-vl_expect_eq 1 "$(grep -c . "$VL_TMP/final.jsonl" 2>/dev/null)" "one snapshot, written at exit"
+vl_expect_eq 1 "$(grep -c "\"record\":\"snapshot\"" "$VL_TMP/final.jsonl" 2>/dev/null)" \
+	"one snapshot (after the run header), written at exit"
 vl_expect_eq 1000 "$(vl_snap "$VL_TMP/final.jsonl" frames)" "the exit snapshot has the final frames"
 vl_done

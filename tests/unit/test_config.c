@@ -948,6 +948,9 @@ shipped_profiles_load_and_finish(void **state)
 		assert_int_equal(cfg.stats_interval_s, profiles[i].stats_interval_s);
 		if (profiles[i].stats_interval_s != 0)
 			assert_true(cfg.stats_file[0] != '\0');
+		/* A soak profile is for steering audits. */
+		if (strstr(profiles[i].file, "soak") != NULL)
+			assert_int_equal(cfg.steering_audit, 1);
 		for (unsigned int k = 0; k < cfg.nb_ifaces; k++)
 			assert_true(vl_mac_is_valid_unicast(cfg.ifaces[k].net.mac));
 	}

@@ -124,6 +124,7 @@ totals_snapshot_and_table_cover_every_queue_pair(void **state)
 static void
 header_line_describes_the_run(void **state)
 {
+	const char *const argv[] = {"vhostloop", "--stats-file", "/tmp/x \"y\""};
 	json_t *root, *edges;
 	char *buf = NULL;
 	size_t len = 0;
@@ -131,12 +132,24 @@ header_line_describes_the_run(void **state)
 
 	(void)state;
 	f = open_memstream(&buf, &len);
-	vl_stats_header_json(f, "9.8.7", "{\"burst\": 32, \"stats_file\": \"a \\\"b\\\"\"}");
+	vl_stats_header_json(
+		f, &(struct vl_stats_run){
+			   .version = "9.8.7",
+			   .commit = "abc123",
+			   .config_json = "{\"burst\": 32, \"stats_file\": \"a \\\"b\\\"\"}",
+			   .argc = 3,
+			   .argv = argv,
+		   });
 	fclose(f);
 	root = json_loads(buf, 0, NULL);
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "record")), "run");
 	assert_string_equal(json_string_value(json_object_get(root, "version")), "9.8.7");
+	assert_string_equal(json_string_value(json_object_get(root, "commit")), "abc123");
+	assert_non_null(json_string_value(json_object_get(root, "host")));
+	assert_string_equal(
+		json_string_value(json_array_get(json_object_get(root, "command_line"), 2)),
+		"/tmp/x \"y\"");
 	assert_true(json_is_real(json_object_get(root, "time")));
 	assert_non_null(json_object_get(root, "time_utc"));
 	assert_int_equal(
