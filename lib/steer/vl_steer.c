@@ -18,9 +18,10 @@
  *   - The main lcore's clearing happens before its release of req; the owner's acquire of req
  *     orders its first write to that table after the clearing.
  * No lock, no atomic read-modify-write, and the owner touches no line the main lcore writes but
- * `req` (read once per poll). An owner that does not poll the pair (stopped) simply answers
- * later; its data waits in its table. Data thus reaches the merged view one interval late; at
- * exit (owners stopped) both tables are merged.
+ * `req` (read once per poll). The main lcore waits up to 2 ms for the answers and merges what
+ * was handed over at once; an owner that does not poll the pair (stopped) answers later and its
+ * data waits in its table until the next collection. At exit (owners stopped) both tables are
+ * merged.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "vl_compiler.h"
 #include "vl_steer.h"
@@ -521,25 +523,67 @@ steer_merge_table(struct vl_steer *s, unsigned int pair, struct steer_table *t)
 	table_clear(t);
 }
 
+/* Merge the table the owner left, if it answered the last request; 1 if it had answered. */
+static int
+steer_merge_retired(struct vl_steer *s, unsigned int p)
+{
+	struct vl_steer_qp *sq = s->pairs[p];
+	/* Pairs with the owner's release of ack in vl_steer_qp_tick. */
+	uint32_t ack = __atomic_load_n(&sq->ack, __ATOMIC_ACQUIRE);
+
+	if (ack != sq->req)
+		return 0; /* the owner has not switched yet */
+	steer_merge_table(s, p, &sq->tables[(ack & 1) ^ 1]);
+	return 1;
+}
+
+static uint64_t
+steer_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* How long a collection waits for the owners to switch tables (they poll every few us). */
+#define STEER_SWAP_WAIT_NS 2000000
+
 void
 vl_steer_collect(struct vl_steer *s, bool final)
 {
+	unsigned int nb_asked = 0, nb_done;
+	uint64_t deadline;
+
+	if (final) {
+		for (unsigned int p = 0; p < s->nb_pairs; p++) {
+			steer_merge_table(s, p, &s->pairs[p]->tables[0]);
+			steer_merge_table(s, p, &s->pairs[p]->tables[1]);
+		}
+		return;
+	}
+	/* Ask every owner that answered the previous request to switch tables again. */
 	for (unsigned int p = 0; p < s->nb_pairs; p++) {
 		struct vl_steer_qp *sq = s->pairs[p];
-		/* Pairs with the owner's release of ack in vl_steer_qp_tick. */
-		uint32_t ack = __atomic_load_n(&sq->ack, __ATOMIC_ACQUIRE);
 
-		if (final) {
-			steer_merge_table(s, p, &sq->tables[0]);
-			steer_merge_table(s, p, &sq->tables[1]);
-			continue;
-		}
-		if (ack != sq->req)
-			continue; /* the owner has not switched yet: next time */
-		steer_merge_table(s, p, &sq->tables[(ack & 1) ^ 1]);
+		if (!steer_merge_retired(s, p))
+			continue; /* still switching (not polled now): next time */
 		/* Pairs with the owner's acquire in vl_steer_qp_tick: the table is clear. */
-		__atomic_store_n(&sq->req, ack + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&sq->req, sq->req + 1, __ATOMIC_RELEASE);
+		nb_asked++;
 	}
+	/* Wait briefly for the answers, so that this interval reports this interval's flows. An
+	 * owner that does not answer in time (not polling, or this very thread) is merged at the
+	 * next collection. */
+	deadline = steer_now_ns() + STEER_SWAP_WAIT_NS;
+	do {
+		nb_done = 0;
+		for (unsigned int p = 0; p < s->nb_pairs; p++)
+			nb_done += __atomic_load_n(&s->pairs[p]->ack, __ATOMIC_ACQUIRE) ==
+				   s->pairs[p]->req;
+	} while (nb_done < s->nb_pairs && nb_asked != 0 && steer_now_ns() < deadline);
+	for (unsigned int p = 0; p < s->nb_pairs; p++)
+		steer_merge_retired(s, p);
 }
 
 void

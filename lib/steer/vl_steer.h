@@ -105,9 +105,9 @@ struct vl_steer_qp *vl_steer_qp_add(struct vl_steer *s, const char *iface, uint1
 				    uint16_t qp);
 
 /*
- * Merge what the owners handed over since the previous call and ask them for the next hand-over.
- * A pair whose owner has not answered the previous request yet (not polling it) is merged next
- * time. final: the owners have stopped for good; merge everything either table holds.
+ * Ask the owners to hand their tables over, wait up to 2 ms for them and merge what they handed
+ * over. A pair whose owner does not answer in time (not polling it) is merged at a later call.
+ * final: the owners have stopped for good; merge everything either table holds.
  */
 void vl_steer_collect(struct vl_steer *s, bool final);
 

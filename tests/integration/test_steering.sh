@@ -16,7 +16,7 @@ vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
 vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 4 --mode perf --warmup 0.5 \
 	--duration 3 --rate 50000 --no-latency --flows 5 --split-flows 2 --idle-qp 3 &
 gen_pid=$!
-sleep 2.5 # mid-traffic: one full interval with the idle pair enabled
+sleep 3 # mid-traffic: full intervals with the idle pair enabled
 if command -v dpdk-telemetry.py >/dev/null; then
 	printf '/vhostloop/steering\n' | timeout 20 dpdk-telemetry.py -f "$prefix" \
 		>"$VL_TMP/tel.out" 2>&1

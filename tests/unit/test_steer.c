@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_steer.c - the steering audit: header shapes, truncation, tables, hand-over, merge. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -429,6 +430,55 @@ flows_are_counted_per_pair_after_the_hand_over(void **state)
 	vl_steer_destroy(s);
 }
 
+/* An owner lcore that keeps polling (answers swaps), on its own thread. */
+struct poller {
+	struct vl_steer_qp *q;
+	int stop;
+};
+
+static void *
+poller_main(void *arg)
+{
+	struct poller *p = arg;
+
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+		vl_steer_qp_tick(p->q);
+	return NULL;
+}
+
+static void
+a_concurrent_owner_hands_its_table_over(void **state)
+{
+	struct vl_steer *s = vl_steer_create();
+	struct vl_steer_qp *q = vl_steer_qp_add(s, "vhost0", 0, 0);
+	struct poller p = {.q = q};
+	struct vl_steer_totals t;
+	struct frame f;
+	pthread_t th;
+
+	(void)state;
+	udp_frame(&f, 3);
+	vl_steer_account(q, f.b, f.len, f.len); /* before the owner runs: tables[0] */
+	assert_int_equal(pthread_create(&th, NULL, poller_main, &p), 0);
+	/* Each collection waits 2 ms for the owner; a loaded machine may not run it that soon. */
+	for (unsigned int i = 0; i < 1000; i++) {
+		vl_steer_collect(s, false);
+		vl_steer_totals(s, &t);
+		if (t.flows != 0)
+			break;
+	}
+	__atomic_store_n(&p.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	vl_steer_account(q, f.b, f.len, f.len); /* the owner's again: merged at the end */
+	vl_steer_totals(s, &t);
+	assert_int_equal(t.flows, 1);
+	assert_int_equal(t.frames, 1);
+	vl_steer_collect(s, true);
+	vl_steer_totals(s, &t);
+	assert_int_equal(t.frames, 2);
+	vl_steer_destroy(s);
+}
+
 static void
 a_flow_on_two_pairs_is_reported_with_its_queues(void **state)
 {
@@ -541,6 +591,7 @@ main(void)
 		cmocka_unit_test(malformed_ip_headers_are_unparsed),
 		cmocka_unit_test(endless_ipv6_extension_chain_is_unparsed),
 		cmocka_unit_test(flows_are_counted_per_pair_after_the_hand_over),
+		cmocka_unit_test(a_concurrent_owner_hands_its_table_over),
 		cmocka_unit_test(a_flow_on_two_pairs_is_reported_with_its_queues),
 		cmocka_unit_test(a_full_table_counts_flows_dropped_and_never_grows),
 		cmocka_unit_test(jain_index_is_one_when_equal_and_one_over_n_when_one_carries_all),
