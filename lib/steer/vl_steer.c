@@ -552,7 +552,7 @@ steer_now_ns(void)
 void
 vl_steer_collect(struct vl_steer *s, bool final)
 {
-	unsigned int nb_asked = 0, nb_done;
+	unsigned int nb_done;
 	uint64_t deadline;
 
 	if (final) {
@@ -570,7 +570,6 @@ vl_steer_collect(struct vl_steer *s, bool final)
 			continue; /* still switching (not polled now): next time */
 		/* Pairs with the owner's acquire in vl_steer_qp_tick: the table is clear. */
 		__atomic_store_n(&sq->req, sq->req + 1, __ATOMIC_RELEASE);
-		nb_asked++;
 	}
 	/* Wait briefly for the answers, so that this interval reports this interval's flows. An
 	 * owner that does not answer in time (not polling, or this very thread) is merged at the
@@ -581,7 +580,7 @@ vl_steer_collect(struct vl_steer *s, bool final)
 		for (unsigned int p = 0; p < s->nb_pairs; p++)
 			nb_done += __atomic_load_n(&s->pairs[p]->ack, __ATOMIC_ACQUIRE) ==
 				   s->pairs[p]->req;
-	} while (nb_done < s->nb_pairs && nb_asked != 0 && steer_now_ns() < deadline);
+	} while (nb_done < s->nb_pairs && steer_now_ns() < deadline);
 	for (unsigned int p = 0; p < s->nb_pairs; p++)
 		steer_merge_retired(s, p);
 }

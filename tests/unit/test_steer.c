@@ -461,7 +461,7 @@ a_concurrent_owner_hands_its_table_over(void **state)
 	vl_steer_account(q, f.b, f.len, f.len); /* before the owner runs: tables[0] */
 	assert_int_equal(pthread_create(&th, NULL, poller_main, &p), 0);
 	/* Each collection waits 2 ms for the owner; a loaded machine may not run it that soon. */
-	for (unsigned int i = 0; i < 1000; i++) {
+	for (unsigned int i = 0; i < 2500; i++) { /* 5 s at most */
 		vl_steer_collect(s, false);
 		vl_steer_totals(s, &t);
 		if (t.flows != 0)
