@@ -653,10 +653,18 @@ pk_frame_fast(struct pk_ctx *c, uint16_t tx_head_flags)
 	if (unlikely(dst == NULL) || rx_len != td.len)
 		return false;
 
-	/* Header: num_buffers = 1 in a 12-byte header, every other field zero. */
-	memset(dst, 0, hdr_len);
-	if (hdr_len == VRING_HDR_LEN_MAX)
-		dst[VRING_HDR_NUM_BUFFERS_OFF] = 1;
+	/* Header: num_buffers = 1 in a 12-byte header (bytes 10-11), every other field zero;
+	 * constant-size stores instead of a memset of a variable length. */
+	{
+		const uint64_t zero = 0;
+		const uint32_t hdr_tail = 1u << 16;
+
+		memcpy(dst, &zero, 8);
+		if (hdr_len == VRING_HDR_LEN_MAX)
+			memcpy(dst + 8, &hdr_tail, 4);
+		else
+			memcpy(dst + 8, &zero, 2);
+	}
 	vring_copy(dst + hdr_len, src + hdr_len, td.len - hdr_len);
 
 	c->rx_shadow[c->nb_rx_shadow++] = (struct pk_used){.id = rd.id, .count = 1, .len = td.len};
