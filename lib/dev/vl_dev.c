@@ -2,7 +2,7 @@
 /*
  * vl_dev.c - vhost-user sockets, librte_vhost callbacks and the queue-pair state machine.
  *
- * Everything here is control plane. The rules (../shared/notes/dpdk-vhost-22.11.md §1.4, §2):
+ * Everything here is control plane. The rules (docs/CONTROL-PLANE.md says why):
  * - vring_state_changed and the pre/post message handlers run with every vring lock held: no
  *   locking librte_vhost call there (only get/set_vring_base, get_vhost_vring, get_mem_table).
  * - The mbuf datapath takes the vring locks inside its burst calls, so with it we wait for the
@@ -34,25 +34,9 @@
 #include "vl_dev.h"
 #include "vl_log.h"
 #include "vl_placement.h"
+#include "vl_vhost_msg.h"
 
 #define DEV_LOG(level, dev, fmt, ...) VL_LOG_MOD(dev, level, "%s: " fmt, (dev)->name, ##__VA_ARGS__)
-
-/* vhost-user requests we look at (vhost-user spec numbering). */
-enum {
-	DEV_MSG_SET_FEATURES = 2,
-	DEV_MSG_SET_MEM_TABLE = 5,
-	DEV_MSG_SET_LOG_BASE = 6,
-	DEV_MSG_SET_VRING_NUM = 8,
-	DEV_MSG_SET_VRING_ADDR = 9,
-	DEV_MSG_SET_VRING_BASE = 10,
-	DEV_MSG_GET_VRING_BASE = 11,
-	DEV_MSG_SET_VRING_KICK = 12,
-	DEV_MSG_SET_VRING_CALL = 13,
-	DEV_MSG_SET_VRING_ERR = 14,
-	DEV_MSG_GET_QUEUE_NUM = 17,
-	DEV_MSG_SET_VRING_ENABLE = 18,
-	DEV_MSG_SET_INFLIGHT_FD = 32,
-};
 
 /* The head of librte_vhost's message (VhostUserMsg, packed), as far as we read or write it. */
 struct dev_msg {
@@ -99,7 +83,12 @@ dev_own_rings(const struct vl_dev *dev)
 	return dev->datapath != VL_DATAPATH_MBUF;
 }
 
-/* Callbacks get a vid; connections map it to their device. */
+/*
+ * Callbacks get a vid; connections map it to their device. dev_by_vid: written by vhost-events in
+ * new/destroy_connection under the device lock (release), read by callbacks (acquire). dev_list:
+ * written only by the main thread in attach/detach while no connection can reach the device,
+ * read by vhost-events. docs/CONTROL-PLANE.md.
+ */
 static struct vl_dev *dev_by_vid[RTE_MAX_VHOST_DEVICE];
 static struct vl_dev *dev_list[VL_MAX_IFACES];
 static unsigned int dev_nb;
@@ -522,44 +511,19 @@ dev_vring_state_changed(int vid, uint16_t vring, int enable)
 	return 0;
 }
 
-static bool
-dev_msg_moves_rings(uint32_t request)
-{
-	switch (request) {
-	case DEV_MSG_SET_FEATURES:
-	case DEV_MSG_SET_MEM_TABLE:
-	case DEV_MSG_SET_LOG_BASE:
-	case DEV_MSG_SET_VRING_NUM:
-	case DEV_MSG_SET_VRING_ADDR:
-	case DEV_MSG_SET_VRING_BASE:
-	case DEV_MSG_SET_VRING_KICK:
-	case DEV_MSG_SET_VRING_CALL:
-	case DEV_MSG_SET_VRING_ERR:
-	case DEV_MSG_SET_INFLIGHT_FD:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* The vring a per-vring request is about, or -1 for other requests. */
 static int
 dev_msg_vring(const struct dev_msg *msg)
 {
-	switch (msg->request) {
-	case DEV_MSG_SET_VRING_KICK:
-	case DEV_MSG_SET_VRING_CALL:
-	case DEV_MSG_SET_VRING_ERR:
+	switch (vl_vhost_msg_idx_kind(msg->request)) {
+	case VL_MSG_IDX_U64:
 		return (int)(msg->payload.u64 & 0xff); /* VHOST_USER_VRING_IDX_MASK */
-	case DEV_MSG_SET_VRING_NUM:
-	case DEV_MSG_SET_VRING_ADDR:
-	case DEV_MSG_SET_VRING_BASE:
-	case DEV_MSG_GET_VRING_BASE:
-	case DEV_MSG_SET_VRING_ENABLE:
+	case VL_MSG_IDX_STATE:
 		return (int)msg->payload.state.index;
-	default:
-		return -1;
+	case VL_MSG_IDX_NONE:
+		break;
 	}
+	return -1;
 }
 
 static enum rte_vhost_msg_result
@@ -571,7 +535,7 @@ dev_pre_msg(int vid, void *m)
 
 	if (dev == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	if (msg->request == DEV_MSG_GET_QUEUE_NUM) {
+	if (msg->request == VL_VHOST_USER_GET_QUEUE_NUM) {
 		/* A frontend asking for more pairs is refused by the frontend itself. */
 		msg->payload.u64 = dev->nb_qps;
 		msg->size = sizeof(msg->payload.u64);
@@ -588,17 +552,17 @@ dev_pre_msg(int vid, void *m)
 			vring, vring / 2, dev->nb_qps, dev->nb_qps);
 		return RTE_VHOST_MSG_RESULT_ERR;
 	}
-	if (!dev_own_rings(dev) || !dev_msg_moves_rings(msg->request))
+	if (!dev_own_rings(dev) || !vl_vhost_msg_moves_rings(msg->request))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 
 	pthread_mutex_lock(&dev->lock);
-	if (msg->request == DEV_MSG_SET_MEM_TABLE)
+	if (msg->request == VL_VHOST_USER_SET_MEM_TABLE)
 		dev->mem_pending = true;
 	if (dev->running) {
 		/* The direct datapath takes no library lock: we may wait for it here. */
 		dev_qps_stop(dev, 0, dev->nb_qps, true);
 		dev->paused = true;
-		DEV_LOG(DEBUG, dev, "paused for request %u", msg->request);
+		DEV_LOG(DEBUG, dev, "paused for %s", vl_vhost_msg_name(msg->request));
 	}
 	pthread_mutex_unlock(&dev->lock);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -614,7 +578,7 @@ dev_post_msg(int vid, void *m)
 	if (dev == NULL || !dev_own_rings(dev))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	pthread_mutex_lock(&dev->lock);
-	if (msg->request == DEV_MSG_SET_MEM_TABLE)
+	if (msg->request == VL_VHOST_USER_SET_MEM_TABLE)
 		dev->mem_pending = false;
 	if (dev->paused && dev->running && !dev->mem_pending) {
 		for (uint16_t q = 0; q < dev->nb_qps; q++)

@@ -7,7 +7,7 @@
  * the owning lcore of each queue pair polls it (lib/fwd). The control plane stops a queue pair by
  * clearing qp->run and, where it may wait, one RCU grace period (every polling lcore reports a
  * quiescent state once per loop); only then does it touch the rings, indices or memory table.
- * See ../shared/notes/dpdk-vhost-22.11.md §2 for why each message stops what it stops.
+ * docs/CONTROL-PLANE.md says why each message stops what it stops.
  */
 #ifndef VL_DEV_H
 #define VL_DEV_H

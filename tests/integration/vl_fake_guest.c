@@ -30,22 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vl_vring.h" /* ring layout only */
+#include "vl_vhost_msg.h" /* message numbers, shared with lib/dev */
+#include "vl_vring.h"	  /* ring layout only */
 
-#define REQ_GET_FEATURES 1
-#define REQ_SET_FEATURES 2
-#define REQ_SET_OWNER 3
-#define REQ_SET_MEM_TABLE 5
-#define REQ_SET_VRING_NUM 8
-#define REQ_SET_VRING_ADDR 9
-#define REQ_SET_VRING_BASE 10
-#define REQ_GET_VRING_BASE 11
-#define REQ_SET_VRING_KICK 12
-#define REQ_SET_VRING_CALL 13
-#define REQ_GET_PROTOCOL_FEATURES 15
-#define REQ_SET_PROTOCOL_FEATURES 16
-#define REQ_GET_QUEUE_NUM 17
-#define REQ_SET_VRING_ENABLE 18
 #define MSG_VERSION 0x1
 
 #define F_MRG_RXBUF (1ULL << 15)
@@ -187,7 +174,7 @@ set_state(uint32_t request, uint32_t index, uint32_t num)
 static void
 set_mem_table(size_t split)
 {
-	struct msg m = {.request = REQ_SET_MEM_TABLE};
+	struct msg m = {.request = VL_VHOST_USER_SET_MEM_TABLE};
 	int fds[2] = {memfd, memfd};
 	struct iovec iov = {.iov_base = &m};
 	char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
@@ -230,7 +217,7 @@ static void
 vring_setup(uint16_t v, uint16_t base)
 {
 	struct gvring *g = &vrings[v];
-	struct msg m = {.request = REQ_SET_VRING_ADDR, .size = 40};
+	struct msg m = {.request = VL_VHOST_USER_SET_VRING_ADDR, .size = 40};
 
 	g->idx = v;
 	g->off = (size_t)v * 65536;
@@ -246,15 +233,15 @@ vring_setup(uint16_t v, uint16_t base)
 		g->kickfd = eventfd(0, EFD_NONBLOCK);
 		g->callfd = eventfd(0, EFD_NONBLOCK);
 	}
-	set_state(REQ_SET_VRING_NUM, v, RING_SIZE);
-	set_state(REQ_SET_VRING_BASE, v, base);
+	set_state(VL_VHOST_USER_SET_VRING_NUM, v, RING_SIZE);
+	set_state(VL_VHOST_USER_SET_VRING_BASE, v, base);
 	m.payload.addr.index = v;
 	m.payload.addr.desc = (uint64_t)(uintptr_t)g->desc;
 	m.payload.addr.avail = (uint64_t)(uintptr_t)g->avail;
 	m.payload.addr.used = (uint64_t)(uintptr_t)g->used;
 	send_msg(&m, -1);
-	set_u64(REQ_SET_VRING_KICK, v, g->kickfd);
-	set_u64(REQ_SET_VRING_CALL, v, g->callfd);
+	set_u64(VL_VHOST_USER_SET_VRING_KICK, v, g->kickfd);
+	set_u64(VL_VHOST_USER_SET_VRING_CALL, v, g->callfd);
 }
 
 static void
@@ -270,8 +257,8 @@ connect_and_negotiate(unsigned int nb_qps, bool mrg)
 			die("cannot connect to %s: %s", sock_path, strerror(errno));
 		usleep(100000);
 	}
-	set_u64(REQ_SET_OWNER, 0, -1);
-	offered = get_u64(REQ_GET_FEATURES);
+	set_u64(VL_VHOST_USER_SET_OWNER, 0, -1);
+	offered = get_u64(VL_VHOST_USER_GET_FEATURES);
 	if (!(offered & F_VERSION_1) || !(offered & F_PROTOCOL_FEATURES))
 		die("engine offers 0x%llx: no VERSION_1 or PROTOCOL_FEATURES",
 		    (unsigned long long)offered);
@@ -279,16 +266,16 @@ connect_and_negotiate(unsigned int nb_qps, bool mrg)
 		die("engine does not offer EVENT_IDX (0x%llx)", (unsigned long long)offered);
 	features = F_VERSION_1 | F_PROTOCOL_FEATURES | (mrg ? F_MRG_RXBUF : 0) |
 		   (want_event_idx ? F_EVENT_IDX : 0);
-	set_u64(REQ_SET_FEATURES, features, -1);
-	(void)get_u64(REQ_GET_PROTOCOL_FEATURES);
-	set_u64(REQ_SET_PROTOCOL_FEATURES, 0, -1);
+	set_u64(VL_VHOST_USER_SET_FEATURES, features, -1);
+	(void)get_u64(VL_VHOST_USER_GET_PROTOCOL_FEATURES);
+	set_u64(VL_VHOST_USER_SET_PROTOCOL_FEATURES, 0, -1);
 	set_mem_table(0);
 	for (uint16_t v = 0; v < 2 * nb_qps; v++) {
 		vrings[v].kickfd = 0;
 		vring_setup(v, 0);
 	}
 	for (uint16_t v = 0; v < 2 * nb_qps; v++)
-		set_state(REQ_SET_VRING_ENABLE, v, 1);
+		set_state(VL_VHOST_USER_SET_VRING_ENABLE, v, 1);
 }
 
 /* Add what every call eventfd holds to irqs_seen (an eventfd read returns the writes' sum). */
@@ -592,8 +579,8 @@ scenario_memtable(void)
 static void
 enable_flip(unsigned int i)
 {
-	set_state(REQ_SET_VRING_ENABLE, 2, i % 2 ? 0 : 1);
-	set_state(REQ_SET_VRING_ENABLE, 3, i % 2 ? 0 : 1);
+	set_state(VL_VHOST_USER_SET_VRING_ENABLE, 2, i % 2 ? 0 : 1);
+	set_state(VL_VHOST_USER_SET_VRING_ENABLE, 3, i % 2 ? 0 : 1);
 }
 
 static void
@@ -736,13 +723,13 @@ iso_inject(unsigned int i)
 static void
 reset_pair(unsigned int q)
 {
-	set_state(REQ_SET_VRING_ENABLE, 2 * q, 0);
-	set_state(REQ_SET_VRING_ENABLE, 2 * q + 1, 0);
+	set_state(VL_VHOST_USER_SET_VRING_ENABLE, 2 * q, 0);
+	set_state(VL_VHOST_USER_SET_VRING_ENABLE, 2 * q + 1, 0);
 	vring_setup((uint16_t)(2 * q), 0);
 	vring_setup((uint16_t)(2 * q + 1), 0);
 	rx_refill(q, RING_SIZE - 1);
-	set_state(REQ_SET_VRING_ENABLE, 2 * q, 1);
-	set_state(REQ_SET_VRING_ENABLE, 2 * q + 1, 1);
+	set_state(VL_VHOST_USER_SET_VRING_ENABLE, 2 * q, 1);
+	set_state(VL_VHOST_USER_SET_VRING_ENABLE, 2 * q + 1, 1);
 }
 
 /*
@@ -842,12 +829,12 @@ scenario_features(void)
 			die("cannot connect to %s: %s", sock_path, strerror(errno));
 		usleep(100000);
 	}
-	set_u64(REQ_SET_OWNER, 0, -1);
-	offered = get_u64(REQ_GET_FEATURES);
-	pf = get_u64(REQ_GET_PROTOCOL_FEATURES);
+	set_u64(VL_VHOST_USER_SET_OWNER, 0, -1);
+	offered = get_u64(VL_VHOST_USER_GET_FEATURES);
+	pf = get_u64(VL_VHOST_USER_GET_PROTOCOL_FEATURES);
 	if (pf & PF_MQ) {
-		set_u64(REQ_SET_PROTOCOL_FEATURES, PF_MQ, -1);
-		qnum = get_u64(REQ_GET_QUEUE_NUM);
+		set_u64(VL_VHOST_USER_SET_PROTOCOL_FEATURES, PF_MQ, -1);
+		qnum = get_u64(VL_VHOST_USER_GET_QUEUE_NUM);
 	}
 	printf("features: offered 0x%llx, protocol 0x%llx, queue num %llu\n",
 	       (unsigned long long)offered, (unsigned long long)pf, (unsigned long long)qnum);
