@@ -79,6 +79,8 @@ struct gen_config {
 	int idle_qp;	     /* perf mode: this queue pair sends nothing (in the window), -1 none */
 	double idle_start_s; /* window start, from the start of sending (warm-up included) */
 	double idle_len_s;   /* window length, 0 = to the end */
+	uint64_t selftest_drop_nth; /* --selftest-drop: the Nth frame on qp 0 "never arrives" */
+	uint64_t selftest_dup_nth;  /* --selftest-dup: the Nth frame on qp 0 arrives twice */
 };
 
 /* ---- gen_opts.c: command line ---- */

@@ -42,7 +42,7 @@ struct check_run {
 	struct rte_mempool *tx_pool;
 	struct check_qp *qps;
 	unsigned int nb_reports;
-	uint64_t nb_rx_qp0; /* for --selftest-corrupt */
+	uint64_t nb_rx_qp0; /* for --selftest-corrupt, -drop and -dup */
 };
 
 static void check_report(struct check_run *run, const char *fmt, ...)
@@ -173,10 +173,15 @@ check_rx_frame(struct check_run *run, uint16_t arr_idx, struct rte_mbuf *m)
 	uint32_t hdr_len = RTE_MIN(m->pkt_len, (uint32_t)GEN_PATTERN_OFF);
 	uint16_t want_len;
 	long bad_off;
+	uint64_t nth = arr_idx == 0 ? ++run->nb_rx_qp0 : 0;
 
+	/* Tests of the checker itself: a frame lost, seen twice, or damaged on the way back. */
+	if (nth != 0 && nth == cfg->selftest_drop_nth)
+		return;
+	if (nth != 0 && nth == cfg->selftest_dup_nth)
+		check_rx_frame(run, arr_idx, m);
 	arr->received++;
-	if (cfg->selftest_corrupt_nth != 0 && arr_idx == 0 &&
-	    ++run->nb_rx_qp0 == cfg->selftest_corrupt_nth)
+	if (nth != 0 && nth == cfg->selftest_corrupt_nth)
 		check_selftest_corrupt(m);
 
 	hdr = rte_pktmbuf_read(m, 0, hdr_len, hdr_copy);

@@ -54,6 +54,8 @@ enum {
 	OPT_FLOWS,
 	OPT_SPLIT_FLOWS,
 	OPT_IDLE_QP,
+	OPT_SELFTEST_DROP,
+	OPT_SELFTEST_DUP,
 	OPT_HELP,
 };
 
@@ -90,6 +92,8 @@ static const struct option gen_long_opts[] = {
 	{"split-flows", required_argument, NULL, OPT_SPLIT_FLOWS},
 	{"idle-qp", required_argument, NULL, OPT_IDLE_QP},
 	{"selftest-corrupt", required_argument, NULL, OPT_SELFTEST_CORRUPT},
+	{"selftest-drop", required_argument, NULL, OPT_SELFTEST_DROP},
+	{"selftest-dup", required_argument, NULL, OPT_SELFTEST_DUP},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -184,6 +188,9 @@ gen_opts_usage(FILE *f, const char *prog)
 		"  --selftest-corrupt N   flip one byte of the Nth frame received on queue pair 0 "
 		"before\n"
 		"                         verifying it; the check must then FAIL with corrupt 1\n"
+		"  --selftest-drop N      ignore the Nth frame received on queue pair 0: FAIL, missing 1\n"
+		"  --selftest-dup N       verify the Nth frame received on queue pair 0 twice: FAIL,\n"
+		"                         duplicate 1\n"
 		"\n"
 		"Exit status: 0 pass, 1 check failure / cannot connect / timeout, 2 usage error.\n",
 		prog, GEN_MAX_QP, GEN_FRAME_MIN_BYTES, GEN_FRAME_MAX_BYTES, GEN_FRAME_MIN_BYTES,
@@ -566,6 +573,14 @@ gen_opts_parse(struct gen_config *cfg, int argc, char **argv, bool user_vdev)
 			break;
 		case OPT_IDLE_QP:
 			ret = opts_idle_qp(cfg, optarg);
+			break;
+		case OPT_SELFTEST_DROP:
+			ret = opts_u64("selftest-drop", optarg, 1, UINT64_MAX,
+				       &cfg->selftest_drop_nth);
+			break;
+		case OPT_SELFTEST_DUP:
+			ret = opts_u64("selftest-dup", optarg, 1, UINT64_MAX,
+				       &cfg->selftest_dup_nth);
 			break;
 		case OPT_HELP:
 			gen_opts_usage(stdout, argv[0]);

@@ -11,7 +11,9 @@ command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not installed";
 run_case() {
 	local dp=$1 qps=$2 extra=$3 sock=$VL_TMP/tp-$1-$2.sock what
 	what="testpmd flowgen, $dp, $qps qp${extra:+, ${extra#,}}"
-	vl_engine_start "$VL_TMP/engine.log" --datapath "$dp" --socket "$sock,queue-pairs=$qps"
+	rm -f "$VL_TMP/snap.jsonl"
+	vl_engine_start "$VL_TMP/engine.log" --datapath "$dp" --socket "$sock,queue-pairs=$qps" \
+		--stats-file "$VL_TMP/snap.jsonl"
 	vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
 	local cq=
 	[ "$qps" -gt 1 ] && cq=",cq=1"
@@ -25,7 +27,7 @@ run_case() {
 	vl_expect_rc 0 $? "$what: engine exits 0" "$VL_TMP/engine.log"
 	local rx frames
 	rx=$(grep -oE 'RX-packets: +[0-9]+' "$VL_TMP/testpmd.log" | tail -1 | grep -oE '[0-9]+$')
-	frames=$(awk '$1 == "total" { print $2 }' "$VL_TMP/engine.log")
+	frames=$(vl_snap "$VL_TMP/snap.jsonl" frames)
 	case "$extra" in
 	*packed_vq=1*)
 		vl_expect_grep "guest started .*packed rings" "$VL_TMP/engine.log" \
