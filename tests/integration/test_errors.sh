@@ -48,6 +48,13 @@ timeout 30 "$VHOSTLOOP" --socket "$VL_TMP/a.sock,queue-pairs=4" --print-frontend
 vl_expect_rc 0 $? "--print-frontend qemu exits 0" "$VL_TMP/fe"
 vl_expect_grep "netdev vhost-user.*queues=4" "$VL_TMP/fe" "qemu frontend has queues=4"
 
+# A runtime failure after EAL start (no memory for the mbuf pool) is exit 1, with the reason.
+timeout 30 "$VHOSTLOOP" -l 0 --no-huge -m 64 --no-pci --file-prefix "vle1-$$" -- \
+	--datapath mbuf --mbufs 200000 --socket "$VL_TMP/nomem.sock" >"$VL_TMP/nomem.log" 2>&1
+vl_expect_rc 1 $? "mbuf pool larger than the memory: exit 1" "$VL_TMP/nomem.log"
+vl_expect_grep "cannot create 200000 mbufs" "$VL_TMP/nomem.log" "mbuf pool failure: message"
+rm -rf "/var/run/dpdk/vle1-$$"
+
 # A stale socket (nobody listening) is replaced; a live one is refused.
 sock=$VL_TMP/stale.sock
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$sock"
