@@ -52,6 +52,38 @@ struct dev_msg {
 	} payload;
 } __attribute__((packed));
 
+/*
+ * What the pre/post handlers receive: librte_vhost's message context (struct vhu_msg_context in
+ * its vhost_user.h, a layout it keeps stable for external handlers): the whole message (644
+ * bytes in 22.11), then the fds that came with it. A message the library does not handle itself
+ * (our REPLY or ERR) keeps its fds open unless we close them: dev_msg_close_fds.
+ */
+#define DEV_MSG_BYTES 644
+#define DEV_MSG_MAX_FDS 8
+struct dev_msg_ctx {
+	union {
+		struct dev_msg msg;
+		uint8_t raw[DEV_MSG_BYTES];
+	};
+	int fds[DEV_MSG_MAX_FDS];
+	int fd_num;
+} __attribute__((packed));
+
+static void
+dev_msg_close_fds(struct dev_msg_ctx *ctx)
+{
+	int n = ctx->fd_num;
+
+	for (int i = 0; i < n && i < DEV_MSG_MAX_FDS; i++) {
+		int fd = ctx->fds[i];
+
+		if (fd >= 0)
+			close(fd);
+		ctx->fds[i] = -1;
+	}
+	ctx->fd_num = 0;
+}
+
 struct vl_dev {
 	char name[VL_IFACE_NAME_MAX];
 	char path[VL_SOCKET_PATH_MAX];
@@ -537,6 +569,7 @@ dev_pre_msg(int vid, void *m)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	if (msg->request == VL_VHOST_USER_GET_QUEUE_NUM) {
 		/* A frontend asking for more pairs is refused by the frontend itself. */
+		dev_msg_close_fds(m); /* none expected; never keep one */
 		msg->payload.u64 = dev->nb_qps;
 		msg->size = sizeof(msg->payload.u64);
 		return RTE_VHOST_MSG_RESULT_REPLY;
@@ -550,6 +583,7 @@ dev_pre_msg(int vid, void *m)
 			"queue pair(s): refusing the connection (start the frontend with "
 			"queues<=%u)",
 			vring, vring / 2, dev->nb_qps, dev->nb_qps);
+		dev_msg_close_fds(m);
 		return RTE_VHOST_MSG_RESULT_ERR;
 	}
 	if (!dev_own_rings(dev) || !vl_vhost_msg_moves_rings(msg->request))
