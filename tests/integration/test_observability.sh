@@ -28,6 +28,8 @@ bad = [f"{what}: {have!r}, want {want!r}" for what, have, want in (
     ("queue interface", q.get("interface"), "vhost0"),
     ("queue qp", q.get("qp"), 1),
     ("queue frames", q.get("frames"), 3000),
+    ("queue lcore", q.get("lcore"), 1),  # -l 0,1: the one worker polls both pairs
+    ("queue state", q.get("state"), "idle"),  # the guest has gone
 ) if have != want]
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
