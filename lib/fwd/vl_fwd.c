@@ -96,6 +96,9 @@ fwd_qp_burst_audited(struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring_
 	vl_steer_qp_tick(qp->steer);
 	fl->steer_obs.fn = fwd_steer_observe;
 	fl->steer_obs.ctx = qp->steer;
+	if (qp->tx.packed)
+		return vl_vring_packed_loop_burst_observed(&qp->tx, &qp->rx, qp->mem, &qp->opts,
+							   fl->burst, res, &fl->steer_obs);
 	return vl_vring_loop_burst_observed(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst, res,
 					    &fl->steer_obs);
 }
@@ -109,11 +112,11 @@ fwd_qp_poll_direct(struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))
 		return 0;
 	/* Ring layout fixed per queue pair at start (VIRTIO_F_RING_PACKED). */
-	if (qp->tx.packed)
+	if (unlikely(qp->steer != NULL)) /* the audit's one branch when it is off */
+		n = fwd_qp_burst_audited(fl, qp, &res);
+	else if (qp->tx.packed)
 		n = vl_vring_packed_loop_burst(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst,
 					       &res);
-	else if (unlikely(qp->steer != NULL)) /* the audit's one branch when it is off */
-		n = fwd_qp_burst_audited(fl, qp, &res);
 	else
 		n = vl_vring_loop_burst(&qp->tx, &qp->rx, qp->mem, &qp->opts, fl->burst, &res);
 	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))

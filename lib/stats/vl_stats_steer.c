@@ -239,13 +239,11 @@ vl_stats_steer_final(FILE *out)
 		struct vl_qp_stats total;
 		uint64_t seen = t.frames + t.unparsed + t.flows_dropped;
 
-		/* The packed-ring datapath has no audit hook yet: say what it did not see. */
+		/* Every looped frame should have been seen: say so if some were not. */
 		vl_stats_total(&total);
 		if (total.frames > seen)
 			fprintf(out,
-				"steering audit: %" PRIu64
-				" looped frames not seen by the audit (packed rings are not "
-				"classified)\n",
+				"steering audit: %" PRIu64 " looped frames not seen by the audit\n",
 				total.frames - seen);
 	}
 	fprintf(out,

@@ -269,6 +269,13 @@ unsigned int vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx
 					const struct vl_mem *mem, const struct vl_vring_opts *opts,
 					unsigned int max_burst, struct vl_vring_burst *res);
 
+/* vl_vring_packed_loop_burst with an observer (not NULL), as vl_vring_loop_burst_observed. */
+unsigned int vl_vring_packed_loop_burst_observed(struct vl_vring *tx, struct vl_vring *rx,
+						 const struct vl_mem *mem,
+						 const struct vl_vring_opts *opts,
+						 unsigned int max_burst, struct vl_vring_burst *res,
+						 struct vl_vring_observer *obs);
+
 unsigned int vl_vring_packed_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts,
 					unsigned int max_burst, struct vl_vring_burst *res);
 

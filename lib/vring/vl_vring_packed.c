@@ -413,7 +413,28 @@ struct pk_ctx {
 	uint32_t nb_rx_shadow;
 	struct pk_used tx_shadow[VL_VRING_BURST_MAX];
 	struct pk_used rx_shadow[PK_RX_SHADOW];
+	/* NULL, or where each looped frame landed is recorded (..._loop_burst_observed). */
+	struct vl_vring_observer *obs;
+	uint32_t nb_obs;
 };
+
+/* Record a looped frame for the observer: its first contiguous bytes in the RX buffer. */
+static inline void
+pk_observe(struct pk_ctx *c, const uint8_t *data, uint32_t head_bytes, uint32_t frame_bytes)
+{
+	c->obs->frames[c->nb_obs++] = (struct vl_vring_frame){
+		.data = data, .head_bytes = head_bytes, .frame_bytes = frame_bytes};
+}
+
+/* Hand the recorded frames to the observer; called before their RX buffers are published. */
+static inline void
+pk_observe_flush(struct pk_ctx *c)
+{
+	if (c->obs != NULL && c->nb_obs != 0) {
+		c->obs->fn(c->obs->ctx, c->obs->frames, c->nb_obs);
+		c->nb_obs = 0;
+	}
+}
 
 enum pk_result {
 	PK_NEXT, /* frame looped or dropped, TX chain returned: go on */
@@ -471,6 +492,8 @@ pk_frame(struct pk_ctx *c, uint16_t tx_head_flags)
 	uint8_t *num_buffers_byte[2] = {NULL, NULL};
 	struct pk_walk tw, rw;
 	uint8_t *tx_ptr, *rx_ptr = NULL;
+	const uint8_t *obs_data = NULL; /* the frame's first payload chunk in the RX buffer */
+	uint64_t obs_bytes = 0;
 	uint64_t tx_bytes, rx_bytes = 0, done, payload_bytes = 0;
 	uint32_t buf_bytes, *drop;
 	uint16_t nb_bufs, rx_slots = 0;
@@ -558,6 +581,10 @@ pk_frame(struct pk_ctx *c, uint16_t tx_head_flags)
 				}
 			}
 			n = VL_MIN(tx_bytes, rx_bytes);
+			if (obs_data == NULL) {
+				obs_data = rx_ptr;
+				obs_bytes = rx_bytes;
+			}
 			vring_copy(rx_ptr, tx_ptr, (uint32_t)n);
 			rx_ptr += n;
 			rx_bytes -= n;
@@ -577,6 +604,9 @@ pk_frame(struct pk_ctx *c, uint16_t tx_head_flags)
 		*num_buffers_byte[0] = (uint8_t)nb_bufs;
 		*num_buffers_byte[1] = (uint8_t)(nb_bufs >> 8);
 	}
+	if (c->obs != NULL && obs_data != NULL)
+		pk_observe(c, obs_data, (uint32_t)VL_MIN(obs_bytes, payload_bytes),
+			   (uint32_t)payload_bytes);
 	/* Commit the RX buffers. */
 	c->nb_rx_shadow += nb_bufs;
 	c->rx_slot = rw.slot;
@@ -666,6 +696,8 @@ pk_frame_fast(struct pk_ctx *c, uint16_t tx_head_flags)
 			memcpy(dst + 8, &zero, 2);
 	}
 	vring_copy(dst + hdr_len, src + hdr_len, td.len - hdr_len);
+	if (c->obs != NULL)
+		pk_observe(c, dst + hdr_len, td.len - hdr_len, td.len - hdr_len);
 
 	c->rx_shadow[c->nb_rx_shadow++] = (struct pk_used){.id = rd.id, .count = 1, .len = td.len};
 	if (++c->rx_slot == rx->size) {
@@ -709,10 +741,11 @@ pk_finish(struct pk_ctx *c)
 	c->tx->region_hint = c->tx_hint;
 }
 
-unsigned int
-vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
-			   const struct vl_vring_opts *opts, unsigned int max_burst,
-			   struct vl_vring_burst *res)
+/* Always inlined so that obs == NULL folds the observer out of vl_vring_packed_loop_burst. */
+static __attribute__((always_inline)) inline unsigned int
+pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
+	      const struct vl_vring_opts *opts, unsigned int max_burst, struct vl_vring_burst *res,
+	      struct vl_vring_observer *obs)
 {
 	struct pk_ctx c;
 	unsigned int nb_max = VL_MIN(max_burst, (unsigned int)VL_VRING_BURST_MAX);
@@ -738,6 +771,8 @@ vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struc
 	c.rx_hint = rx->region_hint;
 	c.nb_tx_shadow = 0;
 	c.nb_rx_shadow = 0;
+	c.obs = obs;
+	c.nb_obs = 0;
 
 	for (unsigned int i = 0; i < nb_max; i++) {
 		/* Pairs with the driver's release of the head flags: the chain is written before.
@@ -752,7 +787,9 @@ vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struc
 			break;
 		}
 		if (c.nb_rx_shadow > VL_VRING_BURST_MAX) {
-			/* Mergeable frames took many buffers: publish them to make room. */
+			/* Mergeable frames took many buffers: publish them to make room
+			 * (the observer sees their frames first). */
+			pk_observe_flush(&c);
 			pk_publish(rx, c.rx_shadow, c.nb_rx_shadow);
 			c.nb_rx_shadow = 0;
 			c.rx_inflight = 0;
@@ -762,8 +799,26 @@ vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struc
 		if (pk_frame(&c, flags) == PK_STOP)
 			break;
 	}
+	pk_observe_flush(&c);
 	pk_finish(&c);
 	return res->nb_tx_done;
+}
+
+unsigned int
+vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
+			   const struct vl_vring_opts *opts, unsigned int max_burst,
+			   struct vl_vring_burst *res)
+{
+	return pk_loop_burst(tx, rx, mem, opts, max_burst, res, NULL);
+}
+
+unsigned int
+vl_vring_packed_loop_burst_observed(struct vl_vring *tx, struct vl_vring *rx,
+				    const struct vl_mem *mem, const struct vl_vring_opts *opts,
+				    unsigned int max_burst, struct vl_vring_burst *res,
+				    struct vl_vring_observer *obs)
+{
+	return pk_loop_burst(tx, rx, mem, opts, max_burst, res, obs);
 }
 
 unsigned int

@@ -3,8 +3,12 @@
 # queue pairs each, and leaves queue pair 3 idle; the engine (--steering-audit, --duration) must
 # report exactly those flows, the 2 split flows with their queues, the idle pair and the fairness
 # index, in the exit summary, the JSON lines and telemetry, and stop by itself with exit 0.
+# Argument: split (default) or packed, the ring layout the generator asks for.
 . "$(dirname "$0")/lib.sh"
 vl_need_cpus
+layout=${1:-split}
+gen_layout=()
+[ "$layout" = packed ] && gen_layout=(--packed 1)
 sock=$VL_TMP/steer.sock
 prefix=vlsteer-$$
 duration=8
@@ -14,7 +18,8 @@ vl_engine_start "$VL_TMP/engine.log" -l 0,1 --no-huge --no-pci --file-prefix "$p
 	--stats-file "$VL_TMP/snap.jsonl" --duration "$duration"
 vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
 vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 4 --mode perf --warmup 0.5 \
-	--duration 3 --rate 50000 --no-latency --flows 5 --split-flows 2 --idle-qp 3 &
+	--duration 3 --rate 50000 --no-latency --flows 5 --split-flows 2 --idle-qp 3 \
+	"${gen_layout[@]}" &
 gen_pid=$!
 sleep 3 # mid-traffic: full intervals with the idle pair enabled
 if command -v dpdk-telemetry.py >/dev/null; then
@@ -38,6 +43,15 @@ if [ "$elapsed" -ge "$duration" ] && [ "$elapsed" -le $((duration + 5)) ]; then
 	vl_pass "--duration $duration: stopped after ${elapsed} s"
 else
 	vl_fail "--duration $duration: stopped after ${elapsed} s"
+fi
+if [ "$layout" = packed ]; then
+	vl_expect_grep "packed rings" "$VL_TMP/engine.log" "the guest negotiated packed rings"
+fi
+if grep -q "not seen by the audit" "$VL_TMP/engine.log"; then
+	vl_fail "every looped frame was classified ($layout rings)"
+	grep "not seen by the audit" "$VL_TMP/engine.log" | sed 's/^/#   /'
+else
+	vl_pass "every looped frame was classified ($layout rings)"
 fi
 vl_expect_grep "^steering audit: 17 flows, 2 on more than one queue pair; [0-9]+ frames classified, 0 unparsed, 0 of flows not tracked" \
 	"$VL_TMP/engine.log" "exit summary: 3 x 5 + 2 flows, exactly the 2 split ones on several queues"

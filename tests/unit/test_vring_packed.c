@@ -1096,6 +1096,78 @@ sink_returns_chains_and_leaves_rx_alone(void **state)
 	g_free(g);
 }
 
+/* What the observer (the steering audit) saw, checked after the burst. */
+struct observed {
+	struct guest *g;
+	unsigned int nb_calls;
+	unsigned int nb;
+	bool rx_unpublished; /* the RX ring looked untouched when the observer ran */
+	struct vl_vring_frame frames[VL_VRING_BURST_MAX];
+	uint8_t heads[VL_VRING_BURST_MAX][128];
+};
+
+static void
+observe(void *ctx, const struct vl_vring_frame *frames, unsigned int nb)
+{
+	struct observed *o = ctx;
+
+	/* Called before the publish: no RX descriptor is marked used yet. */
+	o->rx_unpublished = memcmp(o->g->rxr.snap, o->g->rxr.desc,
+				   o->g->rxr.size * sizeof(*o->g->rxr.desc)) == 0;
+	o->nb_calls++;
+	o->nb = nb;
+	for (unsigned int i = 0; i < nb; i++) {
+		o->frames[i] = frames[i];
+		memcpy(o->heads[i], frames[i].data,
+		       frames[i].head_bytes < 128 ? frames[i].head_bytes : 128);
+	}
+}
+
+static void
+observer_sees_every_looped_frame_before_the_publish(void **state)
+{
+	struct guest *g = g_new_at(256, 12, true, 254, true); /* the burst crosses the wrap */
+	static struct vl_vring_observer obs;
+	static struct observed o;
+	uint32_t big = 2048;
+	unsigned int n;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.g = g;
+	obs = (struct vl_vring_observer){.fn = observe, .ctx = &o};
+	rx_post(g, &big, 1, false);
+	rx_post_n(g, 4, 64);
+	tx_post(g, 60, 1, 1, NULL, false);  /* fast path: one descriptor each side */
+	tx_post(g, 200, 2, 2, NULL, false); /* walker: 2 TX descriptors into 4 tiny RX buffers */
+	tx_post(g, 700, 3, 1, NULL, false); /* no RX buffer left: dropped, not observed */
+	memcpy(g->rxr.snap, g->rxr.desc, g->rxr.size * sizeof(*g->rxr.desc));
+	n = vl_vring_packed_loop_burst_observed(&g->tx, &g->rx, &g->mem, &g->opts, 32, &g->res,
+						&obs);
+	g_check_guards(g);
+	assert_int_equal(n, 3);
+	assert_int_equal(g->res.drop_rx_full, 1);
+	assert_int_equal(o.nb_calls, 1);
+	assert_true(o.rx_unpublished);
+	assert_int_equal(o.nb, 2);
+	assert_int_equal(o.frames[0].frame_bytes, 60);
+	assert_int_equal(o.frames[0].head_bytes, 60);
+	assert_int_equal(o.frames[1].frame_bytes, 200);
+	assert_int_equal(o.frames[1].head_bytes, 64 - 12); /* the first RX buffer's payload */
+	for (uint32_t i = 0; i < 60; i++)
+		assert_int_equal(o.heads[0][i], pattern(1, i));
+	for (uint32_t i = 0; i < 64 - 12; i++)
+		assert_int_equal(o.heads[1][i], pattern(2, i));
+	rx_expect(g, 60, 1, 1);
+	rx_expect(g, 200, 2, 4);
+	/* A burst that loops nothing does not call. */
+	assert_int_equal(vl_vring_packed_loop_burst_observed(&g->tx, &g->rx, &g->mem, &g->opts, 32,
+							     &g->res, &obs),
+			 0);
+	assert_int_equal(o.nb_calls, 1);
+	g_free(g);
+}
+
 static void
 split_functions_refuse_nothing_packed_functions_refuse_split(void **state)
 {
@@ -1117,6 +1189,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_frame_loops_with_num_buffers_1),
+		cmocka_unit_test(observer_sees_every_looped_frame_before_the_publish),
 		cmocka_unit_test(wrap_at_the_end_of_the_ring_in_both_phases),
 		cmocka_unit_test(chains_cross_the_end_of_the_ring),
 		cmocka_unit_test(in_order_returns_one_used_descriptor_per_tx_batch),
