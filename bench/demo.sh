@@ -18,7 +18,8 @@ engine_log=/tmp/vhostloop-demo-$$.log
 # every lcore but the main one (on a 2-CPU box: CPU 1). The generator polls CPU 0.
 build/app/vhostloop --socket "$sock,queue-pairs=$qps" --stats-interval 1 &
 engine=$!
-trap 'kill -INT $engine 2>/dev/null || true' EXIT
+# The engine removes its own runtime directory; the generator's is ours to remove.
+trap 'kill -INT $engine 2>/dev/null || true; rm -rf "/var/run/dpdk/vldemo-$$"' EXIT
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 echo "--- vhostloop-gen: $qps queue pair(s), $size-byte frames, ${secs}s at max rate ---"
 build/bench/trafgen/vhostloop-gen -l 0 --no-huge -m 512 --no-pci --file-prefix "vldemo-$$" \
@@ -26,4 +27,5 @@ build/bench/trafgen/vhostloop-gen -l 0 --no-huge -m 512 --no-pci --file-prefix "
 	--duration "$secs" --warmup 1 --size "$size"
 kill -INT $engine
 wait $engine
+rm -rf "/var/run/dpdk/vldemo-$$"
 trap - EXIT
