@@ -75,15 +75,20 @@ check_numa "$VL_TMP/before.json" "before a guest: lcore as mapped, rings unknown
 	'q["buffer_node"] == -1' 'q["cross_node"] == 0'
 vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 2 --mode perf --duration 3 --warmup 0 &
 gen=$!
-sleep 2.2 # the buffer sample is refreshed every second while traffic runs
-telemetry "$prefix" "$VL_TMP/local.json"
+# The buffer sample is refreshed every second while traffic runs: wait until it names a node.
+buffers_probed() {
+	telemetry "$prefix" "$VL_TMP/local.json" && python3 -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))["/vhostloop/numa"]
+sys.exit(0 if doc and all(q["buffer_node"] >= 0 for q in doc.values()) else 1)' "$VL_TMP/local.json" 2>/dev/null
+}
+vl_wait_for 10 buffers_probed || vl_fail "local: no buffer node probed within 10 s of traffic"
 wait $gen
 vl_expect_rc 0 $? "local: traffic loops" "$VL_TMP/gen.log"
 check_numa "$VL_TMP/local.json" "local: /vhostloop/numa per pair: lcore 1, node 0 everywhere" \
 	'q["interface"] == "vhost0"' 'name == "vhost0/%d" % q["qp"]' 'q["lcore"] == 1' \
 	'q["cpu"] == 1' 'q["cpu_node"] == 0' 'q["ring_node"] == 0' 'q["buffer_node"] == 0' \
 	'q["cross_node"] == 0' 'q["honoured"] == 1'
-sleep 1.2 # one more snapshot
 vl_engine_stop INT
 vl_expect_rc 0 $? "local: engine exits 0" "$VL_TMP/engine.log"
 vl_expect_grep "plan: vhost0 qp 1 -> lcore 1 \(cpu 1, cpu node 0\), pinned by --qp-lcore" \
@@ -100,7 +105,8 @@ fi
 if python3 - "$VL_TMP/snap.jsonl" <<'PY'; then
 import json, sys
 last = json.loads(open(sys.argv[1]).readlines()[-1])["queues"]
-assert len(last) == 2, last
+if len(last) != 2:
+    sys.exit(f"{len(last)} queue pairs in the last snapshot, want 2: {last}")
 for q in last:
     want = {"lcore": 1, "cpu": 1, "cpu_node": 0, "ring_node": 0, "buffer_node": 0, "cross_node": False}
     got = {k: q.get(k) for k in want}

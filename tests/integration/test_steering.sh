@@ -21,7 +21,25 @@ vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 4 --mode perf --warmup 0
 	--duration 3 --rate 50000 --no-latency --flows 5 --split-flows 2 --idle-qp 3 \
 	"${gen_layout[@]}" &
 gen_pid=$!
-sleep 3 # mid-traffic: full intervals with the idle pair enabled
+# Mid-traffic: wait until two interval snapshots have seen all 17 flows with 4 pairs enabled
+# (full intervals with the idle pair enabled), then ask telemetry while traffic still runs.
+busy_intervals() {
+	python3 - "$VL_TMP/snap.jsonl" <<'PY'
+import json, sys
+n = 0
+try:
+    for l in open(sys.argv[1]):
+        d = json.loads(l)
+        st = d.get("steering") or {}
+        if st.get("enabled_queues") == 4 and st.get("flows") == 17 and \
+                sum(q["frames"] for q in d.get("queues", [])) > 0:
+            n += 1
+except (OSError, ValueError):
+    pass
+sys.exit(0 if n >= 2 else 1)
+PY
+}
+vl_wait_for 10 busy_intervals || vl_fail "no two snapshots with all 17 flows on 4 enabled pairs within 10 s"
 if command -v dpdk-telemetry.py >/dev/null; then
 	printf '/vhostloop/steering\n' | timeout 20 dpdk-telemetry.py -f "$prefix" \
 		>"$VL_TMP/tel.out" 2>&1
@@ -68,29 +86,44 @@ vl_expect_grep "\| steer: flows 17 multi-q 2 fairness 0\.7[0-9]+ idle 1 vhost0/3
 
 if python3 - "$VL_TMP/snap.jsonl" <<'PY'; then
 import json, sys
+# Explicit checks (not assert: python -O would drop them), each failure printed.
+fails = 0
+def check(ok, what, got):
+    global fails
+    if not ok:
+        fails += 1
+        print(f"check failed: {what}: {got}", file=sys.stderr)
 lines = [json.loads(l) for l in open(sys.argv[1])]
 head, snaps = lines[0], lines[1:]
-assert head["record"] == "run", head
-assert head["version"] and head["config"]["steering_audit"] == 1, head
-assert head["config"]["interfaces"][0]["queue_pairs"] == 4
-assert head["burst_hist_edges"][:3] == [1, 2, 4], head["burst_hist_edges"]
+check(head["record"] == "run", "first line is the run header", head)
+check(head["version"] and head["config"]["steering_audit"] == 1, "header: version, audit on", head)
+check(head["config"]["interfaces"][0]["queue_pairs"] == 4, "header: 4 queue pairs", head["config"])
+check(head["burst_hist_edges"][:3] == [1, 2, 4], "header: histogram edges", head["burst_hist_edges"])
 for l in lines:
-    assert isinstance(l["time"], float) and l["time"] > 1.7e9, l.get("time")
-    assert l["time_utc"].endswith("Z") and l["time_utc"][10] == "T", l["time_utc"]
-assert all(a["time"] <= b["time"] for a, b in zip(lines, lines[1:]))
+    check(isinstance(l["time"], float) and l["time"] > 1.7e9, "time is epoch seconds", l.get("time"))
+    check(l["time_utc"].endswith("Z") and l["time_utc"][10] == "T", "time_utc is ISO", l["time_utc"])
+check(all(a["time"] <= b["time"] for a, b in zip(lines, lines[1:])), "times in order",
+      [l["time"] for l in lines])
 busy = [s for s in snaps if s["steering"]["enabled_queues"] == 4 and
         sum(q["frames"] for q in s["queues"]) > 0 and s["steering"]["fairness"] > 0]
-assert busy, "no snapshot with traffic on 4 enabled pairs"
+if not busy:
+    print("check failed: no snapshot with traffic on 4 enabled pairs", file=sys.stderr)
+    sys.exit(1)
 mid = busy[len(busy) // 2]["steering"]
-assert mid["idle_queues"] == ["vhost0/3"], mid
-assert abs(mid["fairness"] - 0.75) < 0.03, mid
+check(mid["idle_queues"] == ["vhost0/3"], "mid-run: idle queue vhost0/3", mid)
+check(abs(mid["fairness"] - 0.75) < 0.03, "mid-run: fairness 0.75", mid)
 for q in range(3):
-    assert abs(mid["share"]["vhost0/%d" % q] - 1 / 3) < 0.05, mid["share"]
-assert mid["share"]["vhost0/3"] == 0, mid["share"]
+    check(abs(mid["share"]["vhost0/%d" % q] - 1 / 3) < 0.05, f"mid-run: qp {q} share 1/3",
+          mid["share"])
+check(mid["share"]["vhost0/3"] == 0, "mid-run: qp 3 share 0", mid["share"])
 last = snaps[-1]["steering"]
-assert last["flows"] == 17 and last["flows_multi_queue"] == 2, last
-assert sorted(f["qps"] for f in last["multi_queue_flows"]) == [[0, 1], [1, 2]], last
-assert snaps[-1]["queues"][3]["steering"]["idle_intervals"] >= 1
+check(last["flows"] == 17 and last["flows_multi_queue"] == 2, "last: 17 flows, 2 multi-queue",
+      last)
+check(sorted(f["qps"] for f in last["multi_queue_flows"]) == [[0, 1], [1, 2]],
+      "last: split flows on qps 0,1 and 1,2", last)
+check(snaps[-1]["queues"][3]["steering"]["idle_intervals"] >= 1, "last: qp 3 idle intervals >= 1",
+      snaps[-1]["queues"][3]["steering"])
+sys.exit(1 if fails else 0)
 PY
 	vl_pass "JSON lines: run header, timestamps, shares, fairness, idle pair, split flows"
 else
@@ -100,14 +133,21 @@ fi
 if [ -f "$VL_TMP/tel.out" ]; then
 	if python3 - "$VL_TMP/tel.out" <<'PY'; then
 import json, sys
+fails = 0
+def check(ok, what, got):
+    global fails
+    if not ok:
+        fails += 1
+        print(f"check failed: {what}: {got}", file=sys.stderr)
 docs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 t = {k: v for d in docs for k, v in d.items()}["/vhostloop/steering"]
-assert t["flows_multi_queue"] == 2 and t["flows"] == 17, t
-assert t["idle_queues"] == ["vhost0/3"], t
-assert abs(float(t["fairness"]) - 0.75) < 0.03, t
-assert t["queues"] == ["vhost0/0", "vhost0/1", "vhost0/2", "vhost0/3"], t
-assert abs(float(t["share"][0]) - 1 / 3) < 0.05 and float(t["share"][3]) == 0, t
-assert abs(t["share_ppm"][1] - 333333) < 50000, t
+check(t["flows_multi_queue"] == 2 and t["flows"] == 17, "17 flows, 2 multi-queue", t)
+check(t["idle_queues"] == ["vhost0/3"], "idle queue vhost0/3", t)
+check(abs(float(t["fairness"]) - 0.75) < 0.03, "fairness 0.75", t)
+check(t["queues"] == ["vhost0/0", "vhost0/1", "vhost0/2", "vhost0/3"], "queue names", t)
+check(abs(float(t["share"][0]) - 1 / 3) < 0.05 and float(t["share"][3]) == 0, "shares 1/3 and 0", t)
+check(abs(t["share_ppm"][1] - 333333) < 50000, "share_ppm of qp 1", t)
+sys.exit(1 if fails else 0)
 PY
 		vl_pass "telemetry /vhostloop/steering: flows, flows_multi_queue, fairness, idle_queues, share"
 	else
