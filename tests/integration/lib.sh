@@ -76,11 +76,12 @@ vl_engine_stop() {
 	return $rc
 }
 
-# vl_gen LOG [gen options...]: run the generator on CPU 0 with its own file prefix.
+# vl_gen LOG [gen options...]: run the generator on CPU 0 with its own file prefix (killed if it
+# has not stopped 10 s after the 120 s SIGTERM: it may be blocked on an engine that never answers).
 vl_gen() {
 	local log=$1
 	shift
-	timeout 120 "$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "vlg-$$-$RANDOM" \
+	timeout -k 10 120 "$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "vlg-$$-$RANDOM" \
 		--log-level='*:notice' -- "$@" >"$log" 2>&1
 }
 

@@ -144,7 +144,8 @@ vl_engine_stop INT
 ) &
 VL_ENGINE_PID=$!
 vl_wait_socket "$psock" || vl_fail "engine did not listen"
-sleep 0.2
+# The socket exists from bind on; its mode is final once the engine says it listens.
+vl_wait_for 10 grep -q "listening on" "$VL_TMP/perm2.log" || vl_fail "engine never said it listens"
 mode=$(stat -c %a "$psock")
 [ "$mode" = 660 ] && vl_pass "default socket mode 0660 (umask 022)" || vl_fail "default mode $mode"
 vl_engine_stop INT

@@ -54,9 +54,10 @@ done
 for i in 1 2; do
 	"$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "vlk-$$-$i" -- \
 		--socket "$sock" --packed 1 --queue-pairs 2 --mode perf --duration 30 --warmup 0 \
-		>"$VL_TMP/killed.log" 2>&1 &
+		--stats-interval 0.5 >"$VL_TMP/killed.log" 2>&1 &
 	gen=$!
-	sleep 2
+	vl_wait_for 20 vl_traffic_seen "$VL_TMP/killed.log" ||
+		vl_fail "killed guest $i: no traffic within 20 s"
 	kill -KILL $gen
 	wait $gen 2>/dev/null
 	rm -rf "/var/run/dpdk/vlk-$$-$i"

@@ -37,11 +37,14 @@ fails=0 killed=0 gens=0 fd10= rss10=
 t0=$(date +%s)
 for c in $(seq 1 "$CYCLES"); do
 	if [ $((c % 10)) -eq 0 ]; then
-		# SIGKILL mid-traffic: a frontend that never finishes its frames.
+		# SIGKILL mid-traffic: a frontend that never finishes its frames, killed once the
+		# engine has started its queue pairs (it logs one more "guest started").
+		started=$(grep -c "guest started" "$VL_TMP/engine.log")
 		"$VL_FAKE_GUEST" --socket "$sock" --scenario loop --frames 100000000 \
 			>"$VL_TMP/kill.log" 2>&1 &
 		pid=$!
-		sleep 0.05
+		vl_wait_for 10 eval '[ "$(grep -c "guest started" "$VL_TMP/engine.log")" -gt "$started" ]' ||
+			{ fails=$((fails + 1)); echo "# cycle $c: the guest never started"; }
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		killed=$((killed + 1))
