@@ -100,6 +100,10 @@ struct vl_dev {
 	bool mem_pending; /* a SET_MEM_TABLE has not completed: the library's table may be gone */
 	uint64_t features;
 	struct vl_vring_opts opts;
+	/* Dirty-page log (direct datapath), re-read at every (re)start of the queue pairs. */
+	bool log_all;	   /* VHOST_F_LOG_ALL negotiated now */
+	uint8_t *log_base; /* the frontend's log as librte_vhost mapped it, NULL: none */
+	uint64_t log_size;
 	struct vl_mem *mem; /* direct: snapshot the running queue pairs point to */
 
 	uint16_t nb_qps;
@@ -107,6 +111,10 @@ struct vl_dev {
 };
 
 struct rte_rcu_qsbr *vl_dev_qsv;
+
+/* TEST ONLY (VHOSTLOOP_TEST_BREAK_DIRTY_LOG=1, read once by vl_dev_init): LOG_ALL is offered but
+ * nothing is marked, so that the migration test can show it catches a broken log. */
+static bool dev_test_break_dirty_log;
 
 /* Direct and sink datapaths process the guest rings themselves, outside librte_vhost's locks. */
 static inline bool
@@ -151,6 +159,14 @@ int
 vl_dev_init(void)
 {
 	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+	const char *brk = getenv("VHOSTLOOP_TEST_BREAK_DIRTY_LOG");
+
+	dev_test_break_dirty_log = brk != NULL && strcmp(brk, "1") == 0;
+	if (dev_test_break_dirty_log)
+		VL_LOG_MOD(
+			dev, WARNING,
+			"TEST ONLY: VHOSTLOOP_TEST_BREAK_DIRTY_LOG=1, dirty pages are not logged "
+			"(a live migration will corrupt the guest)");
 
 	vl_dev_qsv = rte_zmalloc("vl_qsv", sz, RTE_CACHE_LINE_SIZE);
 	if (vl_dev_qsv == NULL)
@@ -190,6 +206,21 @@ dev_qp_push_indices(struct vl_dev *dev, struct vl_qp *qp)
 	rte_vhost_set_vring_base(dev->vid, VL_TXQ(qp->idx), avail_base, used_base);
 }
 
+/* Dirty-log writes that fell outside the log since the last report (the owner has stopped). */
+static void
+dev_qp_log_faults_say(struct vl_dev *dev, struct vl_qp *qp)
+{
+	uint64_t n = qp->stats.dirty_log_faults;
+
+	if (n == qp->log_faults_said)
+		return;
+	DEV_LOG(ERR, dev,
+		"qp %u: %" PRIu64 " dirty-log write(s) beyond the frontend's log (%" PRIu64
+		" bytes): not marked",
+		qp->idx, n - qp->log_faults_said, dev->log_size);
+	qp->log_faults_said = n;
+}
+
 /*
  * Stop the queue pairs [first, first + n). With wait, returns only after every polling lcore
  * has passed a quiescent state, i.e. none is inside a poll of these queue pairs any more.
@@ -215,8 +246,63 @@ dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
 	rte_rcu_qsbr_synchronize(vl_dev_qsv, RTE_QSBR_THRID_INVALID);
 	/* Only the pairs that ran in this session have indices worth pushing. */
 	for (uint16_t q = first; q < first + n; q++)
-		if (stopped[q])
+		if (stopped[q]) {
 			dev_qp_push_indices(dev, dev->qps[q]);
+			dev_qp_log_faults_say(dev, dev->qps[q]);
+		}
+}
+
+/*
+ * Dirty-page log of one vring (direct datapath), after vl_vring_init / vl_vring_packed_init:
+ * attached while the frontend has VHOST_F_LOG_ALL on and a log mapped. Ring writes are marked when
+ * the vring's LOG flag is set, at the used ring's log_guest_addr (split) or at the descriptor
+ * ring's guest address (packed: the device writes its used descriptors there; the frontend's
+ * log_guest_addr names its device event area).
+ */
+static void
+dev_vring_log_attach(struct vl_dev *dev, struct vl_qp *qp, uint16_t vring, struct vl_vring *vq,
+		     const struct rte_vhost_vring *vr)
+{
+	struct vl_vring_log *log = (vring & 1) ? &qp->log_tx : &qp->log_rx;
+	uint64_t ring_gpa = 0;
+	bool log_ring = qp->vring_log[vring & 1];
+
+	vq->log = NULL;
+	if (!dev->log_all || dev->log_base == NULL || dev->log_size == 0 ||
+	    dev->datapath != VL_DATAPATH_DIRECT || dev_test_break_dirty_log)
+		return;
+	if (vq->packed)
+		log_ring = log_ring && dev->mem != NULL &&
+			   vl_mem_hva_to_gpa(dev->mem, vr->desc_packed, &ring_gpa) == 1;
+	else
+		log_ring = log_ring && vr->log_guest_addr != 0;
+	if (!vq->packed)
+		ring_gpa = vr->log_guest_addr;
+	*log = (struct vl_vring_log){
+		.bitmap = dev->log_base,
+		.bitmap_bytes = dev->log_size,
+		.ring_gpa = ring_gpa,
+		.log_ring = log_ring,
+		.nb_pages = &qp->stats.dirty_pages,
+		.nb_faults = &qp->stats.dirty_log_faults,
+	};
+	vq->log = log;
+}
+
+/* Mark what vl_vring_*suppress_kicks wrote in guest memory (host addresses; len 0: none). The
+ * pair is stopped: its counters are ours for now. */
+static void
+dev_vring_log_kick_fields(const struct vl_dev *dev, struct vl_vring *vq, const void *a,
+			  uint64_t a_len, const void *b, uint64_t b_len)
+{
+	uint64_t gpa;
+
+	if (vq->log == NULL || dev->mem == NULL)
+		return;
+	if (a_len != 0 && vl_mem_hva_to_gpa(dev->mem, a, &gpa) == 1)
+		vl_vring_log_write(vq->log, gpa, a_len);
+	if (b_len != 0 && vl_mem_hva_to_gpa(dev->mem, b, &gpa) == 1)
+		vl_vring_log_write(vq->log, gpa, b_len);
 }
 
 /* Attach the direct datapath's view of one vring; -EINVAL if the guest's ring is unusable. */
@@ -245,7 +331,10 @@ dev_vring_snapshot(struct vl_dev *dev, struct vl_qp *qp, uint16_t vring, struct 
 					: "not mapped");
 			return -EINVAL;
 		}
+		dev_vring_log_attach(dev, qp, vring, vq, &vr);
 		vl_vring_packed_suppress_kicks(vq, &dev->opts);
+		dev_vring_log_kick_fields(dev, vq, vq->device_event, sizeof(*vq->device_event),
+					  NULL, 0);
 		*irq = (struct vl_qp_irq){.callfd = vr.callfd};
 		return 0;
 	}
@@ -256,7 +345,11 @@ dev_vring_snapshot(struct vl_dev *dev, struct vl_qp *qp, uint16_t vring, struct 
 			vr.size, vr.desc && vr.avail && vr.used ? "mapped" : "not mapped");
 		return -EINVAL;
 	}
+	dev_vring_log_attach(dev, qp, vring, vq, &vr);
 	vl_vring_suppress_kicks(vq, &dev->opts);
+	/* used->flags and avail_event (after the ring, with EVENT_IDX) */
+	dev_vring_log_kick_fields(dev, vq, &vq->used->flags, sizeof(vq->used->flags),
+				  &vq->used->ring[vq->size], dev->opts.event_idx ? 2 : 0);
 	*irq = (struct vl_qp_irq){.callfd = vr.callfd};
 	return 0;
 }
@@ -326,6 +419,30 @@ dev_mem_snapshot(struct vl_dev *dev)
 	free(m);
 	dev->mem = mem;
 	return 0;
+}
+
+/*
+ * Dirty-page log state after a (re)start: VHOST_F_LOG_ALL as negotiated now (SET_FEATURES turns
+ * it on and off while the guest runs) and the log librte_vhost mapped (SET_LOG_BASE). Both
+ * messages pause the queue pairs, so this runs before they resume. Lock-free library calls only.
+ */
+static void
+dev_log_snapshot(struct vl_dev *dev)
+{
+	uint64_t f = 0, base = 0, size = 0, was_size = dev->log_size;
+	bool was_on = dev->log_all;
+
+	if (rte_vhost_get_negotiated_features(dev->vid, &f) != 0)
+		f = 0;
+	dev->log_all = (f & (1ULL << VHOST_F_LOG_ALL)) != 0;
+	if (rte_vhost_get_log_base(dev->vid, &base, &size) != 0)
+		base = size = 0;
+	dev->log_base = (uint8_t *)(uintptr_t)base;
+	dev->log_size = base != 0 ? size : 0;
+	if (dev->log_all != was_on || (dev->log_all && dev->log_size != was_size))
+		DEV_LOG(INFO, dev, "dirty-page logging %s (log %" PRIu64 " bytes%s)",
+			dev->log_all ? "on" : "off", dev->log_size,
+			dev->log_all && dev_test_break_dirty_log ? ", TEST ONLY: not marked" : "");
 }
 
 /* ---- NUMA probe and plan --------------------------------------------------------------------- */
@@ -473,6 +590,8 @@ dev_new_device(int vid)
 			pthread_mutex_unlock(&dev->lock);
 			return -1;
 		}
+		dev->log_all = false;
+		dev_log_snapshot(dev);
 	} else {
 		/* Poll mode: the guest need not kick us. Unlocked callback, so allowed here. */
 		for (uint16_t v = 0; v < rte_vhost_get_vring_num(vid); v++)
@@ -590,6 +709,10 @@ dev_pre_msg(int vid, void *m)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 
 	pthread_mutex_lock(&dev->lock);
+	if (msg->request == VL_VHOST_USER_SET_VRING_ADDR && vring >= 0)
+		/* struct vhost_vring_addr: index, then flags (where state.num is) */
+		dev->qps[vring / 2]->vring_log[vring & 1] =
+			(msg->payload.state.num & (1u << VHOST_VRING_F_LOG)) != 0;
 	if (msg->request == VL_VHOST_USER_SET_MEM_TABLE)
 		dev->mem_pending = true;
 	if (dev->running) {
@@ -619,6 +742,7 @@ dev_post_msg(int vid, void *m)
 			dev->qps[q]->mem = NULL;
 		if (dev_mem_snapshot(dev) == 0) {
 			dev->paused = false;
+			dev_log_snapshot(dev);
 			/* Rings or memory may have moved: where are they now. */
 			dev_probe(dev);
 			dev_qps_try_start(dev);
@@ -664,8 +788,10 @@ dev_new_connection(int vid)
 	dev->running = false;
 	dev->paused = false;
 	dev->mem_pending = false;
+	dev->log_all = false;
 	for (uint16_t q = 0; q < dev->nb_qps; q++) {
 		dev->qps[q]->vring_enabled[0] = dev->qps[q]->vring_enabled[1] = false;
+		dev->qps[q]->vring_log[0] = dev->qps[q]->vring_log[1] = false;
 		dev->qps[q]->state = VL_QP_IDLE;
 	}
 	__atomic_store_n(&dev_by_vid[vid], dev, __ATOMIC_RELEASE);
@@ -810,10 +936,11 @@ dev_trim_features(struct vl_dev *dev)
 
 	if (dev->nb_qps == 1)
 		off |= 1ULL << VIRTIO_NET_F_MQ;
-	if (dev_own_rings(dev))
-		/* Not implemented by the direct path yet: dirty-page logging (so QEMU refuses
-		 * to migrate instead of migrating stale RX memory). Packed rings and IN_ORDER
-		 * are offered: lib/vring serves both layouts, in order. */
+	if (dev->datapath == VL_DATAPATH_SINK)
+		/* Dirty-page logging is implemented by the direct datapath (lib/vring) and by
+		 * librte_vhost for the mbuf one; the benchmark sink does not log, so QEMU refuses
+		 * to migrate rather than migrate stale rings. Packed rings and IN_ORDER are
+		 * offered: lib/vring serves both layouts, in order. */
 		off |= 1ULL << VHOST_F_LOG_ALL;
 	if (rte_vhost_driver_disable_features(dev->path, off) != 0)
 		return -EIO;

@@ -65,8 +65,15 @@ struct vl_qp {
 	struct vl_qp_irq irq_tx;
 	struct vl_qp_irq irq_rx;
 
+	/* Dirty-page log contexts (live migration), attached to rx/tx while the frontend logs.
+	 * Written by the control plane while run == 0. */
+	struct vl_vring_log log_rx;
+	struct vl_vring_log log_tx;
+
 	/* Control plane only. */
-	bool vring_enabled[2]; /* [0] RX vring 2i, [1] TX vring 2i+1 */
+	bool vring_enabled[2];	  /* [0] RX vring 2i, [1] TX vring 2i+1 */
+	bool vring_log[2];	  /* the vring's VHOST_VRING_F_LOG flag (last SET_VRING_ADDR) */
+	uint64_t log_faults_said; /* dirty_log_faults already reported in the log */
 	enum vl_qp_state state;
 
 	/* Control plane (probe and plan); read by stats and telemetry. */

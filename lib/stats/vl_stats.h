@@ -29,7 +29,9 @@
 	X(bursts, "polls that moved at least one frame")                                          \
 	X(polls_idle, "polls that found nothing to do")                                           \
 	X(busy_cycles, "TSC cycles spent in polls that moved frames")                             \
-	X(idle_cycles, "TSC cycles spent in polls that found nothing")
+	X(idle_cycles, "TSC cycles spent in polls that found nothing")                            \
+	X(dirty_pages, "guest pages marked in the frontend's dirty log (live migration)")         \
+	X(dirty_log_faults, "dirty-log writes beyond the log's size: counted, nothing marked")
 
 /* Burst-size histogram: bucket b counts bursts of [2^b, 2^(b+1)) frames, the last is open. */
 #define VL_BURST_HIST_BUCKETS 9 /* 1, 2-3, 4-7, ..., 128-255, 256+ */

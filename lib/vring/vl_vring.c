@@ -793,6 +793,54 @@ vring_avail_jump(struct vl_vring *vq, uint16_t avail_idx)
 	return true;
 }
 
+/* End of a burst: publish both used indexes (RX first), keep avail_event one behind. */
+static inline __attribute__((always_inline)) void
+vring_publish(struct vl_vring *tx, struct vl_vring *rx, const struct vring_ctx *c,
+	      const struct vl_vring_opts *opts)
+{
+	tx->region_hint = c->tx_hint;
+	rx->region_hint = c->rx_hint;
+	if (c->rx_used_idx != rx->last_used_idx) {
+		rx->last_used_idx = c->rx_used_idx;
+		/* Pairs with the guest's acquire of used->idx: entries and RX data before index.
+		 * RX before TX, so a guest that sees its TX completed also sees the frames. */
+		__atomic_store_n(&rx->used->idx, rx->last_used_idx, __ATOMIC_RELEASE);
+	}
+	if (c->tx_used_idx != tx->last_used_idx) {
+		tx->last_used_idx = c->tx_used_idx;
+		__atomic_store_n(&tx->used->idx, tx->last_used_idx, __ATOMIC_RELEASE);
+	}
+	if (c->rx_next_idx != rx->last_avail_idx) {
+		rx->last_avail_idx = c->rx_next_idx;
+		if (opts->event_idx) /* keep avail_event one behind: the guest never kicks */
+			__atomic_store_n(vring_avail_event(rx), (uint16_t)(rx->last_avail_idx - 1),
+					 __ATOMIC_RELAXED);
+	}
+	if (c->tx_next_idx != tx->last_avail_idx) {
+		tx->last_avail_idx = c->tx_next_idx;
+		if (opts->event_idx)
+			__atomic_store_n(vring_avail_event(tx), (uint16_t)(tx->last_avail_idx - 1),
+					 __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * vring_publish with the dirty log on: the RX buffers are marked before the used index hands
+ * them back (the guest may repost their descriptors with other addresses as soon as it sees
+ * them), the used rings after their stores.
+ */
+static void __attribute__((noinline, cold))
+vring_publish_logged(struct vl_vring *tx, struct vl_vring *rx, const struct vring_ctx *c,
+		     const struct vl_vring_opts *opts)
+{
+	const uint16_t tx_from = tx->last_used_idx, rx_from = rx->last_used_idx;
+
+	vring_log_split_bufs(rx, c->mem, rx_from, c->rx_used_idx);
+	vring_publish(tx, rx, c, opts);
+	vring_log_split_ring(rx, rx_from, rx->last_used_idx, opts->event_idx);
+	vring_log_split_ring(tx, tx_from, tx->last_used_idx, opts->event_idx);
+}
+
 /* Always inlined so that obs == NULL folds the observer out of vl_vring_loop_burst. */
 static inline __attribute__((always_inline)) unsigned int
 vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
@@ -844,30 +892,10 @@ vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *
 	if (obs != NULL && c.nb_obs != 0)
 		obs->fn(obs->ctx, obs->frames, c.nb_obs);
 
-	tx->region_hint = c.tx_hint;
-	rx->region_hint = c.rx_hint;
-	if (c.rx_used_idx != rx->last_used_idx) {
-		rx->last_used_idx = c.rx_used_idx;
-		/* Pairs with the guest's acquire of used->idx: entries and RX data before index.
-		 * RX before TX, so a guest that sees its TX completed also sees the frames. */
-		__atomic_store_n(&rx->used->idx, rx->last_used_idx, __ATOMIC_RELEASE);
-	}
-	if (c.tx_used_idx != tx->last_used_idx) {
-		tx->last_used_idx = c.tx_used_idx;
-		__atomic_store_n(&tx->used->idx, tx->last_used_idx, __ATOMIC_RELEASE);
-	}
-	if (c.rx_next_idx != rx->last_avail_idx) {
-		rx->last_avail_idx = c.rx_next_idx;
-		if (opts->event_idx) /* keep avail_event one behind: the guest never kicks */
-			__atomic_store_n(vring_avail_event(rx), (uint16_t)(rx->last_avail_idx - 1),
-					 __ATOMIC_RELAXED);
-	}
-	if (c.tx_next_idx != tx->last_avail_idx) {
-		tx->last_avail_idx = c.tx_next_idx;
-		if (opts->event_idx)
-			__atomic_store_n(vring_avail_event(tx), (uint16_t)(tx->last_avail_idx - 1),
-					 __ATOMIC_RELAXED);
-	}
+	if (unlikely(rx->log != NULL)) /* dirty logging's one branch when it is off */
+		vring_publish_logged(tx, rx, &c, opts);
+	else
+		vring_publish(tx, rx, &c, opts);
 	return nb_done;
 }
 

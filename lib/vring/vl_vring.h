@@ -125,6 +125,42 @@ enum vl_vring_fault {
 
 const char *vl_vring_fault_str(enum vl_vring_fault fault);
 
+/* ---- dirty-page logging (live migration: VHOST_F_LOG_ALL) ----------------------------------
+ *
+ * While the frontend migrates the guest it asks the device to mark every guest page it writes
+ * in a shared bitmap, one bit per 4 KiB guest-physical page (bit p % 8 of byte p / 8). The
+ * control plane attaches a log context to both vrings of a pair while logging is on; the
+ * bursts then mark RX buffers (before the used entries that hand them back are published) and
+ * the used-ring / used-descriptor writes (after they are published). With no context attached
+ * a burst pays one not-taken branch. docs/MIGRATION.md.
+ */
+#define VL_VRING_LOG_PAGE_SHIFT 12
+
+struct vl_vring_log {
+	uint8_t *bitmap;       /* the frontend's log (shared memory, other writers: atomic OR) */
+	uint64_t bitmap_bytes; /* pages at or beyond bitmap_bytes * 8 are faults, never written */
+	/* Where the ring memory the device writes starts, guest-physical: split rings the used
+	 * ring (the frontend's log_guest_addr), packed rings the descriptor ring. Ring writes are
+	 * logged only with log_ring (the vring's VHOST_VRING_F_LOG flag). */
+	uint64_t ring_gpa;
+	bool log_ring;
+	/* Counters the owning lcore adds to (not NULL): pages marked, and writes that fell
+	 * outside the log (counted, nothing marked). */
+	uint64_t *nb_pages;
+	uint64_t *nb_faults;
+};
+
+/*
+ * Mark the pages of guest-physical [gpa, gpa + len) dirty (release: the writes they cover are
+ * visible first). A range that wraps or reaches beyond the bitmap adds 1 to *nb_faults and marks
+ * only what lies inside. len 0 marks nothing.
+ */
+void vl_vring_log_write(struct vl_vring_log *log, uint64_t gpa, uint64_t len);
+
+/* Guest-physical address of host address hva through the memory table: 0 if no region holds
+ * it, else 1 with *gpa set (the control plane finds a packed ring's guest address so). */
+int vl_mem_hva_to_gpa(const struct vl_mem *mem, const void *hva, uint64_t *gpa);
+
 struct vl_vring {
 	/* Written by the control plane while the queue is stopped (vl_vring_init). */
 	struct vl_vring_desc *desc;
@@ -149,6 +185,11 @@ struct vl_vring {
 	struct vl_vring_packed_desc *pdesc;
 	struct vl_vring_packed_event *driver_event; /* the driver's: when it wants calls */
 	struct vl_vring_packed_event *device_event; /* ours: kicks */
+
+	/* Dirty-page log, NULL = not logging. Set by the control plane while the queue is
+	 * stopped, after vl_vring_init / vl_vring_packed_init (which clear it); lib/dev sets it on
+	 * both vrings of a pair or on neither (the split burst tests the RX vring's). */
+	struct vl_vring_log *log;
 };
 
 /* Frames one vl_vring_loop_burst call moves at most (a larger max_burst is clamped). */

@@ -181,7 +181,7 @@ vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
  * that one's flags say used, it looks at none of the others.
  */
 static void
-pk_publish(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb)
+pk_publish_ring(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb)
 {
 	struct vl_vring_packed_desc *ring = vq->pdesc;
 	const uint16_t head_slot = vq->last_used_idx;
@@ -213,6 +213,39 @@ pk_publish(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb)
 	__atomic_store_n(&ring[head_slot].flags, pk_used_flags(head_wrap), __ATOMIC_RELEASE);
 	vq->last_used_idx = slot;
 	vq->used_wrap = wrap;
+}
+
+/*
+ * pk_publish_ring with the dirty log on: the RX buffers are marked before their used flags hand
+ * them back (the driver may then rewrite their slots), the used descriptors after.
+ */
+static void __attribute__((noinline, cold))
+pk_publish_logged(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb,
+		  const struct vl_mem *mem)
+{
+	const uint16_t head_slot = vq->last_used_idx;
+	uint16_t slot = head_slot;
+	bool wrap = vq->used_wrap;
+	uint32_t nb_slots = 0;
+
+	for (uint32_t i = 0; i < nb; i++) {
+		if (shadow[i].len != 0)
+			vring_log_packed_chain(vq, mem, slot, shadow[i].count, shadow[i].len);
+		pk_advance(&slot, &wrap, shadow[i].count, vq->size);
+		nb_slots += shadow[i].count;
+	}
+	pk_publish_ring(vq, shadow, nb);
+	vring_log_packed_ring(vq, head_slot, nb_slots);
+}
+
+/* Publish one ring's shadow, logged or not (mid-burst: the rare intermediate RX publish). */
+static void
+pk_publish(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb, const struct vl_mem *mem)
+{
+	if (unlikely(vq->log != NULL))
+		pk_publish_logged(vq, shadow, nb, mem);
+	else
+		pk_publish_ring(vq, shadow, nb);
 }
 
 /* ---- chain walker ------------------------------------------------------------------------- */
@@ -725,17 +758,36 @@ pk_frame_fast(struct pk_ctx *c, uint16_t tx_head_flags)
 	return true;
 }
 
-/* Publish what the burst did (RX first: a guest that sees its TX done also sees the frames). */
-static void
-pk_finish(struct pk_ctx *c)
+/* pk_finish with the dirty log on (lib/dev attaches it to both vrings of a pair or neither). */
+static void __attribute__((noinline, cold)) pk_finish_logged(struct pk_ctx *c)
 {
 	if (c->rx != NULL) {
-		pk_publish(c->rx, c->rx_shadow, c->nb_rx_shadow);
+		pk_publish(c->rx, c->rx_shadow, c->nb_rx_shadow, c->mem);
 		c->rx->last_avail_idx = c->rx_slot;
 		c->rx->avail_wrap = c->rx_wrap;
 		c->rx->region_hint = c->rx_hint;
 	}
-	pk_publish(c->tx, c->tx_shadow, c->nb_tx_shadow);
+	pk_publish(c->tx, c->tx_shadow, c->nb_tx_shadow, c->mem);
+	c->tx->last_avail_idx = c->tx_slot;
+	c->tx->avail_wrap = c->tx_wrap;
+	c->tx->region_hint = c->tx_hint;
+}
+
+/* Publish what the burst did (RX first: a guest that sees its TX done also sees the frames). */
+static void
+pk_finish(struct pk_ctx *c)
+{
+	if (unlikely(c->tx->log != NULL)) { /* dirty logging's one branch when it is off */
+		pk_finish_logged(c);
+		return;
+	}
+	if (c->rx != NULL) {
+		pk_publish_ring(c->rx, c->rx_shadow, c->nb_rx_shadow);
+		c->rx->last_avail_idx = c->rx_slot;
+		c->rx->avail_wrap = c->rx_wrap;
+		c->rx->region_hint = c->rx_hint;
+	}
+	pk_publish_ring(c->tx, c->tx_shadow, c->nb_tx_shadow);
 	c->tx->last_avail_idx = c->tx_slot;
 	c->tx->avail_wrap = c->tx_wrap;
 	c->tx->region_hint = c->tx_hint;
@@ -790,7 +842,7 @@ pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem
 			/* Mergeable frames took many buffers: publish them to make room
 			 * (the observer sees their frames first). */
 			pk_observe_flush(&c);
-			pk_publish(rx, c.rx_shadow, c.nb_rx_shadow);
+			pk_publish(rx, c.rx_shadow, c.nb_rx_shadow, c.mem);
 			c.nb_rx_shadow = 0;
 			c.rx_inflight = 0;
 		}
@@ -833,6 +885,7 @@ vl_vring_packed_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts
 		return 0;
 	c.tx = tx;
 	c.rx = NULL;
+	c.mem = NULL;
 	c.opts = opts;
 	c.res = res;
 	c.tx_slot = tx->last_avail_idx;

@@ -7,6 +7,7 @@
 #ifndef VRING_PRIV_H
 #define VRING_PRIV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -91,5 +92,19 @@ vring_copy(uint8_t *dst, const uint8_t *src, uint32_t len)
 		memmove(dst, src, len);
 	}
 }
+
+/* ---- dirty-page logging (vl_vring_log.c; cold: only with a log attached) ------------------- */
+
+/* Split RX: mark the bytes written into the chains of used entries [from, to) (not yet
+ * published). */
+void vring_log_split_bufs(struct vl_vring *rx, const struct vl_mem *mem, uint16_t from,
+			  uint16_t to);
+/* Split: mark used entries [from, to), used->idx and (event_idx) avail_event (after the stores). */
+void vring_log_split_ring(struct vl_vring *vq, uint16_t from, uint16_t to, bool event_idx);
+/* Packed RX: mark len bytes of the chain in count slots from slot (before its used flags). */
+void vring_log_packed_chain(struct vl_vring *vq, const struct vl_mem *mem, uint16_t slot,
+			    uint16_t count, uint32_t len);
+/* Packed: mark the descriptors of nb_slots slots from slot (after the used flags are stored). */
+void vring_log_packed_ring(struct vl_vring *vq, uint16_t slot, uint32_t nb_slots);
 
 #endif /* VRING_PRIV_H */
