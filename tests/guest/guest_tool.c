@@ -18,6 +18,7 @@
  *        guest_tool rebind CASE FRAMES
  *        guest_tool lone CASE REPEATS IDLE_MS
  *        guest_tool soak CASE QUEUES SECONDS    (while the host restarts the backend)
+ *        guest_tool migrate CASE QUEUES SECONDS (while the host live-migrates the guest)
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -411,7 +412,7 @@ gt_run_open(struct gt_run *run, struct gt_if *ifc)
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = ifc->ifindex};
 	unsigned int cur, max;
 	int group = (getpid() & 0xffff) | (PACKET_FANOUT_QM << 16);
-	int rcvbuf = 4 << 20;
+	int rcvbuf = 8 << 20;
 
 	memset(gt_queues, 0, sizeof(gt_queues));
 	run->ifc = ifc;
@@ -427,7 +428,10 @@ gt_run_open(struct gt_run *run, struct gt_if *ifc)
 		run->rx_fd[q] = fd;
 		if (fd < 0)
 			return -1;
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		/* Beyond net.core.rmem_max (we are root): frames queued unread must never be
+		 * dropped by the socket (the migrate case keeps a window queued). */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		sll.sll_protocol = htons(GT_ETHERTYPE);
 		if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0)
 			return -1;
@@ -523,16 +527,19 @@ gt_outstanding(void)
 	return n;
 }
 
-/* Receives until nothing is outstanding (0) or nothing arrived for WAIT_MS (-1). */
+/*
+ * Receives until at most KEEP frames are outstanding (0) or nothing arrived for WAIT_MS (-1).
+ * Reading stops there: frames beyond stay queued in the sockets (with KEEP > 0, the newest).
+ */
 static int
-gt_receive(struct gt_run *run, unsigned int wait_ms)
+gt_receive_keep(struct gt_run *run, unsigned int wait_ms, unsigned int keep)
 {
 	struct pollfd pfd[GT_MAX_QUEUES];
 	uint64_t last = gt_now_us();
 
 	for (unsigned int q = 0; q < run->nb_rx_fd; q++)
 		pfd[q] = (struct pollfd){.fd = run->rx_fd[q], .events = POLLIN};
-	while (gt_outstanding() > 0) {
+	while (gt_outstanding() > keep) {
 		int rc = poll(pfd, run->nb_rx_fd, 100);
 
 		if (rc > 0) {
@@ -544,7 +551,8 @@ gt_receive(struct gt_run *run, unsigned int wait_ms)
 
 				if (!(pfd[q].revents & POLLIN))
 					continue;
-				while ((n = recvfrom(run->rx_fd[q], buf, sizeof(buf), 0,
+				while (gt_outstanding() > keep &&
+				       (n = recvfrom(run->rx_fd[q], buf, sizeof(buf), 0,
 						     (struct sockaddr *)&from, &fl)) >= 0) {
 					if (from.sll_pkttype != PACKET_OUTGOING)
 						gt_check(buf, n, q, run->ifc->mac);
@@ -557,6 +565,13 @@ gt_receive(struct gt_run *run, unsigned int wait_ms)
 		}
 	}
 	return 0;
+}
+
+/* Receives until nothing is outstanding (0) or nothing arrived for WAIT_MS (-1). */
+static int
+gt_receive(struct gt_run *run, unsigned int wait_ms)
+{
+	return gt_receive_keep(run, wait_ms, 0);
 }
 
 /*
@@ -819,6 +834,98 @@ gt_cmd_soak(const char *name, struct gt_if *ifc, unsigned int queues, unsigned i
 	return ok ? 0 : 1;
 }
 
+/*
+ * Traffic for SECONDS while the host live-migrates the guest to another QEMU (another vhost-user
+ * socket of the engine): windows of GT_MIG_WINDOW frames per queue back to back, two in flight:
+ * after sending window k the tool reads window k - 1 and leaves window k queued in its sockets,
+ * so that at any moment the guest holds frames whose bytes are in RX buffers the engine wrote
+ * and the guest has not read (a queue's sequence numbers start again once it has used
+ * GT_MAX_FRAMES and everything came back). The guest is paused for the switch and its rings move
+ * with it, so nothing may be lost, corrupted, duplicated or come back on another queue: every
+ * window must come back whole, the one spanning the switch too (it may take longer: up to
+ * GT_MIG_WAIT_MS without progress). Prints the windows' count and the slowest one (the switch).
+ */
+#define GT_MIG_WINDOW 96
+#define GT_MIG_WAIT_MS 20000
+static int
+gt_cmd_migrate(const char *name, struct gt_if *ifc, unsigned int queues, unsigned int seconds)
+{
+	uint64_t end, worst = 0, irq0, irq1, in[GT_MAX_QUEUES];
+	uint64_t sent[GT_MAX_QUEUES] = {0}, recv[GT_MAX_QUEUES] = {0}, bad[GT_MAX_QUEUES] = {0};
+	uint64_t sent_all = 0, recv_all = 0, bad_all = 0;
+	unsigned int windows = 0;
+	char err[64] = "";
+	struct gt_run run;
+	bool ok;
+
+	if (gt_channels_set(ifc, queues) != 0 || gt_run_open(&run, ifc) != 0 ||
+	    run.nb_active != queues) {
+		printf("VLGUEST %s FAIL error=setup\n", name);
+		return 1;
+	}
+	gt_irqs_read(&irq0, in);
+	printf("VLGUEST migrate-start\n");
+	end = gt_now_us() + (uint64_t)seconds * 1000000u;
+	while (gt_now_us() < end && err[0] == '\0') {
+		uint64_t t0 = gt_now_us();
+
+		for (unsigned int q = 0; q < run.nb_active && err[0] == '\0'; q++) {
+			struct gt_queue *gq = &gt_queues[q];
+
+			if (gq->sent + GT_MIG_WINDOW > GT_MAX_FRAMES) {
+				/* Start the sequence numbers again once everything came back. */
+				if (gt_receive(&run, GT_MIG_WAIT_MS) != 0) {
+					snprintf(err, sizeof(err), "window_%u_lost_%u", windows,
+						 gt_outstanding());
+					break;
+				}
+				sent[q] += gq->sent;
+				recv[q] += gq->received;
+				bad[q] += gq->dup + gq->corrupt + gq->wrong_queue;
+				memset(gq, 0, sizeof(*gq));
+			}
+			gt_xps_pin(ifc, q, run.nb_active);
+			for (unsigned int i = 0; i < GT_MIG_WINDOW; i++)
+				if (gt_send(&run, q) != 0) {
+					snprintf(err, sizeof(err), "send_q%u_errno%d", q, errno);
+					break;
+				}
+		}
+		/* The previous window, not this one: its frames stay queued in the sockets, their
+		 * bytes still in the RX buffers the engine wrote (a broken dirty log leaves them
+		 * stale on the destination when the guest is stopped with them unread). */
+		if (err[0] == '\0' &&
+		    gt_receive_keep(&run, GT_MIG_WAIT_MS, GT_MIG_WINDOW * run.nb_active) != 0)
+			snprintf(err, sizeof(err), "window_%u_lost_%u", windows, gt_outstanding());
+		t0 = gt_now_us() - t0;
+		if (t0 > worst)
+			worst = t0;
+		windows++;
+	}
+	if (err[0] == '\0' && gt_receive(&run, GT_MIG_WAIT_MS) != 0)
+		snprintf(err, sizeof(err), "last_window_lost_%u", gt_outstanding());
+	gt_irqs_read(&irq1, in);
+	for (unsigned int q = 0; q < GT_MAX_QUEUES; q++) {
+		sent[q] += gt_queues[q].sent;
+		recv[q] += gt_queues[q].received;
+		bad[q] += gt_queues[q].dup + gt_queues[q].corrupt + gt_queues[q].wrong_queue;
+		/* member 0 (frames without a recorded RX queue) and unparsable frames land here */
+		sent_all += sent[q];
+		recv_all += recv[q];
+		bad_all += bad[q];
+	}
+	ok = err[0] == '\0' && bad_all == 0 && recv_all == sent_all && recv_all > 0;
+	printf("VLGUEST %s %s frames=%" PRIu64 " received=%" PRIu64 " lost=%" PRIu64
+	       " bad=%" PRIu64,
+	       name, ok ? "PASS" : "FAIL", sent_all, recv_all, sent_all - recv_all, bad_all);
+	for (unsigned int q = 0; q < run.nb_active; q++)
+		printf(" q%u=%" PRIu64 "/%" PRIu64 ",bad%" PRIu64, q, recv[q], sent[q], bad[q]);
+	printf(" windows=%u worst_window_ms=%" PRIu64 " irqs=%" PRIu64 "%s%s\n", windows,
+	       worst / 1000, irq1 - irq0, err[0] ? " error=" : "", err);
+	gt_run_close(&run);
+	return ok ? 0 : 1;
+}
+
 /* Lone frames after idle periods: each must come back on its own, without more traffic. */
 static int
 gt_cmd_lone(const char *name, struct gt_if *ifc, unsigned int repeats, unsigned int idle_ms)
@@ -904,6 +1011,8 @@ main(int argc, char **argv)
 		return gt_cmd_rebind(name, &ifc, gt_arg_uint(argv[3]));
 	if (strcmp(cmd, "soak") == 0 && argc == 5)
 		return gt_cmd_soak(name, &ifc, gt_arg_uint(argv[3]), gt_arg_uint(argv[4]));
+	if (strcmp(cmd, "migrate") == 0 && argc == 5)
+		return gt_cmd_migrate(name, &ifc, gt_arg_uint(argv[3]), gt_arg_uint(argv[4]));
 	if (strcmp(cmd, "lone") == 0 && argc == 5)
 		return gt_cmd_lone(name, &ifc, gt_arg_uint(argv[3]), gt_arg_uint(argv[4]));
 	fprintf(stderr, "guest_tool: bad command line\n");

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Real Linux guest tests: boot a Debian kernel under QEMU with a vhost-user virtio-net NIC on
 # the engine, run guest_tool cases inside, parse the "VLGUEST" result lines off the serial
-# console. One boot per case group. Usage: test_guest.sh mq|irq|packed|msix|restart
+# console. One boot per case group. Usage: test_guest.sh mq|irq|packed|msix|restart|migrate
 #
 # The guest is built from Debian packages only and cached (VL_GUEST_CACHE, default
 # /var/cache/vhostloop-guest, else ~/.cache/vhostloop-guest): the linux-image-*-amd64 that
@@ -18,7 +18,7 @@ set -u
 : "${VHOSTLOOP:?path of the vhostloop binary}"
 : "${VL_GUEST_TOOL:?path of the static guest_tool}"
 : "${VL_GUEST_BUILD:?a build directory for the initramfs}"
-GROUP=${1:?usage: test_guest.sh mq|irq|packed|msix|restart}
+GROUP=${1:?usage: test_guest.sh mq|irq|packed|msix|restart|migrate}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 TMP=$(mktemp -d /tmp/vl-guest.XXXXXX)
@@ -31,7 +31,8 @@ SUDO=
 
 cleanup() {
 	# QEMU_PID is timeout(1) in the foreground mode: it passes TERM on to QEMU.
-	[ -n "$QEMU_PID" ] && kill -TERM "$QEMU_PID" 2>/dev/null
+	# shellcheck disable=SC2086 # one or two PIDs
+	[ -n "$QEMU_PID" ] && kill -TERM $QEMU_PID 2>/dev/null
 	if [ -n "$ENGINE_PID" ] && kill -0 "$ENGINE_PID" 2>/dev/null; then
 		kill -KILL "$ENGINE_PID" 2>/dev/null
 		$SUDO rm -rf "/var/run/dpdk/vhostloop-$ENGINE_PID"
@@ -395,6 +396,184 @@ restart() {
 	fi
 }
 
+# hmp SOCKET COMMAND: one HMP monitor command over QEMU's unix socket, its output on stdout.
+hmp() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(sys.argv[1])
+def until_prompt():
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf.decode(errors="replace")
+until_prompt()  # the banner
+s.sendall(sys.argv[2].encode() + b"\n")
+out = until_prompt()
+# the monitor echoes the command line; print what follows it
+lines = out.replace("\r", "").split("\n")
+print("\n".join(l for l in lines[1:] if not l.startswith("(qemu)")))
+PY
+}
+
+# iface_snap JSONL IFACE KEY: the last snapshot's KEY summed over IFACE's queue pairs ("none": no
+# such snapshot or key).
+iface_snap() {
+	python3 - "$@" <<'PY'
+import json, sys
+path, iface, key = sys.argv[1:4]
+last = None
+try:
+    for line in open(path):
+        if line.strip():
+            doc = json.loads(line)
+            if isinstance(doc, dict) and isinstance(doc.get("queues"), list):
+                last = doc
+except (OSError, ValueError):
+    pass
+qs = [] if last is None else [q for q in last["queues"] if q.get("interface") == iface]
+print(sum(q[key] for q in qs) if qs and all(key in q for q in qs) else "none")
+PY
+}
+
+# migrate NAME NIC_EXTRA: the guest loops frames on 2 queue pairs while it is live-migrated from
+# one QEMU (engine interface "src") to another started with -incoming (interface "dst" of the
+# same engine: one busy poller). The migration is slowed (max-bandwidth) so that it takes several
+# dirty-log passes under traffic. Passes when the migration completed, the guest's check saw
+# every frame come back intact before, across and after the switch (guest_tool migrate), the
+# engine looped frames on both interfaces, and the source marked pages in the dirty log.
+MIGRATE_SECONDS=${VL_MIGRATE_SECONDS:-20}
+MIGRATE_BANDWIDTH=${VL_MIGRATE_BANDWIDTH:-16M}
+migrate() {
+	local name=$1 extra=$2 sa=$TMP/$1-src.sock sb=$TMP/$1-dst.sock initrd w i st t0 t1
+	local msrc=$TMP/$1-src.mon mdst=$TMP/$1-dst.mon uri=unix:$TMP/$1.mig jsonl=$TMP/$1.jsonl
+	local src_pid dst_pid rc status
+	local -a common src_args dst_args
+	initrd=$(echo "migrate migrate 2 $MIGRATE_SECONDS" | cases_cpio "$name")
+	start_engine "$TMP/$name.engine" --socket "$sa,name=src,queue-pairs=2" \
+		--socket "$sb,name=dst,queue-pairs=2" --stats-file "$jsonl" --stats-interval 1
+	for _ in $(seq 100); do
+		[ -S "$sa" ] && [ -S "$sb" ] && break
+		sleep 0.1
+	done
+	if ! [ -S "$sa" ] || ! [ -S "$sb" ]; then
+		fail "$name: the engine did not listen on both sockets"
+		sed 's/^/#   engine: /' "$TMP/$name.engine" | tail -20
+		return 1
+	fi
+	frontend_args 2 "$sa" 0 "$extra" || {
+		fail "$name: --print-frontend qemu gave no usable virtio-net-pci device"
+		return 1
+	}
+	# A smaller guest than the printer's 1G: less RAM to move (the memfd backend keeps its size).
+	common=()
+	for w in "${FRONTEND[@]}"; do
+		case "$w" in
+		1G) w=256M ;;
+		memory-backend-memfd,*) w=${w/size=1G/size=256M} ;;
+		esac
+		common+=("$w")
+	done
+	common=(-machine "q35,accel=$ACCEL" -nodefaults -no-user-config -display none -smp 1
+		-no-reboot -kernel "$KDIR/vmlinuz" -initrd "$initrd"
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable" "${common[@]}")
+	src_args=("${common[@]}" -serial "file:$TMP/$name.serial" -monitor "unix:$msrc,server=on,wait=off")
+	dst_args=()
+	for w in "${common[@]}" -serial "file:$TMP/$name.serial2" \
+		-monitor "unix:$mdst,server=on,wait=off" -incoming "$uri"; do
+		dst_args+=("${w/path=$sa/path=$sb}")
+	done
+	log "$name: source $QEMU ${src_args[*]}"
+	log "$name: destination: the same on $sb, -incoming $uri"
+	timeout --foreground 300 taskset -c 0 "$QEMU" "${dst_args[@]}" >"$TMP/$name.qemu2" 2>&1 &
+	dst_pid=$!
+	timeout --foreground 300 taskset -c 0 "$QEMU" "${src_args[@]}" >"$TMP/$name.qemu" 2>&1 &
+	src_pid=$!
+	QEMU_PID="$src_pid $dst_pid"
+	# Traffic first: the guest's tool has started and the engine loops on "src".
+	for _ in $(seq 600); do
+		grep -aq 'migrate-start' "$TMP/$name.serial" 2>/dev/null &&
+			[ "$(iface_snap "$jsonl" src frames)" != none ] &&
+			[ "$(iface_snap "$jsonl" src frames)" -gt 1000 ] && break
+		sleep 0.1
+	done
+	st=$(iface_snap "$jsonl" src frames)
+	if [ "$st" = none ] || [ "$st" -le 1000 ]; then
+		fail "$name: no traffic on the source before the migration (src frames: $st)"
+		sed 's/^/#   serial: /' "$TMP/$name.serial" | tail -20
+		sed 's/^/#   engine: /' "$TMP/$name.engine" | tail -20
+		kill $src_pid $dst_pid 2>/dev/null
+		wait $src_pid $dst_pid 2>/dev/null
+		QEMU_PID=
+		return 1
+	fi
+	log "$name: $st frames looped on src before the migration"
+	hmp "$msrc" "migrate_set_parameter max-bandwidth $MIGRATE_BANDWIDTH" >/dev/null
+	t0=$(date +%s.%N)
+	hmp "$msrc" "migrate -d $uri" >"$TMP/$name.hmp"
+	status=
+	for _ in $(seq 1200); do
+		status=$(hmp "$msrc" "info migrate" 2>/dev/null | tee "$TMP/$name.info" |
+			sed -n 's/^Migration status: *//p')
+		case "$status" in completed | failed | cancelled) break ;; esac
+		sleep 0.1
+	done
+	t1=$(date +%s.%N)
+	MIGRATE_TIME=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+	sed -n 's/^\(total time\|downtime\|transferred ram\|dirty sync count\|dirty pages rate\):/\1:/p' \
+		"$TMP/$name.info" | sed "s/^/#   $name: /"
+	if [ "$status" = completed ]; then
+		pass "$name: migration completed in ${MIGRATE_TIME}s ($(grep -E '^(downtime|dirty sync count)' "$TMP/$name.info" | tr '\n' ' '))"
+	else
+		fail "$name: migration ${status:-did not finish} after ${MIGRATE_TIME}s"
+		sed 's/^/#   hmp: /' "$TMP/$name.hmp" "$TMP/$name.info" | tail -20
+		sed 's/^/#   qemu(dst): /' "$TMP/$name.qemu2" | tail -10
+	fi
+	hmp "$msrc" quit >/dev/null 2>&1
+	wait "$src_pid" 2>/dev/null
+	# Without a completed migration the destination would wait for it until its timeout.
+	[ "$status" = completed ] || kill -TERM "$dst_pid" 2>/dev/null
+	# The guest finishes on the destination and powers off.
+	wait "$dst_pid"
+	rc=$?
+	QEMU_PID=
+	stop_engine INT
+	cat "$TMP/$name.serial" "$TMP/$name.serial2" 2>/dev/null | tr -d '\r' >"$TMP/$name.out"
+	grep -a '^VLGUEST' "$TMP/$name.out" | sed 's/^/#   /'
+	if [ "$rc" -ne 0 ] || ! grep -aq '^VLGUEST DONE' "$TMP/$name.serial2" 2>/dev/null; then
+		fail "$name: the guest did not finish on the destination (QEMU exited $rc)"
+		sed 's/^/#   qemu(dst): /' "$TMP/$name.qemu2" | tail -10
+		sed 's/^/#   serial(dst): /' "$TMP/$name.serial2" | tr -d '\r' | tail -20
+		sed 's/^/#   engine: /' "$TMP/$name.engine" | tail -20
+	fi
+	expect "$name" migrate
+	local src_frames dst_frames pages faults
+	src_frames=$(iface_snap "$jsonl" src frames)
+	dst_frames=$(iface_snap "$jsonl" dst frames)
+	pages=$(iface_snap "$jsonl" src dirty_pages)
+	faults=$(iface_snap "$jsonl" src dirty_log_faults)
+	log "$name: engine: src frames $src_frames, dst frames $dst_frames, src dirty pages $pages, log faults $faults"
+	if [ "$dst_frames" != none ] && [ "$dst_frames" -gt 0 ]; then
+		pass "$name: the loop resumed on the destination's interface ($dst_frames frames)"
+	else
+		fail "$name: no frames looped on the destination's interface ($dst_frames)"
+	fi
+	if [ "$pages" != none ] && [ "$pages" -gt 0 ] && [ "$faults" = 0 ]; then
+		pass "$name: the source marked $pages pages in the dirty log, no log faults"
+	else
+		fail "$name: dirty log on the source: $pages pages, $faults faults"
+	fi
+	if grep -q "dirty-page logging on" "$TMP/$name.engine"; then
+		pass "$name: the engine saw logging turned on"
+	else
+		fail "$name: the engine never saw dirty-page logging turned on"
+	fi
+}
+
 # engine_says BOOT PATTERN WHAT: the engine's log of that boot matches (e.g. what was negotiated).
 engine_says() {
 	if grep -qE -- "$2" "$TMP/$1.engine"; then
@@ -531,6 +710,17 @@ restart)
 	# then as its client; the guest keeps looping without a reboot.
 	restart restart-client client
 	restart restart-server server
+	;;
+migrate)
+	# Live migration between two QEMUs on two sockets of one engine, split rings then packed.
+	# VL_MIGRATE_RINGS (default "split packed") picks the ring layouts.
+	for r in ${VL_MIGRATE_RINGS:-split packed}; do
+		case "$r" in
+		split) migrate migrate-split ",rx_queue_size=1024,tx_queue_size=1024" ;;
+		packed) migrate migrate-packed ",packed=on,rx_queue_size=1024,tx_queue_size=1024" ;;
+		*) die "VL_MIGRATE_RINGS: unknown layout $r" ;;
+		esac
+	done
 	;;
 msix)
 	# bookworm-backports' QEMU with MSI-X (the vectors the engine prints): per-queue vectors.
