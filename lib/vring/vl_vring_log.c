@@ -85,14 +85,15 @@ log_ring(struct vl_vring *vq, uint64_t off, uint64_t len)
 
 /*
  * Log left bytes of a chain of descriptors in table (nb_entries, starting at entry next): each
- * data descriptor gets min(its length, what is left). Returns what is left (0: all logged). A
- * table entry with INDIRECT or a next index out of range ends the walk (split rings only follow
- * NEXT; the datapath already validated the chain, a guest that changed it since only loses its
- * own migration).
+ * data descriptor gets min(its length, what is left). Returns what is left (0: all logged). An
+ * INDIRECT descriptor ends the walk: copied to *indirect when the caller may follow it (the ring
+ * part of a chain), else ignored (nested). A next index out of range ends it too (split rings
+ * follow NEXT; the datapath already validated the chain, a guest that changed it since only
+ * loses its own migration).
  */
 static uint64_t
 log_table_chain(struct vl_vring_log *log, const uint8_t *table, uint32_t nb_entries, uint32_t next,
-		bool follow_next, uint64_t left)
+		bool follow_next, uint64_t left, struct vl_vring_desc *indirect)
 {
 	for (uint32_t hops = 0; hops < nb_entries && left > 0 && next < nb_entries; hops++) {
 		struct vl_vring_desc d;
@@ -100,8 +101,11 @@ log_table_chain(struct vl_vring_log *log, const uint8_t *table, uint32_t nb_entr
 
 		memcpy(&d, table + (size_t)next * VRING_DESC_BYTES, sizeof(d));
 		vring_compiler_barrier();
-		if (d.flags & VL_VRING_DESC_F_INDIRECT)
+		if (d.flags & VL_VRING_DESC_F_INDIRECT) {
+			if (indirect != NULL)
+				*indirect = d;
 			break;
+		}
 		n = VL_MIN((uint64_t)d.len, left);
 		vl_vring_log_write(log, d.addr, n);
 		left -= n;
@@ -130,8 +134,7 @@ log_indirect_table(const struct vl_mem *mem, uint64_t addr, uint32_t len, uint16
 	return table != NULL && table_bytes == len ? table : NULL;
 }
 
-/* ---- split rings ------------------------------------------------------------------------------
- */
+/* ---- split rings ---------------------------------------------------------------------------- */
 
 void
 vring_log_split_bufs(struct vl_vring *rx, const struct vl_mem *mem, uint16_t from, uint16_t to)
@@ -141,7 +144,7 @@ vring_log_split_bufs(struct vl_vring *rx, const struct vl_mem *mem, uint16_t fro
 
 	for (uint16_t i = from; i != to; i++) {
 		struct vl_vring_used_elem e;
-		struct vl_vring_desc head;
+		struct vl_vring_desc ind;
 		uint64_t left;
 
 		/* Our own entry, not yet published (a guest that rewrote it only hurts itself). */
@@ -150,18 +153,18 @@ vring_log_split_bufs(struct vl_vring *rx, const struct vl_mem *mem, uint16_t fro
 		if (e.id >= rx->size)
 			continue;
 		left = VL_MIN((uint64_t)e.len, LOG_BUF_BYTES_MAX);
-		memcpy(&head, &rx->desc[e.id], sizeof(head));
-		vring_compiler_barrier();
-		if (head.flags & VL_VRING_DESC_F_INDIRECT) {
+		ind.flags = 0;
+		/* The ring part, then the indirect table it may end in (at most one). */
+		left = log_table_chain(rx->log, (const uint8_t *)rx->desc, rx->size, e.id, true,
+				       left, &ind);
+		if (left > 0 && (ind.flags & VL_VRING_DESC_F_INDIRECT)) {
 			const uint8_t *table =
-				log_indirect_table(mem, head.addr, head.len, rx->size, &hint);
+				log_indirect_table(mem, ind.addr, ind.len, rx->size, &hint);
 
 			if (table != NULL)
-				log_table_chain(rx->log, table, head.len / VRING_DESC_BYTES, 0,
-						true, left);
-			continue;
+				log_table_chain(rx->log, table, ind.len / VRING_DESC_BYTES, 0, true,
+						left, NULL);
 		}
-		log_table_chain(rx->log, (const uint8_t *)rx->desc, rx->size, e.id, true, left);
 	}
 }
 
@@ -185,8 +188,7 @@ vring_log_split_ring(struct vl_vring *vq, uint16_t from, uint16_t to, bool event
 		log_ring(vq, ring_off + (uint64_t)vq->size * elem, sizeof(uint16_t));
 }
 
-/* ---- packed rings -----------------------------------------------------------------------------
- */
+/* ---- packed rings --------------------------------------------------------------------------- */
 
 void
 vring_log_packed_chain(struct vl_vring *vq, const struct vl_mem *mem, uint16_t slot, uint16_t count,
@@ -210,7 +212,7 @@ vring_log_packed_chain(struct vl_vring *vq, const struct vl_mem *mem, uint16_t s
 
 			if (table != NULL)
 				left = log_table_chain(vq->log, table, d.len / VRING_DESC_BYTES, 0,
-						       false, left);
+						       false, left, NULL);
 			continue;
 		}
 		n = VL_MIN((uint64_t)d.len, left);

@@ -279,6 +279,34 @@ split_mergeable_chained_and_indirect(void **state)
 	fx_free(f);
 }
 
+/* An RX chain whose ring part ends in an indirect table (header alone, then INDIRECT): the
+ * header's page and the table's data pages, not the table itself. */
+static void
+split_chain_ending_in_an_indirect_table(void **state)
+{
+	struct fx *f = fx_new(false, false);
+	struct vl_vring_desc *d = hva(f, RX_DESC), *t = hva(f, 0x17f000);
+	struct vl_vring_avail *a = hva(f, RX_AVAIL);
+	const uint64_t want[] = {0x160, 0x171, 0x172, PAGE(RX_USED), PAGE(TX_USED)};
+
+	(void)state;
+	fx_log_on(f, true);
+	d[0] = (struct vl_vring_desc){.addr = 0x160000,
+				      .len = 12,
+				      .flags = VL_VRING_DESC_F_WRITE | VL_VRING_DESC_F_NEXT,
+				      .next = 1};
+	d[1] = (struct vl_vring_desc){
+		.addr = 0x17f000, .len = 16, .flags = VL_VRING_DESC_F_INDIRECT};
+	t[0] = (struct vl_vring_desc){
+		.addr = 0x171ff0, .len = 2048, .flags = VL_VRING_DESC_F_WRITE};
+	a->ring[0] = 0;
+	a->idx = ++f->rx_avail;
+	split_tx(f, 600);
+	split_burst(f, 1);
+	expect_pages(f, want, 5);
+	fx_free(f);
+}
+
 /* The used index and the used entry on different pages: both marked. */
 static void
 split_used_entries_and_index_on_two_pages(void **state)
@@ -513,6 +541,7 @@ main(void)
 		cmocka_unit_test(split_rx_buffer_spanning_pages),
 		cmocka_unit_test(split_unwritten_part_of_a_buffer_is_not_marked),
 		cmocka_unit_test(split_mergeable_chained_and_indirect),
+		cmocka_unit_test(split_chain_ending_in_an_indirect_table),
 		cmocka_unit_test(split_used_entries_and_index_on_two_pages),
 		cmocka_unit_test(split_nothing_marked_when_off),
 		cmocka_unit_test(split_ring_flag_off_marks_buffers_only),
