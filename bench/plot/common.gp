@@ -23,8 +23,12 @@ set border 3
 set tics nomirror
 set style fill solid 0.85 border -1
 # One colour per backend, the same in every plot.
+# The same backend on its other ring layout (NAME-packed, NAME-split) in a lighter shade.
 color(b) = b eq 'direct' ? '#1f77b4' : b eq 'mbuf' ? '#ff7f0e' : \
-	b eq 'testpmd' ? '#2ca02c' : '#7f7f7f'
+	b eq 'testpmd' ? '#2ca02c' : \
+	b[1:6] eq 'direct' && strlen(b) > 6 && b[7:7] eq '-' ? '#9ecae1' : \
+	b[1:4] eq 'mbuf' && strlen(b) > 4 && b[5:5] eq '-' ? '#fdae6b' : \
+	b[1:7] eq 'testpmd' && strlen(b) > 7 && b[8:8] eq '-' ? '#98df8a' : '#7f7f7f'
 nb = words(backends)
 # Sweep values are categories at 0, 1, ...; the backends' bars sit side by side around each.
 offset(i, n) = (i - (n + 1) / 2.0) * 0.8 / n

@@ -63,6 +63,63 @@ else
 	tail -20 "$VL_TMP/compare.log" | sed 's/^/#   /'
 fi
 vl_expect_grep '^\| testpmd \| 64 \|' "$out/results.md" "results.md has the testpmd row"
+# Both ring layouts in one run: each backend's runs get the layout its name says (the engine's
+# "guest started" line and the generator's vdev), rows name it, ratios take testpmd on the same
+# layout.
+out2=$VL_TMP/bench-layouts
+timeout -s INT 110 "$root/bench/compare" --layouts split,packed --backends direct,testpmd \
+	--sizes 64 --reps 1 --duration 1 --warmup 0 --vhostloop "$VHOSTLOOP" --gen "$VHOSTLOOP_GEN" \
+	--out "$out2" >"$VL_TMP/compare-layouts.log" 2>&1
+vl_expect_rc 0 $? "bench/compare --layouts split,packed exits 0" "$VL_TMP/compare-layouts.log"
+if python3 - "$out2" >"$VL_TMP/check-layouts.log" 2>&1 <<'EOF'; then
+import glob, json, os, re, sys
+out = sys.argv[1]
+doc = json.load(open(os.path.join(out, "results.json")))
+want = {"direct": "split", "direct-packed": "packed", "testpmd": "split",
+        "testpmd-packed": "packed"}
+rows = {r["backend"]: r for r in doc["summary"]}
+bad = []
+if sorted(rows) != sorted(want):
+    bad.append(f"rows {sorted(rows)}, want {sorted(want)}")
+for b, layout in want.items():
+    r = rows.get(b)
+    if r is None:
+        continue
+    if r["layout"] != layout:
+        bad.append(f"{b}: layout {r['layout']}")
+    if not r["mpps_median"] > 0:
+        bad.append(f"{b}: Mpps {r['mpps_median']}")
+    logs = glob.glob(os.path.join(out, "logs", f"*-{b}-64-r0.gen.log"))
+    vdev = re.findall(r"packed_vq=(\d)", open(logs[0]).read()) if len(logs) == 1 else []
+    if vdev != [str(int(layout == "packed"))]:
+        bad.append(f"{b}: generator vdev packed_vq {vdev} ({logs})")
+    if len(logs) == 1 and not b.startswith("testpmd"):
+        blog = open(logs[0].replace(".gen.log", ".backend.log")).read()
+        if f"{layout} rings" not in blog:
+            bad.append(f"{b}: the engine never said '{layout} rings'")
+for b, base in (("direct", "testpmd"), ("direct-packed", "testpmd-packed")):
+    if b in rows and base in rows:
+        want_ratio = rows[b]["mpps_median"] / rows[base]["mpps_median"]
+        if abs(rows[b]["mpps_vs_testpmd"] - want_ratio) > 1e-9:
+            bad.append(f"{b}: Mpps vs testpmd {rows[b]['mpps_vs_testpmd']}, not over {base}")
+if "direct-packed" in rows and "direct" in rows:
+    want_ratio = rows["direct-packed"]["mpps_median"] / rows["direct"]["mpps_median"]
+    got = rows["direct-packed"].get("mpps_vs_split")
+    if got is None or abs(got - want_ratio) > 1e-9:
+        bad.append(f"direct-packed: Mpps vs split {got}")
+if doc["error"] is not None:
+    bad.append(f"error: {doc['error']}")
+print("; ".join(bad) or "ok: " + ", ".join(f"{b} ({rows[b]['layout']}) "
+                                           f"{rows[b]['mpps_median']:.3f} Mpps" for b in want))
+sys.exit(1 if bad else 0)
+EOF
+	vl_pass "--layouts: each row ran and is named on its layout ($(cat "$VL_TMP/check-layouts.log"))"
+else
+	vl_fail "--layouts: $(cat "$VL_TMP/check-layouts.log")"
+	tail -20 "$VL_TMP/compare-layouts.log" | sed 's/^/#   /'
+fi
+vl_expect_grep '^\| direct-packed \| 64 \| packed \|' "$out2/results.md" \
+	"results.md has the direct-packed row on packed rings"
 if [ "$(nproc)" -lt 4 ]; then
 	vl_expect_grep "scaling: needs >= 4 CPUs \(have $(nproc)\), skipped" "$out/results.md" \
 		"results.md says the queue-pair scaling was skipped on $(nproc) CPUs"
