@@ -11,14 +11,19 @@
  * cursor trails the avail cursor by what is in flight.
  *
  * Shape of a burst (vl_vring_packed_loop_burst):
- *   1. at the TX avail cursor, read the head's flags (acquire), then the descriptors as locals;
- *   2. stream the TX chain (header skipped) into one RX chain, or several with MRG_RXBUF; the
- *      RX buffers of a frame are committed only when the frame is complete, so a drop or a fault
- *      midway leaves them available (their slots are not written);
- *   3. used descriptors collect in per-ring shadows (with IN_ORDER, one TX used descriptor for
+ *   1. read the TX heads at the avail cursor ahead (flags with acquire, then the descriptors as
+ *      locals) as long as they have a shape the batch takes (one slot, or a header-alone head
+ *      and one more), translating and prefetching the indirect tables of all of them at once;
+ *   2. resolve those frames one by one against one RX descriptor each (both buffers translated
+ *      to one region, their first and last lines prefetched), then copy them back to back;
+ *   3. any other frame (longer chains, mergeable over several buffers, drops, hostile input)
+ *      goes through the walker, which streams the TX chain (header skipped) into one RX chain,
+ *      or several with MRG_RXBUF; the RX buffers of a frame are committed only when the frame
+ *      is complete, so a drop or a fault midway leaves them available (slots not written);
+ *   4. used descriptors collect in per-ring shadows (with IN_ORDER, one TX used descriptor for
  *      the whole burst: the last buffer id, the slots of all chains);
- *   4. publish each ring's shadow once (RX first, then TX): ids and lengths, a release fence,
- *      the flags of all but the first, then the first's flags with a release store.
+ *   5. publish each ring's shadow once (RX first, then TX): the first one's id and length, every
+ *      other one whole (one 8-byte store), then the first one's flags with a release store.
  *
  * Guest memory is hostile: each descriptor is copied to a local once; a chain may not take more
  * slots than are free in the ring; every chunk is translated and clamped to its region. A
@@ -175,10 +180,24 @@ vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
 
 /* ---- publish ------------------------------------------------------------------------------ */
 
+/* len, id and flags of a used descriptor as one little-endian word (bytes 8-15 of the slot). */
+static inline uint64_t
+pk_used_word(const struct pk_used *u, bool wrap)
+{
+	return (uint64_t)u->len | (uint64_t)u->id << 32 | (uint64_t)pk_used_flags(wrap) << 48;
+}
+
 /*
  * Write nb used descriptors at vq's used cursor and hand them to the driver at once. The driver
  * reads used descriptors in ring order starting at its cursor, which is our first one: until
- * that one's flags say used, it looks at none of the others.
+ * that one's flags say used, it looks at none of the others, and it reads a descriptor's id and
+ * length only after its flags (with a read barrier).
+ *
+ * So every descriptor but the first is written with one 8-byte store of its length, id and
+ * flags (bytes 8-15 of the slot, aligned: the driver sees all three or none), one store per
+ * slot instead of three in a line the driver shares; the first's length and id go before a
+ * release fence and its flags last, with a release store: the driver sees the whole batch or
+ * none of it. A descriptor ring not 8-byte aligned (the spec asks 16) takes separate stores.
  */
 static void
 pk_publish_ring(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb)
@@ -191,25 +210,29 @@ pk_publish_ring(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb)
 
 	if (nb == 0)
 		return;
-	/* 1. Ids and lengths: slots we consumed, which the driver does not read yet. */
-	for (uint32_t i = 0; i < nb; i++) {
-		ring[slot].id = shadow[i].id;
-		ring[slot].len = shadow[i].len;
-		pk_advance(&slot, &wrap, shadow[i].count, vq->size);
-	}
-	/* 2. Release: ids, lengths and the RX data copied earlier are visible before any flags
-	 * store below. Pairs with the driver's read barrier between seeing a descriptor's flags
-	 * used and reading its id and length. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	slot = head_slot;
-	wrap = head_wrap;
+	/* 1. The first one's id and length: a slot we consumed, which the driver does not read
+	 * until its flags change. */
+	ring[slot].id = shadow[0].id;
+	ring[slot].len = shadow[0].len;
 	pk_advance(&slot, &wrap, shadow[0].count, vq->size);
-	for (uint32_t i = 1; i < nb; i++) {
-		__atomic_store_n(&ring[slot].flags, pk_used_flags(wrap), __ATOMIC_RELAXED);
-		pk_advance(&slot, &wrap, shadow[i].count, vq->size);
+	/* 2. The others, whole: the driver does not look at them before the first one. */
+	if (likely(((uintptr_t)ring & 7) == 0)) {
+		for (uint32_t i = 1; i < nb; i++) {
+			__atomic_store_n((uint64_t *)(void *)&ring[slot].len,
+					 pk_used_word(&shadow[i], wrap), __ATOMIC_RELAXED);
+			pk_advance(&slot, &wrap, shadow[i].count, vq->size);
+		}
+	} else {
+		for (uint32_t i = 1; i < nb; i++) {
+			ring[slot].id = shadow[i].id;
+			ring[slot].len = shadow[i].len;
+			__atomic_store_n(&ring[slot].flags, pk_used_flags(wrap), __ATOMIC_RELEASE);
+			pk_advance(&slot, &wrap, shadow[i].count, vq->size);
+		}
 	}
-	/* 3. The first descriptor's flags last (release: after every store above). Pairs with the
-	 * driver's acquire of the flags at its used cursor: it sees the whole batch or none. */
+	/* 3. The first descriptor's flags last (release: after every store above, and after the
+	 * RX frame data copied earlier). Pairs with the driver's acquire of the flags at its used
+	 * cursor followed by its read barrier: it sees the whole batch or none. */
 	__atomic_store_n(&ring[head_slot].flags, pk_used_flags(head_wrap), __ATOMIC_RELEASE);
 	vq->last_used_idx = slot;
 	vq->used_wrap = wrap;
@@ -673,89 +696,340 @@ rx_fault:
 	return PK_STOP;
 }
 
+/* ---- fast path: batches of the common layouts ---------------------------------------------- */
+
 /*
- * The common case without the walker: one TX descriptor (header + frame) and one RX descriptor
- * big enough for it, both contiguous in one region. Returns false (nothing done, nothing
- * changed) for anything else, which then goes through pk_frame and its checks.
+ * A TX head read once ahead of the batch: its descriptor (flags: the value the availability
+ * check saw), the frame's descriptor after a header-alone head, or its indirect table
+ * translated and prefetched.
  */
-static inline bool
-pk_frame_fast(struct pk_ctx *c, uint16_t tx_head_flags)
+struct pk_tx_head {
+	struct vl_vring_packed_desc d;
+	struct vl_vring_packed_desc d2; /* nb_slots == 2: the second ring descriptor */
+	const uint8_t *table;		/* INDIRECT with 1 or 2 entries in one region, else NULL */
+	uint16_t nb_slots;		/* ring slots of the chain: 1 or 2 */
+};
+
+/* One copy of the batch, resolved ahead so that the misses of the whole batch overlap. */
+struct pk_job {
+	const uint8_t *src; /* TX payload (after the header) */
+	uint8_t *dst;	    /* RX buffer: header, then payload */
+	uint32_t len_bytes; /* payload */
+};
+
+/*
+ * Read up to nb TX heads from the avail cursor, without consuming anything, and start the next
+ * level of misses for all of them at once (indirect tables translated and prefetched). Takes
+ * the chain shapes the batch can resolve: one ring slot, or a header-alone head and one more
+ * slot. Stops at the first head that is not available or has another shape (the caller then
+ * reads that head again and gives it to the walker, which also turns every malformed case into
+ * its fault). Returns the heads read.
+ */
+static inline uint32_t
+pk_tx_scan(struct pk_ctx *c, struct pk_tx_head *th, uint32_t nb)
 {
-	const uint32_t hdr_len = c->opts->hdr_len;
-	struct vl_vring *tx = c->tx, *rx = c->rx;
-	struct vl_vring_packed_desc td, rd;
-	uint64_t tx_len, rx_len;
-	const uint8_t *src;
-	uint8_t *dst;
-	uint16_t rx_flags;
+	const struct vl_vring *tx = c->tx;
+	const struct vl_vring_packed_desc *ring = tx->pdesc;
+	const uint16_t bad_next = VL_VRING_DESC_F_INDIRECT | VL_VRING_DESC_F_WRITE;
+	uint16_t slot = c->tx_slot;
+	bool wrap = c->tx_wrap;
+	uint32_t inflight = c->tx_inflight, i;
 
-	if ((tx_head_flags &
-	     (VL_VRING_DESC_F_NEXT | VL_VRING_DESC_F_INDIRECT | VL_VRING_DESC_F_WRITE)) != 0 ||
-	    c->tx_inflight >= tx->size || c->rx_inflight >= rx->size)
-		return false;
-	memcpy(&td, &tx->pdesc[c->tx_slot], sizeof(td));
-	vring_compiler_barrier();
-	if (td.id >= tx->size || td.len < hdr_len || td.len > hdr_len + VL_VRING_FRAME_MAX_BYTES)
-		return false;
-	tx_len = td.len;
-	src = mem_translate(c->mem, td.addr, &tx_len, &c->tx_hint);
-	if (unlikely(src == NULL) || tx_len != td.len)
-		return false;
-	/* Pairs with the driver's release of the RX head flags. */
-	rx_flags = __atomic_load_n(&rx->pdesc[c->rx_slot].flags, __ATOMIC_ACQUIRE);
-	if (pk_head_state(rx_flags, c->rx_wrap) != 1 ||
-	    (rx_flags & (VL_VRING_DESC_F_NEXT | VL_VRING_DESC_F_INDIRECT |
-			 VL_VRING_DESC_F_WRITE)) != VL_VRING_DESC_F_WRITE)
-		return false;
-	memcpy(&rd, &rx->pdesc[c->rx_slot], sizeof(rd));
-	vring_compiler_barrier();
-	if (rd.id >= rx->size || rd.len < td.len)
-		return false;
-	rx_len = td.len;
-	dst = mem_translate(c->mem, rd.addr, &rx_len, &c->rx_hint);
-	if (unlikely(dst == NULL) || rx_len != td.len)
-		return false;
+	for (i = 0; i < nb; i++) {
+		struct pk_tx_head *h = &th[i];
+		uint16_t flags;
 
-	/* Header: num_buffers = 1 in a 12-byte header (bytes 10-11), every other field zero;
-	 * constant-size stores instead of a memset of a variable length. */
-	{
-		const uint64_t zero = 0;
-		const uint32_t hdr_tail = 1u << 16;
+		if (inflight >= tx->size)
+			break;
+		/* Pairs with the driver's release of the head flags: the chain is written before.
+		 */
+		flags = __atomic_load_n(&ring[slot].flags, __ATOMIC_ACQUIRE);
+		if (pk_head_state(flags, wrap) != 1)
+			break;
+		memcpy(&h->d, &ring[slot], sizeof(h->d));
+		vring_compiler_barrier();
+		h->d.flags = flags;
+		h->table = NULL;
+		h->nb_slots = 1;
+		if (flags & VL_VRING_DESC_F_NEXT) {
+			/* Header alone, then the frame in the next slot (its own phase). */
+			uint16_t slot2 = slot + 1u == tx->size ? 0 : (uint16_t)(slot + 1u);
+			bool wrap2 = slot2 == 0 ? !wrap : wrap;
 
+			if ((flags & bad_next) != 0 || inflight + 2u > tx->size)
+				break;
+			memcpy(&h->d2, &ring[slot2], sizeof(h->d2));
+			vring_compiler_barrier();
+			if (!pk_is_avail(h->d2.flags, wrap2) ||
+			    (h->d2.flags & (VL_VRING_DESC_F_NEXT | bad_next)) != 0)
+				break;
+			h->nb_slots = 2;
+		} else if ((flags & bad_next) == VL_VRING_DESC_F_INDIRECT && c->opts->indirect &&
+			   (h->d.len == VRING_DESC_BYTES || h->d.len == 2 * VRING_DESC_BYTES)) {
+			uint64_t len = h->d.len;
+			const uint8_t *t = mem_translate(c->mem, h->d.addr, &len, &c->tx_hint);
+
+			if (likely(t != NULL) && len == h->d.len) {
+				h->table = t;
+				__builtin_prefetch(t);
+				__builtin_prefetch(t + len - 1);
+			}
+		}
+		pk_advance(&slot, &wrap, h->nb_slots, tx->size);
+		inflight += h->nb_slots;
+	}
+	return i;
+}
+
+/*
+ * The TX layouts the batch takes, each descriptor read once into a local and checked:
+ *   - one descriptor: header + frame (modern drivers, DPDK's virtio PMD);
+ *   - the header alone in one descriptor, the frame in the next slot (legacy and
+ *     non-ANY_LAYOUT drivers);
+ *   - one INDIRECT descriptor whose table holds either of those (Linux for multi-fragment skbs,
+ *     DPDK's virtio PMD when the header cannot go into the headroom).
+ * The frame must be contiguous in one memory region. Returns true with *payload (after the
+ * header), *payload_len and the buffer id set; false sends the frame to the walker, so nothing
+ * here needs to tell malformed from uncommon: it only never accepts what the walker refuses.
+ */
+static inline __attribute__((always_inline)) bool
+pk_tx_resolve(struct pk_ctx *c, const struct pk_tx_head *h, uint32_t hdr_len,
+	      const uint8_t **payload, uint32_t *payload_len, uint16_t *id)
+{
+	struct vl_vring_packed_desc hd, pd;
+	const uint8_t *p;
+	uint64_t len;
+	bool two;
+
+	*id = h->d.id; /* the chain's last ring descriptor carries the buffer id */
+	if (h->nb_slots == 2) {
+		hd = h->d;
+		pd = h->d2;
+		*id = pd.id;
+		two = true;
+	} else if (h->d.flags & VL_VRING_DESC_F_INDIRECT) {
+		if (h->table == NULL)
+			return false;
+		/* memcpy: a table in guest memory need not be aligned. No nested tables; the
+		 * entries' NEXT flag and id mean nothing; WRITE is tolerated on TX entries (see
+		 * pk_walk_next_desc). */
+		memcpy(&hd, h->table, sizeof(hd));
+		vring_compiler_barrier();
+		two = h->d.len == 2 * VRING_DESC_BYTES;
+		if (two) {
+			memcpy(&pd, h->table + VRING_DESC_BYTES, sizeof(pd));
+			vring_compiler_barrier();
+			if (pd.flags & VL_VRING_DESC_F_INDIRECT)
+				return false;
+		}
+		if (hd.flags & VL_VRING_DESC_F_INDIRECT)
+			return false;
+	} else {
+		hd = h->d;
+		if (hd.flags & VL_VRING_DESC_F_WRITE)
+			return false;
+		two = false;
+	}
+	if (*id >= c->tx->size)
+		return false;
+	if (!two) {
+		if (hd.len < hdr_len || hd.len > hdr_len + VL_VRING_FRAME_MAX_BYTES)
+			return false;
+		len = hd.len;
+		p = mem_translate(c->mem, hd.addr, &len, &c->tx_hint);
+		if (unlikely(p == NULL) || len != hd.len)
+			return false;
+		*payload = p + hdr_len;
+		*payload_len = hd.len - hdr_len;
+		return true;
+	}
+	/* Header alone, then the frame: the header must translate as the walker would. */
+	if (hd.len != hdr_len || pd.len > VL_VRING_FRAME_MAX_BYTES)
+		return false;
+	len = hd.len;
+	if (unlikely(mem_translate(c->mem, hd.addr, &len, &c->tx_hint) == NULL) || len != hd.len)
+		return false;
+	len = pd.len;
+	p = mem_translate(c->mem, pd.addr, &len, &c->tx_hint);
+	if (unlikely(p == NULL) || len != pd.len)
+		return false;
+	*payload = p;
+	*payload_len = pd.len;
+	return true;
+}
+
+/*
+ * The RX virtio-net header of a frame in one buffer: num_buffers = 1 (12-byte header), every
+ * other field zero. A guest recycles its RX buffers, so the header it finds there is almost
+ * always this one already: store only what differs (the split path does the same). An
+ * unconditional store makes the line modified in our cache, and the guest's read of
+ * num_buffers then has to fetch it from our core; a line both caches hold shared costs the
+ * guest nothing.
+ */
+static inline __attribute__((always_inline)) void
+pk_rx_hdr_write(uint8_t *dst, bool hdr12)
+{
+	const uint64_t zero = 0;
+	const uint32_t hdr_tail = 1u << 16; /* num_buffers = 1 in bytes 10-11 */
+	uint64_t head;
+	uint32_t tail;
+	uint16_t tail10;
+
+	memcpy(&head, dst, 8);
+	if (head != 0)
 		memcpy(dst, &zero, 8);
-		if (hdr_len == VRING_HDR_LEN_MAX)
+	if (hdr12) {
+		memcpy(&tail, dst + 8, 4);
+		if (tail != hdr_tail)
 			memcpy(dst + 8, &hdr_tail, 4);
-		else
+	} else {
+		memcpy(&tail10, dst + 8, 2);
+		if (tail10 != 0)
 			memcpy(dst + 8, &zero, 2);
 	}
-	vring_copy(dst + hdr_len, src + hdr_len, td.len - hdr_len);
-	if (c->obs != NULL)
-		pk_observe(c, dst + hdr_len, td.len - hdr_len, td.len - hdr_len);
+}
 
-	c->rx_shadow[c->nb_rx_shadow++] = (struct pk_used){.id = rd.id, .count = 1, .len = td.len};
-	if (++c->rx_slot == rx->size) {
-		c->rx_slot = 0;
-		c->rx_wrap = !c->rx_wrap;
-	}
-	c->rx_inflight++;
-	c->res->nb_frames++;
-	c->res->nb_bytes += td.len - hdr_len;
-	c->res->nb_rx_bufs++;
-	if (c->opts->in_order && c->nb_tx_shadow != 0) {
-		struct pk_used *u = &c->tx_shadow[c->nb_tx_shadow - 1];
+/*
+ * Resolve th[0..nb) one by one (TX layout, one RX descriptor big enough for the frame, both
+ * translated, the buffers' first and last lines prefetched), then do the copies back to back
+ * while their misses are in flight. Stops at the first frame it cannot take (nothing of it is
+ * consumed). Returns the frames looped.
+ */
+static inline __attribute__((always_inline)) uint32_t
+pk_fast_batch(struct pk_ctx *c, const struct pk_tx_head *th, uint32_t nb, bool hdr12)
+{
+	const uint32_t hdr_len = hdr12 ? 12 : 10;
+	const uint16_t rx_bad = VL_VRING_DESC_F_NEXT | VL_VRING_DESC_F_INDIRECT;
+	struct vl_vring *tx = c->tx, *rx = c->rx;
+	struct pk_job jobs[VL_VRING_BURST_MAX];
+	uint64_t nb_bytes = 0;
+	uint32_t i;
 
-		u->id = td.id;
-		u->count++;
-	} else {
-		c->tx_shadow[c->nb_tx_shadow++] = (struct pk_used){.id = td.id, .count = 1};
+	for (i = 0; i < nb; i++) {
+		struct vl_vring_packed_desc rd;
+		const uint8_t *src;
+		uint32_t payload_len, frame_len;
+		uint64_t rx_len;
+		uint16_t rx_flags, tx_id;
+		uint8_t *dst;
+
+		if (!pk_tx_resolve(c, &th[i], hdr_len, &src, &payload_len, &tx_id))
+			break;
+		if (c->rx_inflight >= rx->size)
+			break;
+		/* Pairs with the driver's release of the RX head flags. */
+		rx_flags = __atomic_load_n(&rx->pdesc[c->rx_slot].flags, __ATOMIC_ACQUIRE);
+		if (pk_head_state(rx_flags, c->rx_wrap) != 1 ||
+		    (rx_flags & (rx_bad | VL_VRING_DESC_F_WRITE)) != VL_VRING_DESC_F_WRITE)
+			break;
+		memcpy(&rd, &rx->pdesc[c->rx_slot], sizeof(rd));
+		vring_compiler_barrier();
+		frame_len = hdr_len + payload_len;
+		if (rd.id >= rx->size || rd.len < frame_len)
+			break;
+		rx_len = frame_len;
+		dst = mem_translate(c->mem, rd.addr, &rx_len, &c->rx_hint);
+		if (unlikely(dst == NULL) || rx_len != frame_len)
+			break;
+		/* First and last line of both buffers: a 64-byte frame plus its header spans two
+		 * lines; the copies below then find them in flight. The header's line for reading
+		 * (pk_rx_hdr_write usually leaves it alone), the frame's last line for writing. */
+		__builtin_prefetch(src);
+		__builtin_prefetch(src + payload_len - 1);
+		__builtin_prefetch(dst);
+		__builtin_prefetch(dst + frame_len - 1, 1);
+		jobs[i] = (struct pk_job){.src = src, .dst = dst, .len_bytes = payload_len};
+
+		c->rx_shadow[c->nb_rx_shadow++] =
+			(struct pk_used){.id = rd.id, .count = 1, .len = frame_len};
+		if (++c->rx_slot == rx->size) {
+			c->rx_slot = 0;
+			c->rx_wrap = !c->rx_wrap;
+		}
+		c->rx_inflight++;
+		if (c->opts->in_order && c->nb_tx_shadow != 0) {
+			/* One used descriptor for the batch: the last buffer id, every slot. */
+			struct pk_used *u = &c->tx_shadow[c->nb_tx_shadow - 1];
+
+			u->id = tx_id;
+			u->count = (uint16_t)(u->count + th[i].nb_slots);
+		} else {
+			c->tx_shadow[c->nb_tx_shadow++] =
+				(struct pk_used){.id = tx_id, .count = th[i].nb_slots};
+		}
+		pk_advance(&c->tx_slot, &c->tx_wrap, th[i].nb_slots, tx->size);
+		c->tx_inflight = (uint16_t)(c->tx_inflight + th[i].nb_slots);
 	}
-	if (++c->tx_slot == tx->size) {
-		c->tx_slot = 0;
-		c->tx_wrap = !c->tx_wrap;
+
+	/* Copy: back to back, the misses started above are in flight. */
+	for (uint32_t j = 0; j < i; j++) {
+		const struct pk_job *job = &jobs[j];
+
+		pk_rx_hdr_write(job->dst, hdr12);
+		vring_copy(job->dst + hdr_len, job->src, job->len_bytes);
+		if (c->obs != NULL) /* folds away in vl_vring_packed_loop_burst */
+			pk_observe(c, job->dst + hdr_len, job->len_bytes, job->len_bytes);
+		nb_bytes += job->len_bytes;
 	}
-	c->tx_inflight++;
-	c->res->nb_tx_done++;
-	return true;
+	c->res->nb_frames += i;
+	c->res->nb_rx_bufs += i;
+	c->res->nb_tx_done += i;
+	c->res->nb_bytes += nb_bytes;
+	return i;
+}
+
+/* Mergeable frames took many RX buffers: publish them to make room for the next frame(s)
+ * (the observer sees their frames first). */
+static inline void
+pk_rx_make_room(struct pk_ctx *c)
+{
+	if (unlikely(c->nb_rx_shadow > VL_VRING_BURST_MAX)) {
+		pk_observe_flush(c);
+		pk_publish(c->rx, c->rx_shadow, c->nb_rx_shadow, c->mem);
+		c->nb_rx_shadow = 0;
+		c->rx_inflight = 0;
+	}
+}
+
+/*
+ * The burst: batches of the common layouts, and every other frame through the walker, in ring
+ * order. Always inlined so that hdr12 folds to a constant in each caller (the header store and
+ * the payload offset become immediates).
+ */
+static inline __attribute__((always_inline)) void
+pk_run(struct pk_ctx *c, unsigned int nb_max, bool hdr12)
+{
+	struct pk_tx_head th[VL_VRING_BURST_MAX];
+	unsigned int done = 0;
+
+	while (done < nb_max) {
+		uint32_t nb_heads, nb_fast;
+		uint16_t flags;
+		int st;
+
+		/* A batch adds at most nb_max - done (<= VL_VRING_BURST_MAX) RX buffers. */
+		pk_rx_make_room(c);
+		nb_heads = pk_tx_scan(c, th, nb_max - done);
+		nb_fast = pk_fast_batch(c, th, nb_heads, hdr12);
+		done += nb_fast;
+		if (done >= nb_max)
+			break;
+		/* The head at the cursor: not available (the burst ends), hostile, or a frame the
+		 * batch does not take. Pairs with the driver's release of the head flags. */
+		flags = __atomic_load_n(&c->tx->pdesc[c->tx_slot].flags, __ATOMIC_ACQUIRE);
+		st = pk_head_state(flags, c->tx_wrap);
+		if (st == 0)
+			break;
+		if (unlikely(st < 0)) {
+			c->tx->fault = (enum vl_vring_fault) - st;
+			break;
+		}
+		/* pk_frame may take PK_RX_BUFS_MAX more RX buffers. */
+		pk_rx_make_room(c);
+		if (pk_frame(c, flags) == PK_STOP)
+			break;
+		done++;
+	}
 }
 
 /* pk_finish with the dirty log on (lib/dev attaches it to both vrings of a pair or neither). */
@@ -826,31 +1100,10 @@ pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem
 	c.obs = obs;
 	c.nb_obs = 0;
 
-	for (unsigned int i = 0; i < nb_max; i++) {
-		/* Pairs with the driver's release of the head flags: the chain is written before.
-		 */
-		uint16_t flags = __atomic_load_n(&tx->pdesc[c.tx_slot].flags, __ATOMIC_ACQUIRE);
-		int st = pk_head_state(flags, c.tx_wrap);
-
-		if (st == 0)
-			break;
-		if (unlikely(st < 0)) {
-			tx->fault = (enum vl_vring_fault) - st;
-			break;
-		}
-		if (c.nb_rx_shadow > VL_VRING_BURST_MAX) {
-			/* Mergeable frames took many buffers: publish them to make room
-			 * (the observer sees their frames first). */
-			pk_observe_flush(&c);
-			pk_publish(rx, c.rx_shadow, c.nb_rx_shadow, c.mem);
-			c.nb_rx_shadow = 0;
-			c.rx_inflight = 0;
-		}
-		if (pk_frame_fast(&c, flags))
-			continue;
-		if (pk_frame(&c, flags) == PK_STOP)
-			break;
-	}
+	if (opts->hdr_len == VRING_HDR_LEN_MAX)
+		pk_run(&c, nb_max, true);
+	else
+		pk_run(&c, nb_max, false);
 	pk_observe_flush(&c);
 	pk_finish(&c);
 	return res->nb_tx_done;

@@ -929,6 +929,131 @@ write_flag_and_rx_header_faults(void **state)
 	g_free(g);
 }
 
+/*
+ * Every TX layout the batch takes (one descriptor, header alone then the frame, indirect tables
+ * of one and two entries), chains it does not take (three descriptors, a table splitting the
+ * header) in between, the header-alone chain crossing the end of the ring: one burst loops them
+ * all in ring order with the right bytes, with 10- and 12-byte headers, with and without
+ * IN_ORDER.
+ */
+static void
+every_tx_layout_in_one_burst_keeps_order_and_bytes(void **state)
+{
+	(void)state;
+	for (int v = 0; v < 4; v++) {
+		const uint32_t hdr = v & 1 ? 10 : 12;
+		const bool in_order = v & 2;
+		struct guest *g = g_new_at(16, (uint16_t)hdr, false, 13, v & 1);
+		static const uint32_t payload[] = {60, 1500, 200, 64, 300, 60, 64, 80, 1514};
+		const unsigned int nb = sizeof(payload) / sizeof(payload[0]);
+		unsigned int chains = 0;
+
+		g->opts.in_order = in_order;
+		rx_post_n(g, nb, 2048);
+		tx_post(g, payload[0], 1, 1, NULL, false);			    /* slot 13 */
+		tx_post(g, payload[1], 2, 1, NULL, false);			    /* 14 */
+		tx_post(g, payload[2], 3, 2, (uint32_t[]){hdr, payload[2]}, false); /* 15, 0 */
+		tx_post(g, payload[3], 4, 1, NULL, true);			    /* 1 */
+		tx_post(g, payload[4], 5, 2, (uint32_t[]){hdr, payload[4]}, true);  /* 2 */
+		tx_post(g, payload[5], 6, 3, (uint32_t[]){hdr, 30, 30}, false);	    /* 3-5 */
+		tx_post(g, payload[6], 7, 1, NULL, false);			    /* 6 */
+		tx_post(g, payload[7], 8, 2, (uint32_t[]){6, hdr - 6 + 80}, true);  /* 7 */
+		tx_post(g, payload[8], 9, 2, (uint32_t[]){hdr, payload[8]}, false); /* 8, 9 */
+		assert_int_equal(g_burst(g, 32), nb);
+		assert_int_equal(g->res.nb_frames, nb);
+		assert_int_equal(g->res.nb_rx_bufs, nb);
+		assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+		assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+		for (unsigned int i = 0; i < nb; i++)
+			rx_expect(g, payload[i], i + 1, 1);
+		assert_true(nothing_used(&g->rxr));
+		if (in_order) {
+			uint16_t id;
+			uint32_t len;
+
+			assert_true(pring_reap(&g->txr, &id, &len, &chains));
+			assert_int_equal(chains, nb);
+		} else {
+			tx_expect_done(g, nb);
+		}
+		assert_true(nothing_used(&g->txr));
+		assert_int_equal(g->tx.last_used_idx, 10);
+		assert_int_equal(g->rx.last_used_idx, (13 + nb) % 16);
+		g_free(g);
+	}
+}
+
+/*
+ * The batch's layouts made hostile after a good frame: the good one is looped and published,
+ * the bad one breaks the TX ring with the walker's fault and is not returned.
+ */
+static void
+hostile_fast_layouts_break_tx(void **state)
+{
+	static const enum vl_vring_fault expect[] = {
+		VL_VRING_FAULT_AVAIL_FLAGS,
+		VL_VRING_FAULT_BUF_ID,
+		VL_VRING_FAULT_ADDR,
+		VL_VRING_FAULT_ADDR,
+		VL_VRING_FAULT_INDIRECT_NESTED,
+		VL_VRING_FAULT_BUF_ID,
+		VL_VRING_FAULT_WRITE_FLAG,
+		VL_VRING_FAULT_ADDR,
+	};
+
+	(void)state;
+	for (int c = 0; c < 8; c++) {
+		struct guest *g = g_new(8, 12, false);
+		struct vl_vring_packed_desc *d = &g->txr.desc[1];
+		bool indirect = c == 4 || c == 7;
+
+		rx_post_n(g, 2, 2048);
+		tx_post(g, 64, 1, 1, NULL, false); /* slot 0: good */
+		if (c < 4)			   /* header alone in slot 1, the frame in slot 2 */
+			tx_post(g, 100, 2, 2, (uint32_t[]){12, 100}, false);
+		else if (indirect)
+			tx_post(g, 100, 2, 2, (uint32_t[]){12, 100}, true);
+		else
+			tx_post(g, 100, 2, 1, NULL, false);
+		switch (c) {
+		case 0: /* the frame's descriptor in the other phase */
+			g->txr.desc[2].flags ^= F_AVAIL | F_USED;
+			break;
+		case 1: /* the chain's buffer id (its last descriptor's) out of range */
+			g->txr.desc[2].id = 8;
+			break;
+		case 2: /* header outside guest memory */
+			d->addr = 0x10;
+			break;
+		case 3: /* frame outside guest memory */
+			g->txr.desc[2].addr = GPA_B + REGION_BYTES;
+			break;
+		case 4: /* the table's second entry is a table */
+			g_write(g, d->addr + 16 + 14, (uint16_t[]){VL_VRING_DESC_F_INDIRECT}, 2);
+			break;
+		case 5: /* one descriptor, id out of range */
+			d->id = 0xffff;
+			break;
+		case 6: /* one descriptor marked device-writable */
+			__atomic_store_n(&d->flags, (uint16_t)(d->flags | VL_VRING_DESC_F_WRITE),
+					 __ATOMIC_RELEASE);
+			break;
+		case 7: /* the table's frame entry outside guest memory */
+			g_write(g, d->addr + 16, (uint64_t[]){0x10}, 8);
+			break;
+		}
+		assert_int_equal(g_burst(g, 32), 1);
+		assert_int_equal(g->res.nb_frames, 1);
+		assert_int_equal(g->tx.fault, expect[c]);
+		assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+		rx_expect(g, 64, 1, 1);
+		tx_expect_done(g, 1);
+		assert_true(nothing_used(&g->txr));
+		assert_true(nothing_used(&g->rxr));
+		g_free(g);
+	}
+}
+
 /* ---- control: base encoding, event suppression, sink ------------------------------------- */
 
 static void
@@ -1208,6 +1333,8 @@ main(void)
 		cmocka_unit_test(address_outside_guest_memory_breaks_the_ring),
 		cmocka_unit_test(buffer_id_out_of_range_breaks_the_ring),
 		cmocka_unit_test(write_flag_and_rx_header_faults),
+		cmocka_unit_test(every_tx_layout_in_one_burst_keeps_order_and_bytes),
+		cmocka_unit_test(hostile_fast_layouts_break_tx),
 		cmocka_unit_test(init_decodes_and_base_encodes_the_wrap_bit),
 		cmocka_unit_test(restart_from_the_base_resumes_at_the_right_slot_and_phase),
 		cmocka_unit_test(suppress_kicks_disables_device_events),
