@@ -6,7 +6,9 @@
  * One malloc'ed "guest memory" region holds a TX and an RX buffer per slot. Each iteration the
  * "guest" (same thread) reads the used descriptors the previous burst wrote and posts as many
  * fresh descriptors at its avail cursor (same buffers, head flags last), then one burst runs;
- * only the burst is timed (rdtsc).
+ * only the burst is timed (rdtsc). Cold cases flush every line the next burst will touch (the
+ * burst's descriptors, indirect tables, TX frames and RX buffers) before it, as if the guest's
+ * core had just written them: the misses a real guest causes, without the guest.
  *
  * Usage: vl-micro-vring-packed [frames_per_case [case_name_substring]]   (default 4000000, all)
  */
@@ -25,13 +27,16 @@
 #define MICRO_BUF_BYTES 2048
 #define MICRO_GPA_BASE 0x40000000ULL
 #define MICRO_SLICES 10
+#define MICRO_LINE 64
 
 struct micro_case {
 	const char *name;
 	uint32_t frame_bytes; /* without the virtio-net header */
 	bool mrg;
 	bool in_order;
-	bool indirect; /* TX frames as an indirect table of (header, frame) */
+	bool indirect;	/* TX frames as an indirect table of (header, frame) */
+	bool hdr_split; /* TX frames as the header alone in one slot, the frame in the next */
+	bool cold;	/* flush what the burst touches before each burst */
 };
 
 /* The driver's side of one packed ring. */
@@ -82,6 +87,21 @@ micro_post(struct micro *m, struct micro_ring *r, uint16_t id, bool rx)
 		d->addr = micro_gpa(MICRO_RING_SIZE + id);
 		d->len = MICRO_BUF_BYTES;
 		flags |= VL_VRING_DESC_F_WRITE;
+	} else if (mc->hdr_split) {
+		/* The header alone here, the frame in the next slot (its flags before the head's).
+		 */
+		struct vl_vring_packed_desc *d2;
+		uint16_t s2 = (uint16_t)((r->avail_slot + 1) % MICRO_RING_SIZE);
+		bool w2 = s2 == 0 ? !r->avail_wrap : r->avail_wrap;
+
+		d2 = &r->desc[s2];
+		d2->addr = micro_gpa(id) + 12;
+		d2->len = mc->frame_bytes;
+		d2->id = id;
+		d2->flags = w2 ? VL_VRING_DESC_F_AVAIL : VL_VRING_DESC_F_USED;
+		d->addr = micro_gpa(id);
+		d->len = 12;
+		flags |= VL_VRING_DESC_F_NEXT;
 	} else if (mc->indirect) {
 		d->addr = micro_gpa(2 * MICRO_RING_SIZE) + id * 32u;
 		d->len = 32;
@@ -92,9 +112,11 @@ micro_post(struct micro *m, struct micro_ring *r, uint16_t id, bool rx)
 	}
 	d->id = id;
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
-	if (++r->avail_slot == MICRO_RING_SIZE) {
-		r->avail_slot = 0;
-		r->avail_wrap = !r->avail_wrap;
+	for (int k = 0; k < (!rx && mc->hdr_split ? 2 : 1); k++) {
+		if (++r->avail_slot == MICRO_RING_SIZE) {
+			r->avail_slot = 0;
+			r->avail_wrap = !r->avail_wrap;
+		}
 	}
 }
 
@@ -116,14 +138,51 @@ micro_recycle(struct micro *m, struct micro_ring *r, bool rx)
 		n = (uint16_t)((id + MICRO_RING_SIZE - first) % MICRO_RING_SIZE + 1);
 		if (!m->opts.in_order || rx)
 			n = 1;
+		if (!rx && m->mc->hdr_split) /* one chain per used descriptor, 2 slots, id = its */
+			n = 1, first = id;
 		for (uint16_t k = 0; k < n; k++) {
 			micro_post(m, r, (uint16_t)((first + k) % MICRO_RING_SIZE), rx);
-			if (++r->used_slot == MICRO_RING_SIZE) {
-				r->used_slot = 0;
-				r->used_wrap = !r->used_wrap;
+			for (int j = 0; j < (!rx && m->mc->hdr_split ? 2 : 1); j++) {
+				if (++r->used_slot == MICRO_RING_SIZE) {
+					r->used_slot = 0;
+					r->used_wrap = !r->used_wrap;
+				}
 			}
 		}
 	}
+}
+
+static void
+micro_flush_range(const void *p, size_t bytes)
+{
+	const uint8_t *b = (const uint8_t *)((uintptr_t)p & ~(uintptr_t)(MICRO_LINE - 1));
+
+	for (; b < (const uint8_t *)p + bytes; b += MICRO_LINE)
+		_mm_clflush(b);
+}
+
+/* Evict what the next burst will touch, as if the guest's core had just written it. */
+static void
+micro_make_cold(struct micro *m)
+{
+	const uint32_t tx_slots = m->mc->hdr_split ? 2 : 1;
+
+	micro_flush_range(m->tx.desc, MICRO_RING_SIZE * sizeof(*m->tx.desc));
+	micro_flush_range(m->rx.desc, MICRO_RING_SIZE * sizeof(*m->rx.desc));
+	for (uint32_t k = 0; k < MICRO_BURST; k++) {
+		const struct vl_vring_packed_desc *td =
+			&m->tx.desc[(m->tx.vq.last_avail_idx + k * tx_slots) % MICRO_RING_SIZE];
+		const struct vl_vring_packed_desc *rd =
+			&m->rx.desc[(m->rx.vq.last_avail_idx + k) % MICRO_RING_SIZE];
+		uint16_t id = td->id;
+
+		if (m->mc->indirect)
+			micro_flush_range(m->guest + (td->addr - MICRO_GPA_BASE), td->len);
+		micro_flush_range(m->guest + (micro_gpa(id) - MICRO_GPA_BASE),
+				  12 + m->mc->frame_bytes);
+		micro_flush_range(m->guest + (rd->addr - MICRO_GPA_BASE), 12 + m->mc->frame_bytes);
+	}
+	_mm_mfence();
 }
 
 static void
@@ -163,7 +222,8 @@ micro_setup(struct micro *m, const struct micro_case *mc)
 		t[0] = (struct vl_vring_packed_desc){micro_gpa(id), 12, 0, 0};
 		t[1] = (struct vl_vring_packed_desc){micro_gpa(id) + 12, mc->frame_bytes, 0, 0};
 		memset(m->guest + (size_t)id * MICRO_BUF_BYTES + 12, 0x5a, mc->frame_bytes);
-		micro_post(m, &m->tx, id, false);
+		if (!mc->hdr_split || id < MICRO_RING_SIZE / 2) /* 2 slots per TX chain */
+			micro_post(m, &m->tx, id, false);
 		micro_post(m, &m->rx, id, true);
 	}
 }
@@ -201,6 +261,8 @@ micro_slice(struct micro *m, uint64_t nb_frames)
 
 		micro_recycle(m, &m->tx, false);
 		micro_recycle(m, &m->rx, true);
+		if (m->mc->cold)
+			micro_make_cold(m);
 		t0 = __rdtsc();
 		n = vl_vring_packed_loop_burst(&m->tx.vq, &m->rx.vq, &m->mem, &m->opts, MICRO_BURST,
 					       &res);
@@ -238,13 +300,20 @@ int
 main(int argc, char **argv)
 {
 	static const struct micro_case cases[] = {
-		{"packed warm 1desc", 64, false, false, false},
-		{"packed warm 1desc mrg", 64, true, false, false},
-		{"packed warm 1desc in_order", 64, false, true, false},
-		{"packed warm 1desc", 1518, false, false, false},
-		{"packed warm 1desc mrg", 1518, true, false, false},
-		{"packed warm indirect", 64, false, false, true},
-		{"packed warm indirect", 1518, false, false, true},
+		{"packed warm 1desc", 64, false, false, false, false, false},
+		{"packed warm 1desc mrg", 64, true, false, false, false, false},
+		{"packed warm 1desc in_order", 64, false, true, false, false, false},
+		{"packed warm 1desc", 1518, false, false, false, false, false},
+		{"packed warm 1desc mrg", 1518, true, false, false, false, false},
+		{"packed warm hdr-split", 64, false, false, false, true, false},
+		{"packed warm hdr-split", 1518, false, false, false, true, false},
+		{"packed warm indirect", 64, false, false, true, false, false},
+		{"packed warm indirect", 1518, false, false, true, false, false},
+		{"packed cold 1desc", 64, false, false, false, false, true},
+		{"packed cold 1desc mrg", 64, true, false, false, false, true},
+		{"packed cold 1desc", 1518, false, false, false, false, true},
+		{"packed cold hdr-split", 64, false, false, false, true, true},
+		{"packed cold indirect", 64, false, false, true, false, true},
 	};
 	uint64_t nb_frames = argc > 1 ? strtoull(argv[1], NULL, 0) : 4000000;
 
@@ -253,6 +322,6 @@ main(int argc, char **argv)
 	       MICRO_BURST, MICRO_RING_SIZE);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (argc <= 2 || strstr(cases[i].name, argv[2]) != NULL)
-			micro_run(&cases[i], nb_frames);
+			micro_run(&cases[i], cases[i].cold ? nb_frames / 8 : nb_frames);
 	return 0;
 }
