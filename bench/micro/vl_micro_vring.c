@@ -54,6 +54,7 @@ struct micro_case {
 	uint32_t rx_buf_bytes; /* RX descriptor length */
 	enum micro_tx_layout tx_layout;
 	bool cold;
+	bool log; /* dirty-page logging on (live migration): both vrings marked in a bitmap */
 };
 
 struct micro {
@@ -62,6 +63,9 @@ struct micro {
 	struct micro_ring tx, rx;
 	struct vl_vring_opts opts;
 	const struct micro_case *mc;
+	uint8_t *log_bitmap;
+	struct vl_vring_log log_tx, log_rx;
+	uint64_t log_pages, log_faults;
 };
 
 static void *
@@ -200,6 +204,24 @@ micro_setup(struct micro *m, const struct micro_case *mc)
 	}
 	m->tx.avail->idx = m->tx.avail_idx;
 	m->rx.avail->idx = m->rx.avail_idx;
+	if (mc->log) {
+		/* A log covering guest memory; the rings (outside it) are logged at its base. */
+		uint64_t bytes = ((MICRO_GPA_BASE + (uint64_t)nb_bufs * MICRO_BUF_BYTES) >>
+				  VL_VRING_LOG_PAGE_SHIFT) /
+					 8 +
+				 1;
+
+		m->log_bitmap = micro_alloc(bytes);
+		m->log_tx = (struct vl_vring_log){.bitmap = m->log_bitmap,
+						  .bitmap_bytes = bytes,
+						  .ring_gpa = MICRO_GPA_BASE,
+						  .log_ring = true,
+						  .nb_pages = &m->log_pages,
+						  .nb_faults = &m->log_faults};
+		m->log_rx = m->log_tx;
+		m->tx.vq.log = &m->log_tx;
+		m->rx.vq.log = &m->log_rx;
+	}
 }
 
 static void
@@ -213,6 +235,7 @@ micro_teardown(struct micro *m)
 		free(rings[i]->used);
 	}
 	free(m->guest);
+	free(m->log_bitmap);
 }
 
 #define MICRO_SLICES 10
@@ -293,6 +316,9 @@ main(int argc, char **argv)
 		{"warm indirect", 64, false, 2048, MICRO_TX_INDIRECT, false},
 		{"warm indirect", 1518, false, 2048, MICRO_TX_INDIRECT, false},
 		{"warm mrg 512B RX bufs (scatter)", 1518, true, 512, MICRO_TX_1DESC, false},
+		{"warm 1desc dirty-log", 64, false, 2048, MICRO_TX_1DESC, false, true},
+		{"warm 1desc dirty-log", 1518, false, 2048, MICRO_TX_1DESC, false, true},
+		{"warm mrg 512B dirty-log", 1518, true, 512, MICRO_TX_1DESC, false, true},
 		{"cold 1desc", 64, false, 2048, MICRO_TX_1DESC, true},
 		{"cold 1desc mrg", 64, true, 2048, MICRO_TX_1DESC, true},
 		{"cold 1desc", 1518, false, 2048, MICRO_TX_1DESC, true},
