@@ -8,6 +8,11 @@ bash tests/install-deps.sh
 
 step() { echo; echo "=== $* ==="; }
 
+# Every DPDK process the suite starts removes its runtime directory (or its test does, when it
+# had to SIGKILL it): what is there now is compared with what is left at the end.
+rundirs_before=$(mktemp)
+bash tests/tools/runtime-dirs.sh list >"$rundirs_before"
+
 step "release build"
 meson setup build --wipe >/dev/null 2>&1 || meson setup build
 ninja -C build
@@ -66,6 +71,11 @@ echo "$nb_fuzzers fuzz targets ran"
 step "clang-format"
 ninja -C build clang-format-check
 
+step "runtime directories left behind"
+rundirs_ok=0
+bash tests/tools/runtime-dirs.sh check "$rundirs_before" || rundirs_ok=1
+rm -f "$rundirs_before"
+
 # One closing line over every meson test run above (release and sanitizer builds).
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
 	build-asan/meson-logs/testlog-integration.json <<'PY'
@@ -81,3 +91,4 @@ failed = sum(counts.values())
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 PY
+exit $rundirs_ok

@@ -5,14 +5,12 @@
  *
  *   parse -> EAL -> plan -> attach -> run -> teardown
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -28,6 +26,7 @@
 #include "vl_fwd.h"
 #include "vl_log.h"
 #include "vl_placement.h"
+#include "vl_rundir.h"
 #include "vl_stats.h"
 #include "vl_steer.h"
 #include "vl_version.h"
@@ -213,24 +212,9 @@ app_parse(struct app_args *a)
 
 /* ---- EAL ------------------------------------------------------------------------------------- */
 
-/* The runtime directory EAL made for us (/var/run/dpdk/<prefix> as root), "" if none of ours. */
-static char app_runtime_dir[PATH_MAX];
+/* The runtime directory EAL makes for our file prefix (removed at exit when ours). */
+static struct vl_rundir app_rundir;
 static char app_prefix[PATH_MAX]; /* the file prefix EAL uses */
-static bool app_dir_preexisted;	  /* its runtime directory was there before EAL started */
-
-/* Where EAL puts the runtime directory of prefix (eal_create_runtime_dir's rule). */
-static void
-app_expected_runtime_dir(const char *prefix, char *buf, size_t len)
-{
-	const char *base = "/var/run";
-
-	if (getuid() != 0) {
-		base = getenv("XDG_RUNTIME_DIR");
-		if (base == NULL)
-			base = "/tmp";
-	}
-	snprintf(buf, len, "%s/dpdk/%s", base, prefix);
-}
 
 /*
  * The user's EAL words, plus the defaults they do not replace: no PCI, no hugepages (the engine
@@ -275,53 +259,19 @@ app_eal_init(struct app_args *a, bool *no_huge)
 		eal_argv[eal_argc++] = prefix_arg;
 	}
 	eal_argv[eal_argc] = NULL;
-	{
-		char dir[PATH_MAX + 32];
-		struct stat st;
-
-		app_expected_runtime_dir(app_prefix, dir, sizeof(dir));
-		app_dir_preexisted = stat(dir, &st) == 0;
-	}
+	vl_rundir_expect(&app_rundir, app_prefix);
 	return rte_eal_init(eal_argc, eal_argv);
 }
 
-/* Empties and removes dir (one level: EAL's runtime directory holds files and sockets only). */
+/* Last on every exit path once EAL has run: EAL's files are closed, the directory is of no use. */
 static void
-app_remove_dir(const char *dir)
+app_remove_rundir(void)
 {
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int dfd;
+	int rc = vl_rundir_remove(&app_rundir);
 
-	if (d == NULL)
-		return;
-	dfd = dirfd(d);
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			unlinkat(dfd, e->d_name, 0);
-	closedir(d);
-	if (rmdir(dir) != 0 && errno != ENOENT)
-		APP_LOG(WARNING, "cannot remove the runtime directory %s: %s", dir,
-			strerror(errno));
-}
-
-/*
- * Which runtime directory is ours to remove at exit: the one of a primary process that started
- * (no other process can hold its prefix while we do), or, when EAL failed, one EAL created just
- * now for our prefix (absent before). Never one another process may be using.
- */
-static void
-app_claim_runtime_dir(bool eal_started)
-{
-	const char *dir = rte_eal_get_runtime_dir();
-	char expected[PATH_MAX + 32];
-
-	if (dir == NULL || dir[0] == '\0')
-		return;
-	app_expected_runtime_dir(app_prefix, expected, sizeof(expected));
-	if (eal_started ? rte_eal_process_type() == RTE_PROC_PRIMARY
-			: !app_dir_preexisted && strcmp(dir, expected) == 0)
-		snprintf(app_runtime_dir, sizeof(app_runtime_dir), "%s", dir);
+	if (rc != 0)
+		APP_LOG(WARNING, "cannot remove the runtime directory %s: %s", app_rundir.path,
+			strerror(-rc));
 }
 
 /* ---- plan ------------------------------------------------------------------------------------ */
@@ -861,15 +811,14 @@ main(int argc, char **argv)
 		if (!no_huge)
 			fprintf(stderr, "vhostloop: hint: no hugepages set up? add --no-huge (the "
 					"engine needs none), or give no memory options\n");
-		app_claim_runtime_dir(false);
-		if (app_runtime_dir[0] != '\0')
-			app_remove_dir(app_runtime_dir);
+		vl_rundir_claim(&app_rundir, false);
+		app_remove_rundir();
 		return EXIT_USAGE;
 	}
-	app_claim_runtime_dir(true);
+	vl_rundir_claim(&app_rundir, true);
 	if (app_check_qp_lcore_map() != 0) {
 		rte_eal_cleanup();
-		app_remove_dir(app_runtime_dir);
+		app_remove_rundir();
 		return EXIT_USAGE;
 	}
 	app_check_macs();
@@ -964,8 +913,6 @@ out_eal:
 			free(app_lcores[l]);
 		}
 	rte_eal_cleanup();
-	/* Last: EAL's files are closed; the directory of a stopped engine is of no use. */
-	if (app_runtime_dir[0] != '\0')
-		app_remove_dir(app_runtime_dir);
+	app_remove_rundir();
 	return status;
 }

@@ -104,6 +104,9 @@ int gen_opts_find_separator(int argc, char **argv);
 /* True if argv[0..argc) has --vdev net_virtio_user... (or --vdev=net_virtio_user...). */
 bool gen_opts_has_virtio_user_vdev(int argc, char **argv);
 
+/* The --file-prefix in argv[0..argc) (last one wins, as in EAL), else EAL's default "rte". */
+const char *gen_eal_file_prefix(int argc, char **argv);
+
 /* The EAL command line gen_main() passes to rte_eal_init(). */
 struct gen_eal_args {
 	int argc;

@@ -3,7 +3,6 @@
  * gen_main.c - vhostloop-gen: parse -> wait for the socket -> EAL (with our net_virtio_user vdev)
  * -> port up -> check or perf -> exit status (0 pass, 1 fail/cannot connect/timeout, 2 usage).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <rte_errno.h>
 
 #include "gen.h"
+#include "vl_rundir.h"
 
 static void
 gen_on_signal(int sig)
@@ -50,6 +50,8 @@ gen_wait_socket(const struct gen_config *cfg)
  * a client connects, with no timeout of its own. Only async-signal-safe calls in here.
  */
 static const char *gen_watchdog_socket;
+/* Our EAL runtime directory (/var/run/dpdk/<prefix>), removed on every exit path once EAL ran. */
+static struct vl_rundir gen_rundir;
 
 static void
 gen_on_watchdog(int sig)
@@ -62,6 +64,9 @@ gen_on_watchdog(int sig)
 	}
 	if (gen_watchdog_socket != NULL)
 		unlink(gen_watchdog_socket); /* the listening socket virtio-user made */
+	/* EAL may not have finished: ours only if it was not there before we started. */
+	vl_rundir_claim(&gen_rundir, false);
+	vl_rundir_remove(&gen_rundir);
 	_exit(GEN_EXIT_FAIL);
 }
 
@@ -74,26 +79,6 @@ gen_watchdog_arm(const struct gen_config *cfg)
 	gen_watchdog_socket = cfg->server ? cfg->socket_path : NULL;
 	signal(SIGALRM, gen_on_watchdog);
 	alarm(s);
-}
-
-/* Remove /var/run/dpdk/vlgen-<pid> (the default prefix is ours, nobody else can use it). */
-static void
-gen_remove_runtime_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
-			unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 static void
@@ -112,7 +97,6 @@ main(int argc, char **argv)
 	static struct gen_config cfg;
 	static struct gen_eal_args ea;
 	struct gen_port port = {0};
-	char runtime_dir[PATH_MAX] = "";
 	char *app_argv[GEN_EAL_MAX_ARGS + 1];
 	int sep = gen_opts_find_separator(argc, argv);
 	int eal_argc = sep > 1 ? sep : 0; /* "prog -- ..." gets the default EAL arguments */
@@ -146,11 +130,17 @@ main(int argc, char **argv)
 	}
 	if (!cfg.quiet)
 		gen_print_eal(&ea);
+	vl_rundir_expect(&gen_rundir, gen_eal_file_prefix(ea.argc, ea.argv));
 	gen_watchdog_arm(&cfg);
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
+		ret = rte_errno == EINVAL ? GEN_EXIT_USAGE : GEN_EXIT_FAIL;
+		alarm(0);
 		fprintf(stderr, "vhostloop-gen: EAL init failed: %s\n", rte_strerror(rte_errno));
-		return rte_errno == EINVAL ? GEN_EXIT_USAGE : GEN_EXIT_FAIL;
+		vl_rundir_claim(&gen_rundir, false);
+		vl_rundir_remove(&gen_rundir);
+		return ret;
 	}
+	vl_rundir_claim(&gen_rundir, true);
 	/* rte_eal_init installs no handlers, but be sure ours are the ones in place. */
 	signal(SIGINT, gen_on_signal);
 	signal(SIGTERM, gen_on_signal);
@@ -171,10 +161,7 @@ out:
 	alarm(0);
 	fflush(stdout);
 	gen_port_close(&port);
-	if (ea.prefix[0] != '\0')
-		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	if (runtime_dir[0] != '\0')
-		gen_remove_runtime_dir(runtime_dir);
+	vl_rundir_remove(&gen_rundir); /* whatever the prefix: a primary's directory is its own */
 	return ret;
 }

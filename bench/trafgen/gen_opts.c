@@ -630,6 +630,22 @@ gen_opts_has_virtio_user_vdev(int argc, char **argv)
 	return false;
 }
 
+const char *
+gen_eal_file_prefix(int argc, char **argv)
+{
+	static const char opt[] = "--file-prefix";
+	const char *prefix = "rte";
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], opt) == 0 && i + 1 < argc)
+			prefix = argv[++i];
+		else if (strncmp(argv[i], opt, sizeof(opt) - 1) == 0 &&
+			 argv[i][sizeof(opt) - 1] == '=')
+			prefix = argv[i] + sizeof(opt);
+	}
+	return prefix;
+}
+
 void
 gen_pool_plan_rx(const struct gen_config *cfg, struct gen_pool_plan *plan)
 {

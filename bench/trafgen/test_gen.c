@@ -322,6 +322,26 @@ default_eal_args_need_no_hugepages_and_carry_our_vdev(void **state)
 }
 
 static void
+file_prefix_is_found_in_either_form(void **state)
+{
+	struct gen_config cfg;
+	struct gen_eal_args ea;
+	char **user;
+	int n;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--socket", "/tmp/x.sock"), 0);
+	assert_int_equal(gen_eal_args_build(&ea, &cfg, 0, NULL, "gen", 42), 0);
+	assert_string_equal(gen_eal_file_prefix(ea.argc, ea.argv), "vlgen-42");
+	user = eal_argv(&n, "gen", "-l", "0", "--file-prefix", "vlg-1-2", (const char *)NULL);
+	assert_string_equal(gen_eal_file_prefix(n, user), "vlg-1-2");
+	user = eal_argv(&n, "gen", "--file-prefix=a", "--file-prefix=b", (const char *)NULL);
+	assert_string_equal(gen_eal_file_prefix(n, user), "b");
+	user = eal_argv(&n, "gen", "-l", "0", "--file-prefixx=a", (const char *)NULL);
+	assert_string_equal(gen_eal_file_prefix(n, user), "rte");
+}
+
+static void
 user_eal_args_are_kept_and_their_vdev_is_not_doubled(void **state)
 {
 	struct gen_config cfg;
@@ -638,6 +658,7 @@ main(void)
 		cmocka_unit_test(flow_apply_rewrites_only_the_ports),
 		cmocka_unit_test(mac_parser_accepts_unicast_and_rejects_the_rest),
 		cmocka_unit_test(default_eal_args_need_no_hugepages_and_carry_our_vdev),
+		cmocka_unit_test(file_prefix_is_found_in_either_form),
 		cmocka_unit_test(user_eal_args_are_kept_and_their_vdev_is_not_doubled),
 		cmocka_unit_test(big_pools_raise_the_default_memory),
 		cmocka_unit_test(frames_are_valid_ipv4_udp_with_our_header),

@@ -8,12 +8,22 @@ set -u
 
 VL_TMP=$(mktemp -d /tmp/vl-it.XXXXXX)
 VL_ENGINE_PID=
+VL_ENGINE_PREFIX=
 VL_FAILS=0
 VL_PASSES=0
+
+# The runtime directory of a DPDK process that could not remove it itself (SIGKILLed): the
+# engine and vhostloop-gen remove their own on every other exit path, and tests/run-all.sh fails
+# on any left behind.
+vl_rm_rundir() { # vl_rm_rundir PREFIX
+	[ -n "$1" ] && rm -rf "/var/run/dpdk/$1"
+}
 
 vl_cleanup() {
 	if [ -n "$VL_ENGINE_PID" ] && kill -0 "$VL_ENGINE_PID" 2>/dev/null; then
 		kill -KILL "$VL_ENGINE_PID" 2>/dev/null
+		wait "$VL_ENGINE_PID" 2>/dev/null
+		vl_rm_rundir "${VL_ENGINE_PREFIX:-vhostloop-$VL_ENGINE_PID}"
 	fi
 	rm -rf "$VL_TMP"
 }
@@ -42,10 +52,18 @@ vl_need_cpus() {
 # vl_engine_start LOG [engine args...]: start the engine in the background with its default EAL
 # setup (no hugepages, unique file prefix; on 2 CPUs the worker polls CPU 1).
 vl_engine_start() {
-	local log=$1
+	local log=$1 a prev=
 	shift
 	"$VHOSTLOOP" "$@" >"$log" 2>&1 &
 	VL_ENGINE_PID=$!
+	VL_ENGINE_PREFIX=vhostloop-$VL_ENGINE_PID # the engine's default file prefix
+	for a in "$@"; do
+		case "$a" in
+		--file-prefix=*) VL_ENGINE_PREFIX=${a#--file-prefix=} ;;
+		esac
+		[ "$prev" = --file-prefix ] && VL_ENGINE_PREFIX=$a
+		prev=$a
+	done
 }
 
 # vl_wait_socket PATH: until a listener is there (10 s).
@@ -72,17 +90,23 @@ vl_engine_stop() {
 	fi
 	wait "$VL_ENGINE_PID"
 	rc=$?
+	[ "$rc" -eq 137 ] && vl_rm_rundir "${VL_ENGINE_PREFIX:-vhostloop-$VL_ENGINE_PID}" # it could not
 	VL_ENGINE_PID=
+	VL_ENGINE_PREFIX=
 	return $rc
 }
 
 # vl_gen LOG [gen options...]: run the generator on CPU 0 with its own file prefix (killed if it
 # has not stopped 10 s after the 120 s SIGTERM: it may be blocked on an engine that never answers).
+# It removes its own runtime directory; only if it had to be SIGKILLed does this.
 vl_gen() {
-	local log=$1
+	local log=$1 prefix=vlg-$$-$RANDOM rc
 	shift
-	timeout -k 10 120 "$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "vlg-$$-$RANDOM" \
+	timeout -k 10 120 "$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "$prefix" \
 		--log-level='*:notice' -- "$@" >"$log" 2>&1
+	rc=$?
+	[ "$rc" -eq 137 ] && vl_rm_rundir "$prefix"
+	return $rc
 }
 
 # vl_wait_for SECONDS CMD...: until CMD succeeds (every 0.05 s); 1 if it never did in time.

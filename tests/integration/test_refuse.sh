@@ -29,7 +29,6 @@ kill -0 $first 2>/dev/null && vl_pass "the first frontend was still running mean
 wait $first
 vl_expect_rc 0 $? "the first frontend is undisturbed: every frame back, in order, intact" \
 	"$VL_TMP/first.log"
-rm -rf "/var/run/dpdk/vlr1-$$"
 vl_expect_grep "second frontend connection refused" "$VL_TMP/engine.log" "engine names the refusal"
 vl_engine_stop INT
 vl_expect_rc 0 $? "engine exits 0" "$VL_TMP/engine.log"

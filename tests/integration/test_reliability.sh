@@ -53,7 +53,6 @@ for c in $(seq 1 "$CYCLES"); do
 		prefix="vlrel-$$-$c"
 		vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 1 --frames 2000 ||
 			{ fails=$((fails + 1)); sed 's/^/#   /' "$VL_TMP/gen.log" | tail -5; }
-		rm -rf /var/run/dpdk/vlg-$$-* 2>/dev/null
 		gens=$((gens + 1))
 	else
 		timeout 20 "$VL_FAKE_GUEST" --socket "$sock" --scenario loop --frames 300 \

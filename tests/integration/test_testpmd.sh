@@ -23,6 +23,7 @@ run_case() {
 		--vdev "net_virtio_user0,path=$sock,queues=$qps$cq$extra" -- \
 		--forward-mode=flowgen --rxq "$qps" --txq "$qps" --auto-start --stats-period 1 \
 		--total-num-mbufs 16384 >"$VL_TMP/testpmd.log" 2>&1
+	vl_rm_rundir "vltp-$$" # testpmd leaves its runtime directory behind
 	vl_engine_stop INT
 	vl_expect_rc 0 $? "$what: engine exits 0" "$VL_TMP/engine.log"
 	local rx frames
