@@ -49,6 +49,16 @@ struct dev_msg {
 			uint32_t index;
 			uint32_t num;
 		} state;
+		struct { /* SET_MEM_TABLE (VhostUserMemory) */
+			uint32_t nregions;
+			uint32_t padding;
+			struct dev_msg_region {
+				uint64_t guest_phys_addr;
+				uint64_t memory_size;
+				uint64_t userspace_addr;
+				uint64_t mmap_offset;
+			} regions[8]; /* VHOST_MEMORY_MAX_NREGIONS */
+		} memory;
 	} payload;
 } __attribute__((packed));
 
@@ -98,6 +108,7 @@ struct vl_dev {
 	bool running;	  /* between new_device and destroy_device */
 	bool paused;	  /* direct: stopped around a ring/memory message */
 	bool mem_pending; /* a SET_MEM_TABLE has not completed: the library's table may be gone */
+	uint64_t mem_refused; /* memory tables refused: a region beyond the end of its file */
 	uint64_t features;
 	struct vl_vring_opts opts;
 	/* Dirty-page log (direct datapath), re-read at every (re)start of the queue pairs. */
@@ -677,6 +688,49 @@ dev_msg_vring(const struct dev_msg *msg)
 	return -1;
 }
 
+/*
+ * A memory table region must lie inside the file it is mapped from: librte_vhost mmaps
+ * mmap_offset + memory_size bytes of the fd as told, and the first touch of a page beyond the end
+ * of a regular file (memfd, tmpfs, hugetlbfs: all report their size) raises SIGBUS, in the
+ * library's own SET_VRING_ADDR handler (it reads used->idx) or in our datapath. Region i comes
+ * with fd i. Counts the library refuses itself (more than 8 regions, fds not matching) are left
+ * to it. 0 if every region fits, else -1 with reason set.
+ */
+static int
+dev_mem_table_check(struct dev_msg_ctx *ctx, char *reason, size_t len)
+{
+	const struct dev_msg *msg = &ctx->msg;
+	uint32_t n = msg->payload.memory.nregions;
+
+	if (n > RTE_DIM(msg->payload.memory.regions) || ctx->fd_num < 0 ||
+	    (uint32_t)ctx->fd_num != n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct dev_msg_region reg = msg->payload.memory.regions[i], *r = &reg;
+		struct stat st;
+		uint64_t end;
+
+		if (fstat(ctx->fds[i], &st) != 0) {
+			snprintf(reason, len, "region %u: fd %d: %s", i, ctx->fds[i],
+				 strerror(errno));
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue; /* a device or the like: its size says nothing */
+		if (__builtin_add_overflow(r->mmap_offset, r->memory_size, &end) ||
+		    end > (uint64_t)st.st_size) {
+			snprintf(reason, len,
+				 "region %u (guest 0x%" PRIx64 ", 0x%" PRIx64
+				 " bytes at offset 0x%" PRIx64
+				 ") runs past the end of its file (0x%" PRIx64 " bytes)",
+				 i, r->guest_phys_addr, r->memory_size, r->mmap_offset,
+				 (uint64_t)st.st_size);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static enum rte_vhost_msg_result
 dev_pre_msg(int vid, void *m)
 {
@@ -704,6 +758,25 @@ dev_pre_msg(int vid, void *m)
 			vring, vring / 2, dev->nb_qps, dev->nb_qps);
 		dev_msg_close_fds(m);
 		return RTE_VHOST_MSG_RESULT_ERR;
+	}
+	/* Both datapaths: the library itself would fault on such a table. (ADD_MEM_REG needs
+	 * PROTOCOL_F_CONFIGURE_MEM_SLOTS, which librte_vhost 22.11 neither offers nor handles.) */
+	if (msg->request == VL_VHOST_USER_SET_MEM_TABLE) {
+		char reason[256];
+
+		if (dev_mem_table_check(m, reason, sizeof(reason)) != 0) {
+			uint64_t nb;
+
+			pthread_mutex_lock(&dev->lock);
+			nb = ++dev->mem_refused;
+			pthread_mutex_unlock(&dev->lock);
+			DEV_LOG(ERR, dev,
+				"memory table refused: %s; closing the connection (%" PRIu64
+				" refused so far)",
+				reason, nb);
+			dev_msg_close_fds(m);
+			return RTE_VHOST_MSG_RESULT_ERR;
+		}
 	}
 	if (!dev_own_rings(dev) || !vl_vhost_msg_moves_rings(msg->request))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -1096,6 +1169,9 @@ vl_dev_detach(struct vl_dev *dev)
 		DEV_LOG(ERR, dev, "could not unregister %s", dev->path);
 	else if (dev->mode == VL_SOCK_SERVER)
 		unlink(dev->path); /* librte_vhost removes it too; make sure */
+	if (dev->mem_refused != 0) /* no connection is left to change it */
+		DEV_LOG(NOTICE, dev, "%" PRIu64 " memory table(s) refused (region beyond its file)",
+			dev->mem_refused);
 	for (unsigned int i = 0; i < dev_nb; i++)
 		if (dev_list[i] == dev)
 			dev_list[i] = dev_list[--dev_nb];

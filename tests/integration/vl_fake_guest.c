@@ -6,7 +6,7 @@
  * (memfd guest memory, SCM_RIGHTS fds) and drives split rings directly. No DPDK.
  *
  *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq|irq-burst|
- *                                        isolate|features|rx-full
+ *                                        isolate|features|rx-full|mem-beyond-file
  *                 [--mrg 0|1] [--allow-drops] [--event-idx] [--qps N]
  *                 [--batch N --batches N --expect-irqs MIN:MAX]
  *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq|fuzz
@@ -92,6 +92,8 @@ struct gvring {
 
 static int sock = -1;
 static int memfd = -1;
+static int mem_table_fd = -1; /* mem-beyond-file: the fd SET_MEM_TABLE sends instead of memfd */
+static bool hangup_ok;	      /* mem-beyond-file: a send to an engine that hung up is no error */
 static uint8_t *arena;
 static uint64_t features;
 static struct gvring vrings[2 * MAX_QPS];
@@ -143,7 +145,8 @@ send_msg(struct msg *m, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len &&
+	    !(hangup_ok && (errno == EPIPE || errno == ECONNRESET)))
 		die("sendmsg request %u: %s", m->request, strerror(errno));
 }
 
@@ -179,7 +182,7 @@ static void
 set_mem_table(size_t split)
 {
 	struct msg m = {.request = VL_VHOST_USER_SET_MEM_TABLE};
-	int fds[2] = {memfd, memfd};
+	int fd = mem_table_fd >= 0 ? mem_table_fd : memfd, fds[2] = {fd, fd};
 	struct iovec iov = {.iov_base = &m};
 	char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf};
@@ -206,7 +209,8 @@ set_mem_table(size_t split)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(n * sizeof(int));
 	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len &&
+	    !(hangup_ok && (errno == EPIPE || errno == ECONNRESET)))
 		die("SET_MEM_TABLE: %s", strerror(errno));
 }
 
@@ -723,6 +727,49 @@ scenario_fuzz(unsigned long long nb_msgs, unsigned long long seed)
 	printf("fuzz: %llu messages, %llu reconnects, seed %llu\n", sent, reconnects, seed);
 }
 
+/*
+ * mem-beyond-file: the memory table's one region says 16 MiB at offset 0 of a 4 KiB memfd. An
+ * engine that maps it as told dies of SIGBUS at its first touch past 4 KiB (the rings are at
+ * 32 KiB and up); the engine must refuse the table and hang up. Then the vrings, RX buffers and a
+ * frame follow anyway (ignoring that the engine has gone), to touch what a careless engine
+ * mapped. Passes when the engine closed the connection within 5 s; the test checks that it lives.
+ */
+static void
+scenario_mem_beyond_file(void)
+{
+	int shortfd = memfd_create("vl_fake_guest_short", MFD_CLOEXEC);
+	struct pollfd p;
+	double end;
+
+	if (shortfd < 0 || ftruncate(shortfd, 4096) != 0)
+		die("short memfd: %s", strerror(errno));
+	mem_table_fd = shortfd;
+	hangup_ok = true;
+	connect_and_negotiate(1, true);
+	rx_refill(0, 64);
+	tx_frame(0, 0);
+	if (write(vrings[1].kickfd, &(uint64_t){1}, sizeof(uint64_t)) != sizeof(uint64_t))
+		die("kick: %s", strerror(errno));
+	for (end = now_s() + 5;;) {
+		char b[256];
+		ssize_t n;
+
+		p = (struct pollfd){.fd = sock, .events = POLLIN};
+		if (poll(&p, 1, 100) == 1) {
+			n = recv(sock, b, sizeof(b), MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno == ECONNRESET))
+				break;
+		}
+		if (now_s() > end)
+			die("the engine kept a memory table whose region runs past its file's end");
+	}
+	printf("the engine hung up on the memory table\n");
+	disconnect();
+	close(shortfd);
+	mem_table_fd = -1;
+	hangup_ok = false;
+}
+
 /* Each hostile TX ring: the queue pair breaks, the engine lives; a fresh connection works. */
 static void
 scenario_hostile(void)
@@ -1124,6 +1171,8 @@ main(int argc, char **argv)
 		scenario_rx_full();
 	else if (strcmp(scenario, "fuzz") == 0)
 		scenario_fuzz(nb_msgs, seed);
+	else if (strcmp(scenario, "mem-beyond-file") == 0)
+		scenario_mem_beyond_file();
 	else
 		return 2;
 	printf("interrupts: %llu\n", (unsigned long long)irqs_seen);
