@@ -175,32 +175,48 @@ stats_print_numa_table(FILE *out)
 	}
 }
 
+/* Width of counter column c of the exit table: its name, at least 10. */
+static int
+stats_col_width(unsigned int c)
+{
+	int w = (int)strlen(vl_qp_counters[c].name);
+
+	return w > 10 ? w : 10;
+}
+
+/* One row: identity columns, then every counter (X-macro order), cycles per frame, state. */
+static void
+stats_print_row(FILE *out, const char *iface, const char *qp, const char *lcore,
+		const struct vl_qp_stats *s, const char *state)
+{
+	fprintf(out, "%-12s %4s %5s", iface, qp, lcore);
+	for (unsigned int c = 0; c < vl_qp_nb_counters; c++)
+		fprintf(out, " %*" PRIu64, stats_col_width(c), vl_qp_stats_get(s, c));
+	fprintf(out, " %9.1f%s%s\n", stats_cycles_per_frame(s), state[0] != '\0' ? "  " : "",
+		state);
+}
+
 void
 vl_stats_print_table(FILE *out)
 {
 	struct vl_qp_stats total;
+	char qp[16], lcore[16];
 
-	fprintf(out, "%-12s %4s %5s %14s %16s %10s %10s %8s %8s %12s %10s %9s  %s\n", "interface",
-		"qp", "lcore", "frames", "bytes", "drop_full", "drop_trunc", "short", "broken",
-		"calls", "bursts", "cyc/frame", "state");
+	/* Every column comes from the counter table: a counter added there shows here, in the
+	 * JSON lines and in telemetry alike. */
+	fprintf(out, "%-12s %4s %5s", "interface", "qp", "lcore");
+	for (unsigned int c = 0; c < vl_qp_nb_counters; c++)
+		fprintf(out, " %*s", stats_col_width(c), vl_qp_counters[c].name);
+	fprintf(out, " %9s  %s\n", "cyc/frame", "state");
 	for (unsigned int i = 0; i < stats_nb_qps; i++) {
 		const struct vl_stats_qp_desc *d = &stats_qps[i];
-		const struct vl_qp_stats *s = d->stats;
 
-		fprintf(out,
-			"%-12s %4u %5u %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64
-			" %8" PRIu64 " %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %9.1f  %s\n",
-			d->iface, d->qp, stats_lcore(d), s->frames, s->bytes, s->drop_rx_full,
-			s->drop_truncated, s->drop_short, s->queue_broken, s->calls, s->bursts,
-			stats_cycles_per_frame(s), stats_state(d));
+		snprintf(qp, sizeof(qp), "%u", d->qp);
+		snprintf(lcore, sizeof(lcore), "%u", stats_lcore(d));
+		stats_print_row(out, d->iface, qp, lcore, d->stats, stats_state(d));
 	}
 	vl_stats_total(&total);
-	fprintf(out,
-		"%-12s %4s %5s %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
-		" %8" PRIu64 " %12" PRIu64 " %10" PRIu64 " %9.1f\n",
-		"total", "", "", total.frames, total.bytes, total.drop_rx_full,
-		total.drop_truncated, total.drop_short, total.queue_broken, total.calls,
-		total.bursts, stats_cycles_per_frame(&total));
+	stats_print_row(out, "total", "", "", &total, "");
 	stats_print_numa_table(out);
 	fflush(out);
 }

@@ -89,7 +89,7 @@ struct vl_stats_qp_desc {
 	uint16_t qp;	    /* queue pair index */
 	unsigned int lcore; /* owning lcore */
 	const struct vl_qp_stats *stats;
-	vl_stats_state_fn state; /* "stopped", "running", "broken: ..." */
+	vl_stats_state_fn state; /* vl_dev_qp_state_name: "idle", "running", "broken: ..." */
 	const void *state_ctx;
 	const struct vl_stats_numa *numa; /* NULL: not reported */
 };
@@ -107,7 +107,8 @@ void vl_stats_total(struct vl_qp_stats *total);
 /* The live one-line summary: rates since the previous call, elapsed_s apart. */
 void vl_stats_print_line(FILE *out, double elapsed_s);
 
-/* The per-queue table printed on exit. tsc_hz converts cycles. */
+/* The per-queue table printed on exit: a column per counter of VL_QP_COUNTERS (X-macro order),
+ * then cycles per looped frame and the state. */
 void vl_stats_print_table(FILE *out);
 
 /*

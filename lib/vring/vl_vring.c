@@ -260,9 +260,8 @@ struct vring_ctx {
 	const struct vl_mem *mem;
 	const struct vl_vring_opts *opts;
 	struct vl_vring_burst *res;
-	uint16_t tx_avail_idx; /* the guest's, read once this burst */
-	uint16_t rx_avail_idx;
-	uint16_t tx_next_idx; /* next avail entry to take */
+	uint16_t rx_avail_idx; /* the guest's, read once this burst */
+	uint16_t tx_next_idx;  /* next avail entry to take */
 	uint16_t rx_next_idx;
 	uint16_t tx_used_idx; /* next used entry to write into the guest ring */
 	uint16_t rx_used_idx;
@@ -874,7 +873,6 @@ vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *
 	c.mem = mem;
 	c.opts = opts;
 	c.res = res;
-	c.tx_avail_idx = tx_avail_idx;
 	c.rx_avail_idx = rx_avail_idx;
 	c.tx_next_idx = tx->last_avail_idx;
 	c.rx_next_idx = rx->last_avail_idx;

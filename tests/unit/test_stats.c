@@ -111,6 +111,15 @@ totals_snapshot_and_table_cover_every_queue_pair(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, "running"));
 	assert_non_null(strstr(buf, "total"));
+	/* One column per counter of the table, in its order. */
+	{
+		const char *at = buf;
+
+		for (unsigned int c = 0; c < vl_qp_nb_counters; c++) {
+			at = strstr(at, vl_qp_counters[c].name);
+			assert_non_null(at);
+		}
+	}
 	free(buf);
 
 	f = open_memstream(&buf, &len);
