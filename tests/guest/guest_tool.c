@@ -551,7 +551,8 @@ gt_receive_keep(struct gt_run *run, unsigned int wait_ms, unsigned int keep)
 
 				if (!(pfd[q].revents & POLLIN))
 					continue;
-				while (gt_outstanding() > keep &&
+				/* keep 0: drain everything (a late duplicate is counted) */
+				while ((keep == 0 || gt_outstanding() > keep) &&
 				       (n = recvfrom(run->rx_fd[q], buf, sizeof(buf), 0,
 						     (struct sockaddr *)&from, &fl)) >= 0) {
 					if (from.sll_pkttype != PACKET_OUTGOING)
