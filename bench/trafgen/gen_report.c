@@ -131,7 +131,13 @@ gen_live_line(const struct gen_config *cfg, double interval_s, const uint64_t *t
 		prev_tx[q] = tx[q];
 		prev_rx[q] = rx[q];
 	}
-	printf(" | total %.3f/%.3f\n", (double)sum_tx / interval_s / 1e6,
+	printf(" | total %.3f/%.3f", (double)sum_tx / interval_s / 1e6,
 	       (double)sum_rx / interval_s / 1e6);
+	sum_tx = sum_rx = 0; /* from here: the running totals since the start */
+	for (unsigned int q = 0; q < cfg->nb_qp; q++) {
+		sum_tx += tx[q];
+		sum_rx += rx[q];
+	}
+	printf(" | tx_frames=%" PRIu64 " rx_frames=%" PRIu64 "\n", sum_tx, sum_rx);
 	fflush(stdout);
 }
