@@ -689,12 +689,15 @@ dev_msg_vring(const struct dev_msg *msg)
 }
 
 /*
- * A memory table region must lie inside the file it is mapped from: librte_vhost mmaps
- * mmap_offset + memory_size bytes of the fd as told, and the first touch of a page beyond the end
- * of a regular file (memfd, tmpfs, hugetlbfs: all report their size) raises SIGBUS, in the
- * library's own SET_VRING_ADDR handler (it reads used->idx) or in our datapath. Region i comes
- * with fd i. Counts the library refuses itself (more than 8 regions, fds not matching) are left
- * to it. 0 if every region fits, else -1 with reason set.
+ * A memory table region must be a regular file (memfd, tmpfs, hugetlbfs: what QEMU and
+ * virtio-user send) and lie inside it: librte_vhost mmaps mmap_offset + memory_size bytes of the
+ * fd as told, and the first touch of a page beyond the end of the file raises SIGBUS, in the
+ * library's own SET_VRING_ADDR handler (it reads used->idx) or in our datapath. Anything else
+ * (an eventfd, a socket) fails librte_vhost's mmap, and 22.11 then leaks that region's fd: it
+ * moves fds[i] into the region before mapping and its error path (free_mem_region) closes only
+ * the regions mapped so far (vhost_user.c, vhost_user_set_mem_table). Region i comes with fd i.
+ * Counts the library refuses itself (more than 8 regions, fds not matching) are left to it.
+ * 0 if every region is usable, else -1 with reason set.
  */
 static int
 dev_mem_table_check(struct dev_msg_ctx *ctx, char *reason, size_t len)
@@ -715,8 +718,15 @@ dev_mem_table_check(struct dev_msg_ctx *ctx, char *reason, size_t len)
 				 strerror(errno));
 			return -1;
 		}
-		if (!S_ISREG(st.st_mode))
-			continue; /* a device or the like: its size says nothing */
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(reason, len, "region %u: fd %d is not a regular file (mode 0%o)",
+				 i, ctx->fds[i], (unsigned int)(st.st_mode & S_IFMT));
+			return -1;
+		}
+		if (r->memory_size == 0) { /* librte_vhost's mmap would fail: the same leak */
+			snprintf(reason, len, "region %u is empty", i);
+			return -1;
+		}
 		if (__builtin_add_overflow(r->mmap_offset, r->memory_size, &end) ||
 		    end > (uint64_t)st.st_size) {
 			snprintf(reason, len,
@@ -1170,7 +1180,8 @@ vl_dev_detach(struct vl_dev *dev)
 	else if (dev->mode == VL_SOCK_SERVER)
 		unlink(dev->path); /* librte_vhost removes it too; make sure */
 	if (dev->mem_refused != 0) /* no connection is left to change it */
-		DEV_LOG(NOTICE, dev, "%" PRIu64 " memory table(s) refused (region beyond its file)",
+		DEV_LOG(NOTICE, dev,
+			"%" PRIu64 " memory table(s) refused (region not inside a file)",
 			dev->mem_refused);
 	for (unsigned int i = 0; i < dev_nb; i++)
 		if (dev_list[i] == dev)

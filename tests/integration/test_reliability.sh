@@ -103,13 +103,15 @@ timeout 60 "$VL_FAKE_GUEST" --socket "$sock" --scenario fuzz --messages 2000 --s
 	>"$VL_TMP/warm.log" 2>&1 || vl_fail "fuzz warm-up slice failed"
 settle || vl_fail "fuzz warm-up: the engine did not see the last connection go"
 fd0=$(fds_back_to "${fd10:-0}") # the churn's baseline
+frss0=$(engine_rss_kb)
 timeout 300 "$VL_FAKE_GUEST" --socket "$sock" --scenario fuzz --messages "$MESSAGES" \
 	--seed "${VL_FUZZ_SEED:-$$}" >"$VL_TMP/fuzz.log" 2>&1
 vl_expect_rc 0 $? "fuzz: $MESSAGES messages sent" "$VL_TMP/fuzz.log"
-vl_log "$(tail -2 "$VL_TMP/fuzz.log" | head -1)"
+vl_log "$(grep "^fuzz:" "$VL_TMP/fuzz.log")"
 kill -0 "$VL_ENGINE_PID" 2>/dev/null && vl_pass "fuzz: engine alive" || vl_fail "fuzz: engine died"
 settle || vl_fail "fuzz: the engine did not see the last connection go"
 fd1=$(fds_back_to "$fd0")
+vl_log "fuzz: engine fds $fd0 -> $fd1, RSS $frss0 -> $(engine_rss_kb) KiB"
 vl_expect_eq "$fd0" "$fd1" "fuzz: engine fds before and after"
 timeout 20 "$VL_FAKE_GUEST" --socket "$sock" --scenario loop >"$VL_TMP/after.log" 2>&1
 vl_expect_rc 0 $? "fuzz: a good frontend is served afterwards" "$VL_TMP/after.log"

@@ -6,7 +6,7 @@
  * (memfd guest memory, SCM_RIGHTS fds) and drives split rings directly. No DPDK.
  *
  *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq|irq-burst|
- *                                        isolate|features|rx-full|mem-beyond-file
+ *                                        isolate|features|rx-full|mem-beyond-file|mem-eventfd
  *                 [--mrg 0|1] [--allow-drops] [--event-idx] [--qps N]
  *                 [--batch N --batches N --expect-irqs MIN:MAX]
  *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq|fuzz
@@ -730,6 +730,7 @@ scenario_fuzz(unsigned long long nb_msgs, unsigned long long seed)
 }
 
 /*
+ * mem-eventfd: the same table with an eventfd for the region (librte_vhost's mmap fails on it).
  * mem-beyond-file: the memory table's one region says 16 MiB at offset 0 of a 4 KiB memfd. An
  * engine that maps it as told dies of SIGBUS at its first touch past 4 KiB (the rings are at
  * 32 KiB and up); the engine must refuse the table and hang up. Then the vrings, RX buffers and a
@@ -737,13 +738,14 @@ scenario_fuzz(unsigned long long nb_msgs, unsigned long long seed)
  * mapped. Passes when the engine closed the connection within 5 s; the test checks that it lives.
  */
 static void
-scenario_mem_beyond_file(void)
+scenario_mem_beyond_file(bool eventfd_region)
 {
-	int shortfd = memfd_create("vl_fake_guest_short", MFD_CLOEXEC);
+	int shortfd = eventfd_region ? eventfd(0, EFD_CLOEXEC)
+				     : memfd_create("vl_fake_guest_short", MFD_CLOEXEC);
 	struct pollfd p;
 	double end;
 
-	if (shortfd < 0 || ftruncate(shortfd, 4096) != 0)
+	if (shortfd < 0 || (!eventfd_region && ftruncate(shortfd, 4096) != 0))
 		die("short memfd: %s", strerror(errno));
 	mem_table_fd = shortfd;
 	hangup_ok = true;
@@ -1174,7 +1176,9 @@ main(int argc, char **argv)
 	else if (strcmp(scenario, "fuzz") == 0)
 		scenario_fuzz(nb_msgs, seed);
 	else if (strcmp(scenario, "mem-beyond-file") == 0)
-		scenario_mem_beyond_file();
+		scenario_mem_beyond_file(false);
+	else if (strcmp(scenario, "mem-eventfd") == 0)
+		scenario_mem_beyond_file(true);
 	else
 		return 2;
 	printf("interrupts: %llu\n", (unsigned long long)irqs_seen);
