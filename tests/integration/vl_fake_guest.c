@@ -3,7 +3,8 @@
  * vl_fake_guest - a vhost-user frontend and virtio-net driver in one small program, for the
  * things a well-behaved frontend never does: hostile rings, memory tables that change under
  * traffic, queue pairs toggled while frames flow. It speaks the vhost-user protocol itself
- * (memfd guest memory, SCM_RIGHTS fds) and drives split rings directly. No DPDK.
+ * (memfd guest memory, SCM_RIGHTS fds) and drives split rings, or packed rings with --packed,
+ * directly. No DPDK.
  *
  *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq|irq-burst|
  *                                        isolate|features|rx-full|mem-beyond-file|mem-eventfd
@@ -12,6 +13,8 @@
  *   vl_fake_guest --socket PATH --scenario loop|hostile|memtable|enable-cycle|irq|fuzz
  *                 [--mrg 0|1] [--allow-drops] [--event-idx] [--frames N (loop)]
  *                 [--messages N --seed S (fuzz: random well-framed vhost-user messages)]
+ *   vl_fake_guest --socket PATH --packed --scenario loop|hostile|memtable|enable-cycle|irq|pause
+ *                 [--event-idx]  (packed virtqueues; pause: stop/resume at non-zero wrap states)
  *
  * Exit 0 when the scenario's expectations hold, 1 otherwise (with the reason on stderr). Every
  * scenario ends with "interrupts: N", the call eventfd writes it saw (the engine's calls).
@@ -43,6 +46,10 @@
 #define F_EVENT_IDX (1ULL << 29)
 #define F_PROTOCOL_FEATURES (1ULL << 30)
 #define F_VERSION_1 (1ULL << 32)
+#define F_INDIRECT_DESC (1ULL << 28)
+#define F_RING_PACKED (1ULL << 34)
+/* A packed ring's first base: slot 0, wrap counters 1 (bit 15, as virtio-user sends it). */
+#define PG_BASE_START (1u << VL_VRING_PACKED_WRAP_BIT)
 
 #define MEM_SIZE (16u << 20)
 #define MEM_GPA 0x40000000ull /* where the guest thinks its RAM starts */
@@ -107,6 +114,18 @@ static unsigned int opt_qps = 1; /* features: the queue pairs the engine must an
 static unsigned int opt_batch = 240; /* irq-burst: frames published at once */
 static unsigned int opt_batches = 8;
 static unsigned int opt_irq_min, opt_irq_max = 1u << 31; /* irq-burst: interrupts per batch */
+
+/*
+ * --packed: the same scenarios on packed virtqueues. The split driver below hands over to the
+ * packed one (pg_*, in its own section further down) where the layouts differ.
+ */
+static bool packed_rings;
+static void pg_vring_setup(uint16_t v, uint16_t base, bool fresh);
+static void pg_rx_refill(unsigned int q, unsigned int n);
+static void pg_tx_frame(unsigned int q, unsigned int k);
+static unsigned int pg_rx_collect(unsigned int q, unsigned int *next_k);
+static bool pg_tx_room(unsigned int q);
+static uint16_t pg_rx_ready(unsigned int q);
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
@@ -272,15 +291,23 @@ connect_and_negotiate(unsigned int nb_qps, bool mrg)
 		    (unsigned long long)offered);
 	if (want_event_idx && !(offered & F_EVENT_IDX))
 		die("engine does not offer EVENT_IDX (0x%llx)", (unsigned long long)offered);
+	if (packed_rings &&
+	    (offered & (F_RING_PACKED | F_INDIRECT_DESC)) != (F_RING_PACKED | F_INDIRECT_DESC))
+		die("engine does not offer packed rings and indirect descriptors (0x%llx)",
+		    (unsigned long long)offered);
 	features = F_VERSION_1 | F_PROTOCOL_FEATURES | (mrg ? F_MRG_RXBUF : 0) |
-		   (want_event_idx ? F_EVENT_IDX : 0);
+		   (want_event_idx ? F_EVENT_IDX : 0) |
+		   (packed_rings ? F_RING_PACKED | F_INDIRECT_DESC : 0);
 	set_u64(VL_VHOST_USER_SET_FEATURES, features, -1);
 	(void)get_u64(VL_VHOST_USER_GET_PROTOCOL_FEATURES);
 	set_u64(VL_VHOST_USER_SET_PROTOCOL_FEATURES, 0, -1);
 	set_mem_table(0);
 	for (uint16_t v = 0; v < 2 * nb_qps; v++) {
 		vrings[v].kickfd = 0;
-		vring_setup(v, 0);
+		if (packed_rings)
+			pg_vring_setup(v, PG_BASE_START, true);
+		else
+			vring_setup(v, 0);
 	}
 	for (uint16_t v = 0; v < 2 * nb_qps; v++)
 		set_state(VL_VHOST_USER_SET_VRING_ENABLE, v, 1);
@@ -329,6 +356,10 @@ rx_refill(unsigned int q, unsigned int n)
 {
 	struct gvring *g = &vrings[2 * q];
 
+	if (packed_rings) {
+		pg_rx_refill(q, n);
+		return;
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		uint16_t slot = g->avail_idx & (RING_SIZE - 1);
 
@@ -360,6 +391,10 @@ tx_frame(unsigned int q, unsigned int k)
 	uint8_t *b = buf_of(g->idx, slot);
 	uint16_t len = frame_len(k);
 
+	if (packed_rings) {
+		pg_tx_frame(q, k);
+		return;
+	}
 	memset(b, 0, HDR_LEN);
 	for (unsigned int i = 0; i < len; i++)
 		b[HDR_LEN + i] = frame_byte(q, k, i);
@@ -394,8 +429,11 @@ rx_collect(unsigned int q, unsigned int *next_k)
 {
 	struct gvring *rx = &vrings[2 * q], *tx = &vrings[2 * q + 1];
 	unsigned int got = 0;
-	uint16_t used_idx = __atomic_load_n(&rx->used->idx, __ATOMIC_ACQUIRE);
+	uint16_t used_idx;
 
+	if (packed_rings)
+		return pg_rx_collect(q, next_k);
+	used_idx = __atomic_load_n(&rx->used->idx, __ATOMIC_ACQUIRE);
 	while (rx->used_seen != used_idx) {
 		struct vl_vring_used_elem e = rx->used->ring[rx->used_seen & (RING_SIZE - 1)];
 		const uint8_t *b = buf_of(rx->idx, (uint16_t)e.id);
@@ -446,8 +484,10 @@ traffic_on(unsigned int mask, unsigned int n, void (*between)(unsigned int))
 			if (!(mask & (1u << q)))
 				continue;
 			while (sent[q] < n && sent[q] - got[q] < 64 &&
-			       (uint16_t)(vrings[2 * q + 1].avail_idx -
-					  vrings[2 * q + 1].used_seen) < RING_SIZE - 1) {
+			       (packed_rings ? pg_tx_room(q)
+					     : (uint16_t)(vrings[2 * q + 1].avail_idx -
+							  vrings[2 * q + 1].used_seen) <
+						       RING_SIZE - 1)) {
 				tx_frame(q, sent[q]++);
 				if (between != NULL && q == 0 && sent[q] % 64 == 0)
 					between(sent[q] / 64);
@@ -487,10 +527,14 @@ traffic(unsigned int nb_qps, unsigned int n, void (*between)(unsigned int))
 static bool
 silent_for(unsigned int q, unsigned int ms)
 {
-	uint16_t before = __atomic_load_n(&vrings[2 * q].used->idx, __ATOMIC_ACQUIRE);
+	uint16_t before = packed_rings
+				  ? pg_rx_ready(q)
+				  : __atomic_load_n(&vrings[2 * q].used->idx, __ATOMIC_ACQUIRE);
 
 	usleep(ms * 1000);
-	return __atomic_load_n(&vrings[2 * q].used->idx, __ATOMIC_ACQUIRE) == before;
+	return (packed_rings
+			? pg_rx_ready(q)
+			: __atomic_load_n(&vrings[2 * q].used->idx, __ATOMIC_ACQUIRE)) == before;
 }
 
 /* ---- scenarios ------------------------------------------------------------------------------- */
@@ -1092,6 +1136,514 @@ scenario_features(void)
 	sock = -1;
 }
 
+/* ---- packed rings ---------------------------------------------------------------------------
+ *
+ * The driver side of packed virtqueues (VIRTIO_F_RING_PACKED): one descriptor array per vring,
+ * a buffer made available by writing its descriptor with AVAIL = our avail wrap counter and
+ * USED = its inverse (flags last, release), and handed back by the device as a descriptor with
+ * AVAIL = USED = the used wrap counter at our used cursor. Each buffer is one descriptor whose
+ * buffer id is the slot it was posted at (ids stay unique: at most RING_SIZE - 1 in flight).
+ * The driver event area says when we want calls; the device event area is the engine's.
+ */
+
+struct pgvring {
+	struct vl_vring_packed_desc *desc;
+	struct vl_vring_packed_event *drv; /* driver event area (ours) */
+	struct vl_vring_packed_event *dev; /* device event area (the engine's) */
+	uint16_t avail_slot, used_slot;	   /* cursors and their wrap counters */
+	bool avail_wrap, used_wrap;
+	uint16_t inflight;	      /* slots posted, not yet seen used */
+	uint8_t chain_len[RING_SIZE]; /* by buffer id: slots of the buffer in flight, or 0 */
+};
+
+static struct pgvring pvrings[2 * MAX_QPS];
+
+static void
+pg_advance(uint16_t *slot, bool *wrap)
+{
+	if (++*slot == RING_SIZE) {
+		*slot = 0;
+		*wrap = !*wrap;
+	}
+}
+
+/* Flags that make a descriptor available in phase wrap. */
+static uint16_t
+pg_avail_flags(bool wrap)
+{
+	return wrap ? VL_VRING_DESC_F_AVAIL : VL_VRING_DESC_F_USED;
+}
+
+/* The base value librte_vhost 22.11 uses for a packed ring's cursor: slot | wrap << 15. */
+static uint16_t
+pg_base(uint16_t slot, bool wrap)
+{
+	return (uint16_t)(slot | (wrap ? 1u << VL_VRING_PACKED_WRAP_BIT : 0));
+}
+
+/*
+ * Set up vring v at base (slot | wrap << 15). fresh: a new ring (zeroed, cursors at base, no
+ * interrupts wanted); otherwise the ring's memory and our cursors stay as they are, as after a
+ * stop: the engine must carry on from base.
+ */
+static void
+pg_vring_setup(uint16_t v, uint16_t base, bool fresh)
+{
+	struct gvring *g = &vrings[v];
+	struct pgvring *p = &pvrings[v];
+	struct msg m = {.request = VL_VHOST_USER_SET_VRING_ADDR, .size = 40};
+
+	g->idx = v;
+	g->off = (size_t)v * 65536;
+	p->desc = (struct vl_vring_packed_desc *)(arena + g->off);
+	p->drv = (struct vl_vring_packed_event *)(arena + g->off + 32768);
+	p->dev = (struct vl_vring_packed_event *)(arena + g->off + 32768 + 64);
+	if (fresh) {
+		memset(arena + g->off, 0, 65536);
+		p->drv->flags = VL_VRING_EVENT_F_DISABLE;
+		p->avail_slot = p->used_slot = base & (RING_SIZE - 1);
+		p->avail_wrap = p->used_wrap = (base >> VL_VRING_PACKED_WRAP_BIT) != 0;
+		p->inflight = 0;
+	}
+	if (g->kickfd <= 0) {
+		g->kickfd = eventfd(0, EFD_NONBLOCK);
+		g->callfd = eventfd(0, EFD_NONBLOCK);
+	}
+	set_state(VL_VHOST_USER_SET_VRING_NUM, v, RING_SIZE);
+	set_state(VL_VHOST_USER_SET_VRING_BASE, v, base);
+	m.payload.addr.index = v;
+	m.payload.addr.desc = (uint64_t)(uintptr_t)p->desc;
+	m.payload.addr.avail = (uint64_t)(uintptr_t)p->drv; /* packed: driver event area */
+	m.payload.addr.used = (uint64_t)(uintptr_t)p->dev;  /* packed: device event area */
+	send_msg(&m, -1);
+	set_u64(VL_VHOST_USER_SET_VRING_KICK, v, g->kickfd);
+	set_u64(VL_VHOST_USER_SET_VRING_CALL, v, g->callfd);
+}
+
+/* Make one single-descriptor buffer available at v's avail cursor; its id is the slot. */
+static void
+pg_post(uint16_t v, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	struct pgvring *p = &pvrings[v];
+	struct vl_vring_packed_desc *d = &p->desc[p->avail_slot];
+
+	d->addr = addr;
+	d->len = len;
+	d->id = p->avail_slot;
+	p->chain_len[p->avail_slot] = 1;
+	/* Release: the descriptor's other fields before its flags (the device acquires them). */
+	__atomic_store_n(&d->flags, (uint16_t)(flags | pg_avail_flags(p->avail_wrap)),
+			 __ATOMIC_RELEASE);
+	pg_advance(&p->avail_slot, &p->avail_wrap);
+	p->inflight++;
+}
+
+/* The used descriptor at v's used cursor, or NULL if the device has not written it yet. */
+static const struct vl_vring_packed_desc *
+pg_used(uint16_t v)
+{
+	struct pgvring *p = &pvrings[v];
+	uint16_t f = __atomic_load_n(&p->desc[p->used_slot].flags, __ATOMIC_ACQUIRE);
+
+	if (!!(f & VL_VRING_DESC_F_AVAIL) != p->used_wrap ||
+	    !!(f & VL_VRING_DESC_F_USED) != p->used_wrap)
+		return NULL;
+	if (p->inflight == 0)
+		die("vring %u: used descriptor at slot %u with nothing in flight", v, p->used_slot);
+	return &p->desc[p->used_slot];
+}
+
+/* Consume the used descriptor at v's cursor (buffer id): skip the slots of that buffer. */
+static void
+pg_used_next(uint16_t v, uint16_t id)
+{
+	struct pgvring *p = &pvrings[v];
+	unsigned int n;
+
+	if (id >= RING_SIZE || p->chain_len[id] == 0)
+		die("vring %u: used buffer id %u at slot %u is not in flight", v, id, p->used_slot);
+	n = p->chain_len[id];
+	p->chain_len[id] = 0;
+	for (unsigned int i = 0; i < n; i++)
+		pg_advance(&p->used_slot, &p->used_wrap);
+	p->inflight = (uint16_t)(p->inflight - n);
+}
+
+static void
+pg_rx_refill(unsigned int q, unsigned int n)
+{
+	uint16_t v = (uint16_t)(2 * q);
+
+	for (unsigned int i = 0; i < n; i++)
+		pg_post(v, gpa_of(buf_of(v, pvrings[v].avail_slot)), BUF_SIZE,
+			VL_VRING_DESC_F_WRITE);
+}
+
+/* Frame k of queue pair q as one TX descriptor (header + frame). */
+static void
+pg_tx_frame(unsigned int q, unsigned int k)
+{
+	uint16_t v = (uint16_t)(2 * q + 1);
+	uint8_t *b = buf_of(v, pvrings[v].avail_slot);
+	uint16_t len = frame_len(k);
+
+	memset(b, 0, HDR_LEN);
+	for (unsigned int i = 0; i < len; i++)
+		b[HDR_LEN + i] = frame_byte(q, k, i);
+	pg_post(v, gpa_of(b), (uint32_t)(HDR_LEN + len), 0);
+}
+
+static bool
+pg_tx_room(unsigned int q)
+{
+	return pvrings[2 * q + 1].inflight < RING_SIZE - 1;
+}
+
+/* RX used descriptors of queue pair q the engine wrote that we have not consumed yet. */
+static uint16_t
+pg_rx_ready(unsigned int q)
+{
+	const struct pgvring *p = &pvrings[2 * q];
+	uint16_t slot = p->used_slot, n = 0;
+	bool wrap = p->used_wrap;
+
+	while (n < p->inflight) {
+		uint16_t f = __atomic_load_n(&p->desc[slot].flags, __ATOMIC_ACQUIRE);
+
+		if (!!(f & VL_VRING_DESC_F_AVAIL) != wrap || !!(f & VL_VRING_DESC_F_USED) != wrap)
+			break;
+		n++;
+		pg_advance(&slot, &wrap);
+	}
+	return n;
+}
+
+/* As rx_collect, on packed rings: check each RX buffer against frame *next_k, free TX ones. */
+static unsigned int
+pg_rx_collect(unsigned int q, unsigned int *next_k)
+{
+	uint16_t rxv = (uint16_t)(2 * q), txv = (uint16_t)(2 * q + 1);
+	const struct vl_vring_packed_desc *d;
+	unsigned int got = 0;
+
+	while ((d = pg_used(rxv)) != NULL) {
+		uint16_t id = d->id, nbufs, want;
+		uint32_t len = d->len;
+		const uint8_t *b;
+
+		if (id != pvrings[rxv].used_slot)
+			die("qp %u frame %u: used id %u at slot %u (buffers come back in order)", q,
+			    *next_k, id, pvrings[rxv].used_slot);
+		b = buf_of(rxv, id);
+		for (unsigned int skip = 0;
+		     allow_drops && skip < 256 && !frame_matches(q, *next_k, b, len); skip++) {
+			(*next_k)++;
+			dropped[q]++;
+		}
+		want = frame_len(*next_k);
+		if (len != (uint32_t)(HDR_LEN + want))
+			die("qp %u frame %u: used id %u len %u, want len %u", q, *next_k, id, len,
+			    HDR_LEN + want);
+		memcpy(&nbufs, b + 10, 2);
+		if (nbufs != 1)
+			die("qp %u frame %u: num_buffers %u, want 1", q, *next_k, nbufs);
+		for (unsigned int i = 0; i < want; i++)
+			if (b[HDR_LEN + i] != frame_byte(q, *next_k, i))
+				die("qp %u frame %u: byte %u differs", q, *next_k, i);
+		pg_used_next(rxv, id);
+		(*next_k)++;
+		got++;
+		pg_rx_refill(q, 1);
+	}
+	/* TX buffers come back in the order they were posted. */
+	while ((d = pg_used(txv)) != NULL)
+		pg_used_next(txv, d->id);
+	return got;
+}
+
+/* ---- packed-ring scenarios ------------------------------------------------------------------ */
+
+static const char *const pg_cases[] = {
+	"head used in the current phase",
+	"chain round the ring",
+	"indirect inside indirect",
+	"address outside guest memory",
+	"buffer id out of range",
+	"length overflow", /* a counted drop (drop_truncated), not a fault: see below */
+};
+#define PG_NB_HOSTILE (sizeof(pg_cases) / sizeof(pg_cases[0]))
+#define PG_CASE_LEN_OVERFLOW 5
+
+/* Write descriptor (addr, len, id, flags | available in its phase) at n slots past v's avail
+ * cursor; the head (n == 0) is written by the caller last. */
+static void
+pg_put(uint16_t v, unsigned int n, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
+{
+	struct pgvring *p = &pvrings[v];
+	uint16_t slot = p->avail_slot;
+	bool wrap = p->avail_wrap;
+
+	for (unsigned int i = 0; i < n; i++)
+		pg_advance(&slot, &wrap);
+	p->desc[slot] = (struct vl_vring_packed_desc){addr, len, id, 0};
+	__atomic_store_n(&p->desc[slot].flags, (uint16_t)(flags | pg_avail_flags(wrap)),
+			 __ATOMIC_RELEASE);
+}
+
+/* Publish hostile TX descriptors of kind c on queue pair q at the avail cursor. */
+static void
+pg_hostile_tx(unsigned int q, unsigned int c)
+{
+	uint16_t v = (uint16_t)(2 * q + 1);
+	struct pgvring *p = &pvrings[v];
+	uint16_t head = p->avail_slot;
+	uint8_t *b = buf_of(v, head);
+	struct vl_vring_packed_desc *table = (struct vl_vring_packed_desc *)b;
+	const uint16_t phase_used =
+		p->avail_wrap ? VL_VRING_DESC_F_AVAIL | VL_VRING_DESC_F_USED : 0;
+
+	memset(b, 0, 256);
+	switch (c) {
+	case 0: /* AVAIL = USED = the current phase: "used" before the device saw it */
+		p->desc[head] = (struct vl_vring_packed_desc){gpa_of(b), 100, head, 0};
+		__atomic_store_n(&p->desc[head].flags, phase_used, __ATOMIC_RELEASE);
+		break;
+	case 1: /* every slot available, each with NEXT: a chain that never ends */
+		for (unsigned int i = RING_SIZE; i-- > 0;)
+			pg_put(v, i, gpa_of(buf_of(v, (uint16_t)((head + i) % RING_SIZE))), 16,
+			       head, VL_VRING_DESC_F_NEXT);
+		return; /* the whole ring is the chain: nothing can follow it */
+	case 2:		/* an indirect table whose second entry is itself indirect */
+		table[0] = (struct vl_vring_packed_desc){gpa_of(b + 64), HDR_LEN, 0, 0};
+		table[1] = (struct vl_vring_packed_desc){gpa_of(b + 128), 32, 0,
+							 VL_VRING_DESC_F_INDIRECT};
+		pg_put(v, 0, gpa_of(table), 2 * sizeof(*table), head, VL_VRING_DESC_F_INDIRECT);
+		break;
+	case 3:
+		pg_put(v, 0, MEM_GPA + MEM_SIZE + 4096, 100, head, 0);
+		break;
+	case 4:
+		pg_put(v, 0, gpa_of(b), 100, RING_SIZE + 5, 0);
+		break;
+	default: /* two descriptors whose lengths add up past 2^32; the id is the last one's */
+		pg_put(v, 1, gpa_of(b), 0xfffffff0u, (uint16_t)((head + 1) % RING_SIZE), 0);
+		pg_put(v, 0, gpa_of(b), 0xfffffff0u, 0, VL_VRING_DESC_F_NEXT);
+		p->chain_len[(head + 1) % RING_SIZE] = 2;
+		pg_advance(&p->avail_slot, &p->avail_wrap);
+		p->inflight++;
+		break;
+	}
+	/* The driver's bookkeeping of what it made available (case 1 returned above). */
+	if (c != PG_CASE_LEN_OVERFLOW)
+		p->chain_len[head] = 1;
+	pg_advance(&p->avail_slot, &p->avail_wrap);
+	p->inflight++;
+}
+
+/*
+ * Each hostile TX ring on packed rings, injected after the rings have wrapped (phase 0): the
+ * queue pair breaks (a good frame behind the bad one never comes back), the engine lives, the
+ * next connection is served. A chain whose lengths add up past 2^32 is no fault: the engine
+ * stops reading a frame at 64 KiB + 1 byte, drops it as truncated (counted) and returns the
+ * chain, so the good frame behind it comes back.
+ */
+static void
+pg_scenario_hostile(void)
+{
+	for (unsigned int c = 0; c < PG_NB_HOSTILE; c++) {
+		connect_and_negotiate(1, true);
+		rx_refill(0, RING_SIZE - 1);
+		traffic(1, 300, NULL); /* frames 0..299: both rings wrapped once */
+		if (pvrings[1].avail_wrap || pvrings[0].used_wrap)
+			die("%s: rings not in phase 0 after 300 frames", pg_cases[c]);
+		pg_hostile_tx(0, c);
+		if (c != 1) /* after the chain round the ring there is no free slot */
+			tx_frame(0, 300);
+		if (c == PG_CASE_LEN_OVERFLOW) {
+			unsigned int got = 300;
+			double deadline = now_s() + 5;
+
+			while (got < 301 && now_s() < deadline)
+				pg_rx_collect(0, &got);
+			if (got != 301)
+				die("%s: the good frame behind it did not come back", pg_cases[c]);
+			printf("hostile %s: dropped, queue pair goes on\n", pg_cases[c]);
+		} else {
+			if (!silent_for(0, 300))
+				die("%s: queue pair still forwarding after hostile input",
+				    pg_cases[c]);
+			printf("hostile %s: queue pair stopped\n", pg_cases[c]);
+		}
+		disconnect();
+		usleep(100000);
+	}
+	connect_and_negotiate(1, true);
+	rx_refill(0, RING_SIZE - 1);
+	traffic(1, 1000, NULL);
+	disconnect();
+}
+
+/*
+ * Interrupt mode on packed rings: the RX driver event area asks for a call on every used
+ * descriptor (ENABLE), or with EVENT_IDX for the next one (DESC, off_wrap = our used cursor);
+ * the TX one says DISABLE. One frame circulates at a time and must be announced within 1 s.
+ */
+static void
+pg_scenario_irq(void)
+{
+	struct pgvring *rx = &pvrings[0];
+	unsigned int got = 0;
+
+	connect_and_negotiate(1, true);
+	rx_refill(0, RING_SIZE - 1);
+	for (unsigned int k = 0; k < 500; k++) {
+		struct pollfd pfd = {.fd = vrings[0].callfd, .events = POLLIN};
+		uint64_t v;
+
+		if (want_event_idx) {
+			__atomic_store_n(&rx->drv->off_wrap, pg_base(rx->used_slot, rx->used_wrap),
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&rx->drv->flags, VL_VRING_EVENT_F_DESC, __ATOMIC_RELEASE);
+		} else {
+			__atomic_store_n(&rx->drv->flags, VL_VRING_EVENT_F_ENABLE,
+					 __ATOMIC_RELEASE);
+		}
+		/* Our event area before the frame (pairs with the device's fence before it reads).
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		tx_frame(0, k);
+		if (poll(&pfd, 1, 1000) != 1)
+			die("frame %u: no interrupt within 1 s (%u frames back so far)", k, got);
+		if (read(vrings[0].callfd, &v, sizeof(v)) != sizeof(v))
+			die("frame %u: cannot read the call eventfd", k);
+		irqs_seen += v;
+		for (int spin = 0; spin < 1000000 && rx_collect(0, &got) == 0; spin++)
+			;
+		if (got != k + 1)
+			die("frame %u: interrupt but %u frames back", k, got);
+	}
+	printf("qp 0: 500 frames, each announced by an interrupt (packed)\n");
+	disconnect();
+}
+
+/* Read every vring's GET_VRING_BASE reply after a stop; check it against our cursors. */
+static void
+pg_stop_vrings(unsigned int nb_qps, const char *when)
+{
+	for (uint16_t v = 0; v < 2 * nb_qps; v++) {
+		struct pgvring *p = &pvrings[v];
+		struct msg m = {.request = VL_VHOST_USER_GET_VRING_BASE, .size = 8};
+		uint16_t want = pg_base(p->used_slot, p->used_wrap);
+
+		if (v % 2 == 1 && p->inflight != 0)
+			die("%s: vring %u has %u TX buffers in flight", when, v, p->inflight);
+		m.payload.state.index = v;
+		send_msg(&m, -1);
+		if (recv(sock, &m, MSG_HDR + 8, MSG_WAITALL) != MSG_HDR + 8 ||
+		    m.request != VL_VHOST_USER_GET_VRING_BASE)
+			die("%s: no GET_VRING_BASE reply for vring %u", when, v);
+		/* Everything the engine consumed it has returned: its avail cursor is our used
+		 * cursor, carried as slot | wrap << 15. */
+		if (m.payload.state.num != want)
+			die("%s: vring %u GET_VRING_BASE 0x%x, want 0x%x (slot %u, wrap %u)", when,
+			    v, m.payload.state.num, want, p->used_slot, p->used_wrap);
+		printf("%s: vring %u base 0x%04x (slot %u, wrap counter %u)\n", when, v,
+		       m.payload.state.num, p->used_slot, p->used_wrap);
+		/* The library closed our kick and call fds' copies; ours are renewed. */
+		drain_calls();
+		close(vrings[v].kickfd);
+		close(vrings[v].callfd);
+		vrings[v].kickfd = 0;
+	}
+}
+
+/* Start the vrings again where they stopped: ring memory untouched, base = our cursors. */
+static void
+pg_start_vrings(unsigned int nb_qps)
+{
+	for (uint16_t v = 0; v < 2 * nb_qps; v++) {
+		struct pgvring *p = &pvrings[v];
+
+		/* Avail = used after a stop (as SET_VRING_BASE has it): the RX buffers we posted
+		 * ahead are available again from the used cursor on. */
+		pg_vring_setup(v, pg_base(p->used_slot, p->used_wrap), false);
+	}
+	for (uint16_t v = 0; v < 2 * nb_qps; v++)
+		set_state(VL_VHOST_USER_SET_VRING_ENABLE, v, 1);
+}
+
+/*
+ * Pause and resume at a non-zero wrap state: traffic until both rings have wrapped an odd number
+ * of times (wrap counters 0), then (1) the memory table re-sent (the engine pauses and resumes
+ * the pair around it), (2) every vring stopped with GET_VRING_BASE - whose reply must carry the
+ * wrap counter in bit 15 - and started again at that base; after each, traffic goes on from
+ * the right slot and phase with every frame back once, in order. Then the same at an even
+ * number of wraps (counters 1 again, bit 15 set).
+ */
+static void
+pg_scenario_pause(void)
+{
+	/* Frames already looped when each step starts, and the wraps then (RING_SIZE 256). */
+	static const struct {
+		unsigned int frames;
+		const char *what;
+	} steps[] = {
+		{300, "after 1 wrap (SET_MEM_TABLE)"},	 {340, "after 1 wrap (GET_VRING_BASE)"},
+		{600, "after 2 wraps (GET_VRING_BASE)"}, {640, "after 2 wraps (SET_MEM_TABLE)"},
+		{900, "after 3 wraps (GET_VRING_BASE)"},
+	};
+	const char *since = "start";
+	unsigned int sent = 0;
+
+	connect_and_negotiate(1, true);
+	rx_refill(0, RING_SIZE - 1);
+	for (unsigned int s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		bool odd = (steps[s].frames / RING_SIZE) % 2 == 1;
+		struct pgvring *tx = &pvrings[1], *rx = &pvrings[0];
+		unsigned int got = sent;
+
+		/* Frames sent..steps[s].frames - 1, continuing the sequence. */
+		while (sent < steps[s].frames) {
+			double deadline = now_s() + 10;
+
+			while (sent < steps[s].frames && sent - got < 64 && pg_tx_room(0))
+				tx_frame(0, sent++);
+			while (got < sent) {
+				pg_rx_collect(0, &got);
+				if (now_s() > deadline)
+					die("resumed %s: frame %u not back after 10 s", since, got);
+			}
+		}
+		since = steps[s].what;
+		if (tx->used_wrap == odd || rx->used_wrap == odd)
+			die("%s: wrap counters tx %u rx %u, want %u", steps[s].what, tx->used_wrap,
+			    rx->used_wrap, !odd);
+		if (strstr(steps[s].what, "SET_MEM_TABLE") != NULL) {
+			set_mem_table(0);
+			printf("%s: memory table re-sent at tx slot %u rx slot %u, wrap %u\n",
+			       steps[s].what, tx->used_slot, rx->used_slot, tx->used_wrap);
+		} else {
+			pg_stop_vrings(1, steps[s].what);
+			pg_start_vrings(1);
+		}
+	}
+	/* And on: 300 more frames must come back in order across the next wrap. */
+	{
+		unsigned int got = sent, end = sent + 300;
+		double deadline = now_s() + 10;
+
+		while (got < end) {
+			while (sent < end && sent - got < 64 && pg_tx_room(0))
+				tx_frame(0, sent++);
+			pg_rx_collect(0, &got);
+			if (now_s() > deadline)
+				die("resumed %s: %u of %u frames back", since, got, end);
+		}
+	}
+	printf("qp 0: %u frames back intact, 0 dropped\n", sent);
+	disconnect();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1109,6 +1661,7 @@ main(int argc, char **argv)
 					     {"seed", required_argument, NULL, 'r'},
 					     {"only-request", required_argument, NULL, 'o'},
 					     {"library-leaks", no_argument, NULL, 'L'},
+					     {"packed", no_argument, NULL, 'P'},
 					     {NULL, 0, NULL, 0}};
 	unsigned long long nb_msgs = 10000, seed = 1;
 	const char *scenario = "loop";
@@ -1144,6 +1697,8 @@ main(int argc, char **argv)
 			fuzz_only = atoi(optarg);
 		else if (o == 'L')
 			fuzz_library_leaks = true;
+		else if (o == 'P')
+			packed_rings = true;
 		else
 			return 2;
 	}
@@ -1155,7 +1710,16 @@ main(int argc, char **argv)
 	arena = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (arena == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
-	if (strcmp(scenario, "loop") == 0)
+	if (packed_rings && strcmp(scenario, "hostile") == 0)
+		pg_scenario_hostile();
+	else if (packed_rings && strcmp(scenario, "irq") == 0)
+		pg_scenario_irq();
+	else if (packed_rings && strcmp(scenario, "pause") == 0)
+		pg_scenario_pause();
+	else if (packed_rings && strcmp(scenario, "loop") != 0 &&
+		 strcmp(scenario, "memtable") != 0 && strcmp(scenario, "enable-cycle") != 0)
+		die("--packed: scenario %s runs on split rings only", scenario);
+	else if (strcmp(scenario, "loop") == 0)
 		scenario_loop(mrg);
 	else if (strcmp(scenario, "hostile") == 0)
 		scenario_hostile();
