@@ -493,7 +493,16 @@ app_fwd_lcore(unsigned int lcore)
 			.irq_coalesce_frames = app_cfg.irq_coalesce_frames,
 			.irq_coalesce_cycles =
 				(uint64_t)app_cfg.irq_coalesce_usecs * rte_get_tsc_hz() / 1000000,
+			.wake_fd = -1,
 		};
+		/* The main lcore polls only with -l N, between its housekeeping: it sleeps at
+		 * most as long as the main loop without pollers does. */
+		if (vl_fwd_lcore_sleep_init(app_lcores[lcore], app_cfg.idle_sleep_us,
+					    lcore == rte_get_main_lcore() ? 50 : -1) != 0) {
+			free(app_lcores[lcore]);
+			app_lcores[lcore] = NULL;
+			return NULL;
+		}
 	}
 	return app_lcores[lcore];
 }
@@ -610,6 +619,7 @@ app_attach(const struct vl_placement_qp *plan, unsigned int nb_plan, struct rte_
 		if (app_fwd_lcore(app_pl_lcores[l].lcore) == NULL)
 			return -ENOMEM;
 	vl_dev_set_plan_hook(app_plan_guest, NULL);
+	vl_dev_set_wake_hook(vl_fwd_wake);
 	for (unsigned int i = 0; i < app_cfg.nb_ifaces; i++) {
 		const struct vl_iface_config *ifc = &app_cfg.ifaces[i];
 		struct vl_dev *dev = NULL;
@@ -742,8 +752,11 @@ app_run(struct vl_fwd_lcore *main_poller, struct app_clock *clk)
 	if (main_poller != NULL) {
 		vl_fwd_lcore_online(main_poller);
 		while (!vl_fwd_quitting()) {
-			for (unsigned int i = 0; i < 1024; i++)
+			for (unsigned int i = 0; i < 1024; i++) {
 				vl_fwd_poll_once(main_poller);
+				if (main_poller->slept)
+					break; /* time may have passed: housekeeping */
+			}
 			app_housekeeping(clk, rte_rdtsc());
 		}
 		vl_fwd_lcore_offline(main_poller);

@@ -221,6 +221,7 @@ const struct config_uint_opt config_uint_opts[] = {
 		 irq_coalesce_frames),
 	UINT_OPT("irq-coalesce-usecs", "irq_coalesce_usecs", 0, VL_IRQ_COALESCE_USECS_MAX,
 		 irq_coalesce_usecs),
+	UINT_OPT("idle-sleep-us", "idle_sleep_us", 0, VL_IDLE_SLEEP_USECS_MAX, idle_sleep_us),
 	UINT_OPT("mbufs", "mbufs", VL_MBUFS_MIN, VL_MBUFS_MAX, nb_mbufs),
 	UINT_OPT("steering-audit", "steering_audit", 0, 1, steering_audit),
 	UINT_OPT("duration", "duration_s", 0, VL_DURATION_MAX, duration_s),
@@ -228,8 +229,8 @@ const struct config_uint_opt config_uint_opts[] = {
 const unsigned int config_nb_uint_opts = VL_ARRAY_SIZE(config_uint_opts);
 
 const char config_global_keys[] = "datapath, burst, stats-interval, stats-file, "
-				  "irq-coalesce-frames, irq-coalesce-usecs, mbufs, steering-audit, "
-				  "duration, numa, qp-lcore";
+				  "irq-coalesce-frames, irq-coalesce-usecs, idle-sleep-us, mbufs, "
+				  "steering-audit, duration, numa, qp-lcore";
 
 const struct config_uint_opt *
 config_uint_opt_find(const char *key)

@@ -102,6 +102,7 @@ struct vl_iface_config {
 #define VL_STATS_INTERVAL_MAX 3600
 #define VL_IRQ_COALESCE_FRAMES_MAX 4096
 #define VL_IRQ_COALESCE_USECS_MAX 1000000
+#define VL_IDLE_SLEEP_USECS_MAX 1000000
 #define VL_MBUFS_MIN 1024
 #define VL_MBUFS_MAX (1u << 22)
 #define VL_MBUFS_DEFAULT 8192
@@ -132,6 +133,7 @@ struct vl_config {
 	uint32_t stats_interval_s;    /* periodic console line, 0 = off, default 0 */
 	uint32_t irq_coalesce_frames; /* 0 = off: decide each burst */
 	uint32_t irq_coalesce_usecs;  /* 0 = off */
+	uint32_t idle_sleep_us;	      /* 0 = always poll; else sleep after this long idle */
 	uint32_t nb_mbufs;	      /* mbuf path pool size per NUMA node */
 	char stats_file[256];	      /* JSON-lines snapshots every stats interval, "" = off */
 	uint32_t steering_audit;      /* 1 = classify every frame's flow (lib/steer), default 0 */

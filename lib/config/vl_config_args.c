@@ -26,6 +26,7 @@ enum args_opt {
 	ARGS_STATS_FILE,
 	ARGS_IRQ_FRAMES,
 	ARGS_IRQ_USECS,
+	ARGS_IDLE_SLEEP,
 	ARGS_MBUFS,
 	ARGS_STEERING_AUDIT,
 	ARGS_DURATION,
@@ -51,6 +52,7 @@ static const struct option args_longopts[] = {
 	{"stats-file", required_argument, NULL, ARGS_STATS_FILE},
 	{"irq-coalesce-frames", required_argument, NULL, ARGS_IRQ_FRAMES},
 	{"irq-coalesce-usecs", required_argument, NULL, ARGS_IRQ_USECS},
+	{"idle-sleep-us", required_argument, NULL, ARGS_IDLE_SLEEP},
 	{"mbufs", required_argument, NULL, ARGS_MBUFS},
 	{"steering-audit", no_argument, NULL, ARGS_STEERING_AUDIT},
 	{"duration", required_argument, NULL, ARGS_DURATION},
@@ -447,6 +449,10 @@ vl_config_usage(FILE *out, const char *prog)
 		"  --irq-coalesce-usecs U   or at most every U microseconds, [0, %d],\n"
 		"                       0 = off (default 0); a partial batch waits at most\n"
 		"                       U us (without U: until the queue goes idle)\n"
+		"  --idle-sleep-us N    an lcore whose queue pairs have all been idle for N\n"
+		"                       microseconds sleeps until a guest kicks (direct and\n"
+		"                       sink datapaths; mbuf keeps polling), [0, %d],\n"
+		"                       0 = always poll (default 0)\n"
 		"  --mbufs N            mbuf pool of the mbuf datapath, [%u, %u]\n"
 		"                       (default %u)\n"
 		"  --steering-audit     classify every frame's flow on its queue pair and\n"
@@ -478,8 +484,9 @@ vl_config_usage(FILE *out, const char *prog)
 		"after a blank; a value may be quoted \"...\" or '...'; every value required):\n"
 		"  [global]             optional; keys as the run options without \"--\":\n"
 		"                       datapath, burst, stats-interval, stats-file,\n"
-		"                       irq-coalesce-frames, irq-coalesce-usecs, mbufs,\n"
-		"                       steering-audit, duration, numa, qp-lcore (one\n"
+		"                       irq-coalesce-frames, irq-coalesce-usecs,\n"
+		"                       idle-sleep-us, mbufs, steering-audit, duration,\n"
+		"                       numa, qp-lcore (one\n"
 		"                       line: qp-lcore = vhost0:0=1,vhost0:1=2)\n"
 		"  [interface NAME]     one per interface, in order; keys: socket\n"
 		"                       (required), mode, queue-pairs, mac, socket-mode,\n"
@@ -492,5 +499,6 @@ vl_config_usage(FILE *out, const char *prog)
 		VL_QUEUE_PAIRS_SERVED_MAX, VL_SOCKET_PATH_MAX - 1, VL_QUEUE_PAIRS_MIN,
 		VL_QUEUE_PAIRS_MAX, VL_BURST_MIN, VL_BURST_MAX, VL_BURST_DEFAULT,
 		VL_STATS_INTERVAL_MAX, VL_IRQ_COALESCE_FRAMES_MAX, VL_IRQ_COALESCE_USECS_MAX,
-		VL_MBUFS_MIN, VL_MBUFS_MAX, VL_MBUFS_DEFAULT, VL_DURATION_MAX);
+		VL_IDLE_SLEEP_USECS_MAX, VL_MBUFS_MIN, VL_MBUFS_MAX, VL_MBUFS_DEFAULT,
+		VL_DURATION_MAX);
 }

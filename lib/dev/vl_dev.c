@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE /* cpu_set_t, for rte_lcore_cpuset */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -100,6 +101,7 @@ struct vl_dev {
 	enum vl_sock_mode mode;
 	enum vl_datapath datapath;
 	bool registered;
+	bool idle_sleep; /* --idle-sleep-us: hand the TX kick fds to the pollers */
 
 	/* Control state, under lock (callbacks come from vhost-events, the reconnect thread, and
 	 * the main thread via unregister). */
@@ -126,6 +128,30 @@ struct rte_rcu_qsbr *vl_dev_qsv;
 /* TEST ONLY (VHOSTLOOP_TEST_BREAK_DIRTY_LOG=1, read once by vl_dev_init): LOG_ALL is offered but
  * nothing is marked, so that the migration test can show it catches a broken log. */
 static bool dev_test_break_dirty_log;
+static vl_dev_wake_fn dev_wake_fn;
+
+void
+vl_dev_set_wake_hook(vl_dev_wake_fn fn)
+{
+	dev_wake_fn = fn;
+}
+
+static inline void
+dev_wake(const struct vl_qp *qp)
+{
+	if (dev_wake_fn != NULL)
+		dev_wake_fn(qp->lcore);
+}
+
+/* Hand the owner a new kick fd (a dup we own, or -1); an unclaimed previous one is closed. */
+static void
+dev_qp_hand_kick(struct vl_qp *qp, int fd)
+{
+	int old = __atomic_exchange_n(&qp->kick_next, fd, __ATOMIC_ACQ_REL);
+
+	if (old >= 0)
+		close(old);
+}
 
 /* Direct and sink datapaths process the guest rings themselves, outside librte_vhost's locks. */
 static inline bool
@@ -248,6 +274,9 @@ dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
 		if (__atomic_load_n(&qp->run, __ATOMIC_RELAXED)) {
 			__atomic_store_n(&qp->run, 0, __ATOMIC_RELEASE);
 			stopped[q] = any = true;
+			/* A sleeping owner is offline (it does not hold up the grace period), but
+			 * it re-plans its sleep without this pair. */
+			dev_wake(qp);
 		}
 		if (qp->state == VL_QP_RUNNING)
 			qp->state = VL_QP_IDLE;
@@ -319,7 +348,7 @@ dev_vring_log_kick_fields(const struct vl_dev *dev, struct vl_vring *vq, const v
 /* Attach the direct datapath's view of one vring; -EINVAL if the guest's ring is unusable. */
 static int
 dev_vring_snapshot(struct vl_dev *dev, struct vl_qp *qp, uint16_t vring, struct vl_vring *vq,
-		   struct vl_qp_irq *irq)
+		   struct vl_qp_irq *irq, int *kickfd)
 {
 	struct rte_vhost_vring vr;
 	uint16_t last_avail_idx, last_used_idx;
@@ -347,6 +376,7 @@ dev_vring_snapshot(struct vl_dev *dev, struct vl_qp *qp, uint16_t vring, struct 
 		dev_vring_log_kick_fields(dev, vq, vq->device_event, sizeof(*vq->device_event),
 					  NULL, 0);
 		*irq = (struct vl_qp_irq){.callfd = vr.callfd};
+		*kickfd = vr.kickfd;
 		return 0;
 	}
 	if (vl_vring_init(vq, (struct vl_vring_desc *)vr.desc, (struct vl_vring_avail *)vr.avail,
@@ -362,6 +392,7 @@ dev_vring_snapshot(struct vl_dev *dev, struct vl_qp *qp, uint16_t vring, struct 
 	dev_vring_log_kick_fields(dev, vq, &vq->used->flags, sizeof(vq->used->flags),
 				  &vq->used->ring[vq->size], dev->opts.event_idx ? 2 : 0);
 	*irq = (struct vl_qp_irq){.callfd = vr.callfd};
+	*kickfd = vr.kickfd;
 	return 0;
 }
 
@@ -374,19 +405,30 @@ dev_qp_try_start(struct vl_dev *dev, struct vl_qp *qp)
 		return;
 	qp->vid = dev->vid;
 	if (dev_own_rings(dev)) {
+		int rx_kick, tx_kick = -1;
+
 		if (dev->mem == NULL ||
-		    dev_vring_snapshot(dev, qp, VL_RXQ(qp->idx), &qp->rx, &qp->irq_rx) != 0 ||
-		    dev_vring_snapshot(dev, qp, VL_TXQ(qp->idx), &qp->tx, &qp->irq_tx) != 0) {
+		    dev_vring_snapshot(dev, qp, VL_RXQ(qp->idx), &qp->rx, &qp->irq_rx, &rx_kick) !=
+			    0 ||
+		    dev_vring_snapshot(dev, qp, VL_TXQ(qp->idx), &qp->tx, &qp->irq_tx, &tx_kick) !=
+			    0) {
 			qp->state = VL_QP_FAILED;
 			return;
 		}
 		qp->opts = dev->opts;
 		qp->mem = dev->mem;
+		/* The library's fd is valid here (it closes it only in messages that stop us
+		 * first, or on disconnect); our dup outlives it. No fd (a polling frontend) or
+		 * no dup: -1, and the owner keeps polling while this pair runs. */
+		if (dev->idle_sleep)
+			dev_qp_hand_kick(qp,
+					 tx_kick >= 0 ? fcntl(tx_kick, F_DUPFD_CLOEXEC, 0) : -1);
 	}
 	qp->state = VL_QP_RUNNING;
 	DEV_LOG(DEBUG, dev, "qp %u: running on lcore %u", qp->idx, qp->lcore);
 	/* Pairs with the owner's acquire load of run: every field above is visible first. */
 	__atomic_store_n(&qp->run, 1, __ATOMIC_RELEASE);
+	dev_wake(qp); /* a sleeping owner does not poll this pair until it wakes */
 }
 
 static void
@@ -947,6 +989,11 @@ dev_qps_free(struct vl_dev *dev)
 
 		if (qp == NULL)
 			continue;
+		/* The pollers have returned: both kick fds are ours to close. */
+		if (qp->kick_next >= 0)
+			close(qp->kick_next);
+		if (qp->kick_fd >= 0)
+			close(qp->kick_fd);
 		if (qp->alloc_node >= 0)
 			numa_free(qp, sizeof(*qp));
 		else
@@ -1089,6 +1136,7 @@ vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
 	snprintf(dev->path, sizeof(dev->path), "%s", iface->socket_path);
 	dev->mode = iface->mode;
 	dev->datapath = cfg->datapath;
+	dev->idle_sleep = cfg->idle_sleep_us != 0 && cfg->datapath != VL_DATAPATH_MBUF;
 	dev->vid = -1;
 	pthread_mutex_init(&dev->lock, NULL);
 	dev->nb_qps = iface->net.queue_pairs;
@@ -1119,6 +1167,8 @@ vl_dev_attach(struct vl_dev **devp, const struct vl_iface_config *iface,
 			.pool = pool,
 			.irq_tx = {.callfd = -1},
 			.irq_rx = {.callfd = -1},
+			.kick_next = VL_QP_KICK_NONE,
+			.kick_fd = -1,
 			.numa = {.lcore = lcore_of_qp[q],
 				 .cpu = vl_dev_lcore_cpu(lcore_of_qp[q]),
 				 .cpu_node = node_of_qp != NULL ? node_of_qp[q] : -1,

@@ -69,6 +69,17 @@ struct vl_qp {
 	 * Written by the control plane while run == 0. */
 	struct vl_vring_log log_rx;
 	struct vl_vring_log log_tx;
+	/*
+	 * Idle sleep (--idle-sleep-us, direct and sink datapaths). The guest's TX kick eventfd is
+	 * handed to the owner as our own duplicate, so that neither librte_vhost closing its fd
+	 * (SET_VRING_KICK, disconnect) nor a reused fd number can reach a sleeping poller. The
+	 * control plane dups the library's fd on every start and swaps it into kick_next; the
+	 * owner swaps it out (VL_QP_KICK_NONE left behind) and closes its previous one. -1 in
+	 * kick_next: the vring has no kick fd now (the owner must not sleep on this pair).
+	 */
+	int kick_next;	   /* atomic exchange only; VL_QP_KICK_NONE = nothing new */
+	int kick_fd;	   /* owner: the dup it sleeps on, -1 none */
+	uint64_t wake_tsc; /* owner: when it woke with this pair armed, 0 = no sample pending */
 
 	/* Control plane only. */
 	bool vring_enabled[2];	  /* [0] RX vring 2i, [1] TX vring 2i+1 */
@@ -84,6 +95,15 @@ struct vl_qp {
 	/* One writer: the owning lcore. */
 	struct vl_qp_stats stats;
 } __attribute__((aligned(64)));
+
+#define VL_QP_KICK_NONE (-2)
+
+/*
+ * Wake the (maybe sleeping) poller of lcore: the control plane calls it after starting or
+ * stopping a queue pair (lib/fwd's vl_fwd_wake; lib/dev cannot depend on lib/fwd).
+ */
+typedef void (*vl_dev_wake_fn)(unsigned int lcore);
+void vl_dev_set_wake_hook(vl_dev_wake_fn fn);
 
 /*
  * Called from new_device (the vhost-events thread, dev locked, no vring lock held) once the

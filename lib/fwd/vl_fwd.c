@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -18,10 +19,29 @@
 
 static volatile int fwd_quit; /* written by the signal handler / main, read by every poller */
 
+/* Each sleeping lcore's wake eventfd + 1 (0: none), read by any thread and signal handlers. */
+static int fwd_wake_fds[RTE_MAX_LCORE];
+
+void
+vl_fwd_wake(unsigned int lcore)
+{
+	int fd = lcore < RTE_MAX_LCORE ? __atomic_load_n(&fwd_wake_fds[lcore], __ATOMIC_ACQUIRE) - 1
+				       : -1;
+
+	if (fd >= 0) {
+		uint64_t one = 1;
+		ssize_t rc = write(fd, &one, sizeof(one)); /* eventfd_write is not signal-safe */
+
+		(void)rc; /* EAGAIN: the counter is (absurdly) full, so the poller wakes anyway */
+	}
+}
+
 void
 vl_fwd_quit(void)
 {
 	fwd_quit = 1;
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
+		vl_fwd_wake(l);
 }
 
 bool
@@ -208,6 +228,15 @@ fwd_pass(struct vl_fwd_lcore *fl, unsigned int *nb_qps)
 			n = fwd_qp_poll_sink(fl, qp, t0);
 		t1 = rte_rdtsc();
 		if (n != 0) {
+			if (unlikely(qp->wake_tsc != 0)) { /* first frames since an idle sleep */
+				uint64_t lat = t1 - qp->wake_tsc;
+
+				qp->wake_tsc = 0;
+				qp->stats.idle_wakeups++;
+				qp->stats.wakeup_latency_cycles += lat;
+				if (lat > qp->stats.wakeup_latency_max_cycles)
+					qp->stats.wakeup_latency_max_cycles = lat;
+			}
 			qp->stats.bursts++;
 			qp->stats.burst_hist[vl_stats_burst_bucket(n)]++;
 			qp->stats.busy_cycles += t1 - t0;
@@ -223,12 +252,195 @@ fwd_pass(struct vl_fwd_lcore *fl, unsigned int *nb_qps)
 	return total;
 }
 
+/* ---- idle sleep ------------------------------------------------------------------------------ */
+
+#define FWD_SLEEP_MAX_QPS 256 /* an lcore with more running pairs keeps polling */
+
+static inline bool
+fwd_in_list(const struct vl_fwd_qp_list *list, const struct vl_qp *qp)
+{
+	for (unsigned int i = 0; list != NULL && i < list->nb_qps; i++)
+		if (list->qps[i] == qp)
+			return true;
+	return false;
+}
+
+/* Read an fd epoll said is readable (an eventfd: its counter; nothing blocks). */
+static inline void
+fwd_drain(int fd)
+{
+	uint64_t v;
+	ssize_t rc = read(fd, &v, sizeof(v));
+
+	(void)rc;
+}
+
+/*
+ * One idle sleep, online on entry and on return. The order matters:
+ * 1. drain our wake fd first, then read the list and the run flags: a control-plane change
+ *    made before a wake we consumed is seen below, one made after leaves the fd readable;
+ * 2. take the pairs' new kick fds (lib/dev hands a dup over on every start), register them;
+ *    a running pair without a kick fd, with a coalesced interrupt pending, or on the mbuf
+ *    datapath means no sleep;
+ * 3. consume old kicks (readable now), enable kicks, fence, look at each TX ring once more;
+ * 4. offline (grace periods do not wait for us), epoll_wait, online;
+ * 5. suppress kicks again on the pairs still ours and running (their rings are mapped: a stop
+ *    waits a grace period before anything is unmapped), and time their first frames.
+ * Returns true when it slept.
+ */
+static bool
+fwd_sleep(struct vl_fwd_lcore *fl)
+{
+	struct vl_qp *armed[FWD_SLEEP_MAX_QPS];
+	struct epoll_event ev = {.events = EPOLLIN}, evs[16];
+	const struct vl_fwd_qp_list *list, *now_list;
+	unsigned int nb_armed = 0, nb;
+	bool ok = true, slept = false;
+	uint64_t wake;
+	int ep, n;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return false;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fl->wake_fd, &ev) != 0)
+		goto out;
+	fwd_drain(fl->wake_fd); /* ours, non-blocking */
+
+	list = __atomic_load_n(&fl->list, __ATOMIC_ACQUIRE);
+	nb = list != NULL ? list->nb_qps : 0;
+	for (unsigned int i = 0; i < nb && ok; i++) {
+		struct vl_qp *qp = list->qps[i];
+		int kick;
+
+		if (!__atomic_load_n(&qp->run, __ATOMIC_ACQUIRE))
+			continue; /* a start wakes us */
+		if (qp->datapath == VL_DATAPATH_MBUF || nb_armed == FWD_SLEEP_MAX_QPS) {
+			ok = false;
+			break;
+		}
+		kick = __atomic_exchange_n(&qp->kick_next, VL_QP_KICK_NONE, __ATOMIC_ACQ_REL);
+		if (kick != VL_QP_KICK_NONE) {
+			if (qp->kick_fd >= 0)
+				close(qp->kick_fd);
+			qp->kick_fd = kick;
+		}
+		if ((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE)
+			continue; /* skipped until the guest resets it, which restarts it: a wake */
+		ev.data.ptr = qp;
+		/* While the frontend logs dirty pages (migration) we write no unlogged kick flags:
+		 * keep polling. */
+		if (qp->kick_fd < 0 || (qp->irq_rx.pending | qp->irq_tx.pending) != 0 ||
+		    qp->tx.log != NULL || epoll_ctl(ep, EPOLL_CTL_ADD, qp->kick_fd, &ev) != 0) {
+			ok = false;
+			break;
+		}
+		armed[nb_armed++] = qp;
+	}
+	if (!ok)
+		goto out;
+
+	/* Kicks from before this sleep (or a wake that came since we drained it). */
+	for (int round = 0; round < 4; round++) {
+		n = epoll_wait(ep, evs, VL_ARRAY_SIZE(evs), 0);
+		for (int e = 0; e < n; e++) {
+			if (evs[e].data.ptr == NULL)
+				ok = false; /* the control plane changed something: look again */
+			else
+				fwd_drain(((struct vl_qp *)evs[e].data.ptr)->kick_fd);
+		}
+		if (n < (int)VL_ARRAY_SIZE(evs))
+			break;
+	}
+	for (unsigned int i = 0; i < nb_armed; i++) {
+		struct vl_qp *qp = armed[i];
+
+		qp->wake_tsc = 0; /* a wake-up that looped nothing is not a sample */
+		if (qp->tx.packed ? vl_vring_packed_enable_kicks(&qp->tx, &qp->opts)
+				  : vl_vring_enable_kicks(&qp->tx, &qp->opts))
+			ok = false; /* a frame came while we armed: poll it */
+	}
+	if (ok && !fwd_quit && __atomic_load_n(&fl->list, __ATOMIC_ACQUIRE) == list) {
+		for (unsigned int i = 0; i < nb_armed; i++)
+			armed[i]->stats.idle_sleeps++;
+		rte_rcu_qsbr_thread_offline(vl_dev_qsv, fl->lcore);
+		n = epoll_wait(ep, evs, VL_ARRAY_SIZE(evs), fl->sleep_timeout_ms);
+		rte_rcu_qsbr_thread_online(vl_dev_qsv, fl->lcore);
+		slept = true;
+		(void)n; /* whatever woke us, the next pass looks at every pair */
+	}
+	wake = rte_rdtsc();
+	now_list = __atomic_load_n(&fl->list, __ATOMIC_ACQUIRE);
+	for (unsigned int i = 0; i < nb_armed; i++) {
+		struct vl_qp *qp = armed[i];
+
+		/* Moved away while we slept: its new owner suppresses kicks at its start. */
+		if (now_list != list && !fwd_in_list(now_list, qp))
+			continue;
+		if (!__atomic_load_n(&qp->run, __ATOMIC_ACQUIRE))
+			continue; /* stopped: the restart snapshot suppresses kicks */
+		if (qp->tx.packed)
+			vl_vring_packed_suppress_kicks(&qp->tx, &qp->opts);
+		else
+			vl_vring_suppress_kicks(&qp->tx, &qp->opts);
+		if (slept)
+			qp->wake_tsc = wake;
+	}
+out:
+	close(ep);
+	return slept;
+}
+
+/* After a pass that moved n frames: sleep once every pair has been idle long enough. */
+static inline void
+fwd_idle(struct vl_fwd_lcore *fl, unsigned int n)
+{
+	uint64_t now = rte_rdtsc();
+
+	fl->slept = false;
+	if (n != 0) {
+		fl->last_busy_tsc = now;
+		return;
+	}
+	if (now - fl->last_busy_tsc < fl->idle_sleep_cycles)
+		return;
+	fl->slept = fwd_sleep(fl);
+	/* Slept or not (a frame came, a pair cannot sleep): idle time starts again. */
+	fl->last_busy_tsc = rte_rdtsc();
+}
+
+int
+vl_fwd_lcore_sleep_init(struct vl_fwd_lcore *fl, uint32_t idle_sleep_us, int timeout_ms)
+{
+	int fd;
+
+	fl->wake_fd = -1;
+	fl->idle_sleep_cycles = 0;
+	if (idle_sleep_us == 0)
+		return 0;
+	if (fl->lcore >= RTE_MAX_LCORE)
+		return -EINVAL;
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fl->wake_fd = fd;
+	fl->sleep_timeout_ms = timeout_ms;
+	/* At least one cycle: 0 means off. */
+	fl->idle_sleep_cycles = (uint64_t)idle_sleep_us * rte_get_tsc_hz() / 1000000 + 1;
+	fl->last_busy_tsc = rte_rdtsc();
+	__atomic_store_n(&fwd_wake_fds[fl->lcore], fd + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 unsigned int
 vl_fwd_poll_once(struct vl_fwd_lcore *fl)
 {
-	unsigned int nb;
+	unsigned int nb, n;
 
-	return fwd_pass(fl, &nb);
+	n = fwd_pass(fl, &nb);
+	if (fl->idle_sleep_cycles != 0)
+		fwd_idle(fl, n);
+	return n;
 }
 
 /* ---- queue-pair lists ---------------------------------------------------------------------- */
@@ -288,6 +500,9 @@ vl_fwd_move(struct vl_qp *qp, struct vl_fwd_lcore *from, struct vl_fwd_lcore *to
 	old_to = to->list;
 	__atomic_store_n(&from->list, new_from, __ATOMIC_RELEASE);
 	__atomic_store_n(&to->list, new_to, __ATOMIC_RELEASE);
+	/* A sleeping poller plans its next sleep with its new list. */
+	vl_fwd_wake(from->lcore);
+	vl_fwd_wake(to->lcore);
 	/* Every pass that may still walk an old list ends before this returns. */
 	rte_rcu_qsbr_synchronize(vl_dev_qsv, RTE_QSBR_THRID_INVALID);
 	free(old_from);
@@ -310,6 +525,12 @@ vl_fwd_lcore_free(struct vl_fwd_lcore *fl)
 {
 	free(fl->list);
 	fl->list = NULL;
+	if (fl->wake_fd >= 0) {
+		if (fl->lcore < RTE_MAX_LCORE)
+			__atomic_store_n(&fwd_wake_fds[fl->lcore], 0, __ATOMIC_RELEASE);
+		close(fl->wake_fd);
+		fl->wake_fd = -1;
+	}
 }
 
 void
@@ -335,11 +556,13 @@ vl_fwd_lcore_main(void *arg)
 		   vl_fwd_lcore_nb_qps(fl));
 	vl_fwd_lcore_online(fl);
 	while (!fwd_quit) {
-		unsigned int nb;
+		unsigned int nb, n;
 
-		fwd_pass(fl, &nb);
+		n = fwd_pass(fl, &nb);
+		if (fl->idle_sleep_cycles != 0)
+			fwd_idle(fl, n);
 		/* No pair (yet: a guest's start may move one here): poll the list, not the CPU. */
-		if (unlikely(nb == 0))
+		else if (unlikely(nb == 0))
 			usleep(100);
 	}
 	vl_fwd_lcore_offline(fl);

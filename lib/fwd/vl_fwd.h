@@ -32,6 +32,12 @@ struct vl_fwd_lcore {
 	uint16_t burst;		      /* frames per poll */
 	uint32_t irq_coalesce_frames; /* 0 = decide every burst */
 	uint64_t irq_coalesce_cycles; /* 0 = no time bound */
+	/* Idle sleep (--idle-sleep-us; vl_fwd_lcore_sleep_init). 0 = always poll. */
+	uint64_t idle_sleep_cycles;
+	int sleep_timeout_ms; /* epoll_wait bound: -1 (workers) or the main lcore's housekeeping */
+	int wake_fd;	      /* eventfd vl_fwd_wake writes, -1 without idle sleep */
+	uint64_t last_busy_tsc; /* last pass that moved a frame (or the last sleep) */
+	bool slept;		/* the last vl_fwd_poll_once slept */
 	/* Steering audit: the direct datapath's scratch for the frames of one burst (its ctx is
 	 * set to the pair polled). Used only for pairs with a steer table. */
 	struct vl_vring_observer steer_obs;
@@ -63,6 +69,19 @@ int vl_fwd_lcore_main(void *fl);
 unsigned int vl_fwd_poll_once(struct vl_fwd_lcore *fl);
 void vl_fwd_lcore_online(const struct vl_fwd_lcore *fl);
 void vl_fwd_lcore_offline(const struct vl_fwd_lcore *fl);
+
+/*
+ * Idle sleep: once every queue pair fl polls has been idle for idle_sleep_us, fl enables guest
+ * kicks on their TX vrings, looks at the rings once more, and sleeps in epoll on the pairs' kick
+ * fds (lib/dev hands them over) and its own wake eventfd, offline for RCU; on waking it
+ * suppresses kicks again and polls. timeout_ms bounds one sleep (-1: none). Before launch.
+ * 0 or -errno (no eventfd). Only the direct and sink datapaths sleep: an lcore polling a running
+ * mbuf pair keeps polling (librte_vhost's kick switch takes the vring lock).
+ */
+int vl_fwd_lcore_sleep_init(struct vl_fwd_lcore *fl, uint32_t idle_sleep_us, int timeout_ms);
+
+/* Wake lcore's poller if it sleeps (any thread; a no-op without idle sleep). Async-signal-safe. */
+void vl_fwd_wake(unsigned int lcore);
 
 /* Ask every polling lcore to return. Async-signal-safe. */
 void vl_fwd_quit(void);

@@ -89,6 +89,13 @@ vl_stats_total(struct vl_qp_stats *total)
 		for (unsigned int b = 0; b < VL_BURST_HIST_BUCKETS; b++)
 			total->burst_hist[b] += s->burst_hist[b];
 	}
+	/* A maximum: the largest of the pairs', not their sum. */
+	total->wakeup_latency_max_cycles = 0;
+	for (unsigned int i = 0; i < stats_nb_qps; i++)
+		if (stats_qps[i].stats->wakeup_latency_max_cycles >
+		    total->wakeup_latency_max_cycles)
+			total->wakeup_latency_max_cycles =
+				stats_qps[i].stats->wakeup_latency_max_cycles;
 }
 
 const char *
@@ -196,6 +203,31 @@ stats_print_row(FILE *out, const char *iface, const char *qp, const char *lcore,
 		state);
 }
 
+/* Idle sleep (--idle-sleep-us), after the counters when any pair slept; rows start "idle:". */
+static void
+stats_print_idle_table(FILE *out)
+{
+	double us_per_cycle = 1e6 / (double)rte_get_tsc_hz();
+	bool any = false;
+
+	for (unsigned int i = 0; i < stats_nb_qps; i++)
+		any = any || stats_qps[i].stats->idle_sleeps != 0;
+	if (!any)
+		return;
+	fprintf(out, "idle: %-12s %4s %12s %12s %14s %13s\n", "interface", "qp", "sleeps",
+		"wakeups", "wake_mean_us", "wake_max_us");
+	for (unsigned int i = 0; i < stats_nb_qps; i++) {
+		const struct vl_qp_stats *s = stats_qps[i].stats;
+
+		fprintf(out, "idle: %-12s %4u %12" PRIu64 " %12" PRIu64 " %14.1f %13.1f\n",
+			stats_qps[i].iface, stats_qps[i].qp, s->idle_sleeps, s->idle_wakeups,
+			s->idle_wakeups != 0 ? (double)s->wakeup_latency_cycles /
+						       (double)s->idle_wakeups * us_per_cycle
+					     : 0.0,
+			(double)s->wakeup_latency_max_cycles * us_per_cycle);
+	}
+}
+
 void
 vl_stats_print_table(FILE *out)
 {
@@ -218,6 +250,7 @@ vl_stats_print_table(FILE *out)
 	vl_stats_total(&total);
 	stats_print_row(out, "total", "", "", &total, "");
 	stats_print_numa_table(out);
+	stats_print_idle_table(out);
 	fflush(out);
 }
 

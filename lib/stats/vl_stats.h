@@ -31,7 +31,12 @@
 	X(busy_cycles, "TSC cycles spent in polls that moved frames")                             \
 	X(idle_cycles, "TSC cycles spent in polls that found nothing")                            \
 	X(dirty_pages, "guest pages marked in the frontend's dirty log (live migration)")         \
-	X(dirty_log_faults, "dirty-log writes beyond the log's size: counted, nothing marked")
+	X(dirty_log_faults, "dirty-log writes beyond the log's size: counted, nothing marked")    \
+	X(idle_sleeps, "times the owner slept with kicks enabled on this pair (--idle-sleep-us)") \
+	X(idle_wakeups, "sleeps after which this pair looped a frame before sleeping again")      \
+	X(wakeup_latency_cycles,                                                                  \
+	  "sum over idle_wakeups: TSC from waking to the first frame looped")                     \
+	X(wakeup_latency_max_cycles, "largest single wake-up latency (a maximum, not a sum)")
 
 /* Burst-size histogram: bucket b counts bursts of [2^b, 2^(b+1)) frames, the last is open. */
 #define VL_BURST_HIST_BUCKETS 9 /* 1, 2-3, 4-7, ..., 128-255, 256+ */

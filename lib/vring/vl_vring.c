@@ -112,6 +112,26 @@ vl_vring_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts)
 }
 
 bool
+vl_vring_enable_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	uint16_t avail_idx;
+
+	if (opts->event_idx)
+		/* The guest kicks once its avail idx passes avail_event: the next entry we read. */
+		__atomic_store_n(vring_avail_event(vq), vq->last_avail_idx, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
+	/*
+	 * Store->load: the guest writes avail->idx, fences, then reads flags/avail_event; we write
+	 * those, fence, then read avail->idx. One of the two sees the other's store, so a frame
+	 * posted before the guest saw kicks enabled is found here.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	return avail_idx != vq->last_avail_idx;
+}
+
+bool
 vl_vring_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
 {
 	uint16_t new_used = vq->last_used_idx;

@@ -218,6 +218,14 @@ int vl_vring_init(struct vl_vring *vq, struct vl_vring_desc *desc, struct vl_vri
 /* Poll mode: ask the guest not to kick (NO_NOTIFY, or avail_event behind our index). */
 void vl_vring_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts);
 
+/*
+ * Idle sleep: ask the guest to kick again (EVENT_IDX: avail_event = our next index; otherwise
+ * clear NO_NOTIFY), fence, and look at the ring once more. Returns true when the guest has made
+ * a buffer available that we have not consumed: the caller must not sleep (a frame posted just
+ * before the guest saw kicks enabled would otherwise wait). vl_vring_suppress_kicks undoes it.
+ */
+bool vl_vring_enable_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
 /* Result of one burst, added to the queue pair's counters by the caller. */
 struct vl_vring_burst {
 	uint32_t nb_frames;	 /* frames written to the RX ring */
@@ -305,6 +313,10 @@ int vl_vring_packed_init(struct vl_vring *vq, struct vl_vring_packed_desc *desc,
 
 /* Poll mode: ask the guest not to kick (device event flags DISABLE). */
 void vl_vring_packed_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+/* Idle sleep on a packed ring: device event flags ENABLE, fence, true when the descriptor at
+ * our avail cursor is available (do not sleep). vl_vring_packed_suppress_kicks undoes it. */
+bool vl_vring_packed_enable_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts);
 
 unsigned int vl_vring_packed_loop_burst(struct vl_vring *tx, struct vl_vring *rx,
 					const struct vl_mem *mem, const struct vl_vring_opts *opts,

@@ -136,6 +136,20 @@ vl_vring_packed_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+bool
+vl_vring_packed_enable_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	uint16_t flags;
+
+	(void)opts; /* ENABLE is valid with and without EVENT_IDX: kick on every batch */
+	__atomic_store_n(&vq->device_event->flags, VL_VRING_EVENT_F_ENABLE, __ATOMIC_RELAXED);
+	/* Store->load: pairs with the driver's fence between making a descriptor available and
+	 * reading our event flags (see vl_vring_enable_kicks). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = __atomic_load_n(&vq->pdesc[vq->last_avail_idx].flags, __ATOMIC_ACQUIRE);
+	return pk_is_avail(flags, vq->avail_wrap);
+}
+
 /* Position of (slot, wrap) on a circle of 2 * size: one step per slot, as the driver counts. */
 static inline uint32_t
 pk_pos(uint16_t slot, bool wrap, uint16_t size)

@@ -15,6 +15,10 @@
  *                 [--messages N --seed S (fuzz: random well-framed vhost-user messages)]
  *   vl_fake_guest --socket PATH --packed --scenario loop|hostile|memtable|enable-cycle|irq|pause
  *                 [--event-idx]  (packed virtqueues; pause: stop/resume at non-zero wrap states)
+ *   vl_fake_guest --socket PATH --scenario idle [--event-idx] [--rounds N] [--gap-ms MS]
+ *
+ * Like a real driver it kicks after publishing when the engine asks for kicks (used->flags
+ * without NO_NOTIFY, or avail_event passed with EVENT_IDX); a polling engine never does.
  *
  * Exit 0 when the scenario's expectations hold, 1 otherwise (with the reason on stderr). Every
  * scenario ends with "interrupts: N", the call eventfd writes it saw (the engine's calls).
@@ -114,6 +118,8 @@ static unsigned int opt_qps = 1; /* features: the queue pairs the engine must an
 static unsigned int opt_batch = 240; /* irq-burst: frames published at once */
 static unsigned int opt_batches = 8;
 static unsigned int opt_irq_min, opt_irq_max = 1u << 31; /* irq-burst: interrupts per batch */
+static uint64_t kicks_sent; /* kick eventfd writes (the engine asked for them) */
+static unsigned int opt_rounds = 4, opt_gap_ms = 1500; /* idle: lone frames, the pause before */
 
 /*
  * --packed: the same scenarios on packed virtqueues. The split driver below hands over to the
@@ -342,12 +348,36 @@ disconnect(void)
 
 /* ---- the driver ---------------------------------------------------------------------------- */
 
+/* After publishing avail idx old -> g->avail_idx: kick if the device asks (virtio "Notifying
+ * the device"): fence, then NO_NOTIFY, or with EVENT_IDX whether we passed avail_event. */
+static void
+kick_if_wanted(struct gvring *g, uint16_t old)
+{
+	bool kick;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (features & F_EVENT_IDX) {
+		uint16_t event = __atomic_load_n((uint16_t *)(void *)&g->used->ring[RING_SIZE],
+						 __ATOMIC_RELAXED);
+
+		kick = (uint16_t)(g->avail_idx - event - 1) < (uint16_t)(g->avail_idx - old);
+	} else {
+		kick = !(__atomic_load_n(&g->used->flags, __ATOMIC_RELAXED) &
+			 VL_VRING_USED_F_NO_NOTIFY);
+	}
+	if (kick && g->kickfd > 0 && eventfd_write(g->kickfd, 1) == 0)
+		kicks_sent++;
+}
+
 static void
 publish(struct gvring *g, uint16_t head)
 {
+	uint16_t old = g->avail_idx;
+
 	g->avail->ring[g->avail_idx & (RING_SIZE - 1)] = head;
 	g->avail_idx++;
 	__atomic_store_n(&g->avail->idx, g->avail_idx, __ATOMIC_RELEASE);
+	kick_if_wanted(g, old);
 }
 
 /* Post every RX buffer slot of queue pair q that is free (one descriptor each, WRITE). */
@@ -855,6 +885,66 @@ scenario_memtable(void)
 	connect_and_negotiate(1, true);
 	rx_refill(0, RING_SIZE - 1);
 	traffic(1, 20000, memtable_flip);
+	disconnect();
+}
+
+/*
+ * Idle sleep (vhostloop --idle-sleep-us): --rounds times, wait --gap-ms (the engine goes to
+ * sleep), then send one frame; it must come back within 500 ms, which only a kick can make
+ * happen once the engine sleeps. Before some rounds, while the engine sleeps, a vhost-user
+ * message it must serve: a new memory table (pauses the pairs), a new TX kick fd (the engine must
+ * sleep on the new one from then on: the next frame kicks only that one), the TX vring disabled
+ * and enabled again. Prints each lone frame's round trip.
+ */
+static void
+scenario_idle(void)
+{
+	struct gvring *tx = &vrings[1];
+	unsigned int got = 0;
+
+	connect_and_negotiate(1, true);
+	rx_refill(0, RING_SIZE - 1);
+	for (unsigned int k = 0; k < opt_rounds; k++) {
+		double t0;
+
+		usleep(opt_gap_ms * 1000);
+		switch (k % 4) {
+		case 1:
+			set_mem_table((8u << 20) * (k / 4 % 2 == 0));
+			break;
+		case 2: {
+			int fd = eventfd(0, EFD_NONBLOCK);
+
+			if (fd < 0)
+				die("eventfd: %s", strerror(errno));
+			set_u64(VL_VHOST_USER_SET_VRING_KICK, 1, fd);
+			close(tx->kickfd);
+			tx->kickfd = fd;
+			break;
+		}
+		case 3:
+			set_state(VL_VHOST_USER_SET_VRING_ENABLE, 1, 0);
+			set_state(VL_VHOST_USER_SET_VRING_ENABLE, 1, 1);
+			break;
+		default:
+			break;
+		}
+		/* Give the engine time to serve the message and fall asleep again. */
+		if (k % 4 != 0)
+			usleep(opt_gap_ms * 1000);
+		t0 = now_s();
+		tx_frame(0, k);
+		while (rx_collect(0, &got) == 0) {
+			if (now_s() - t0 > 0.5)
+				die("round %u: lone frame not back within 500 ms after a %u ms pause "
+				    "(kicks sent so far: %llu)",
+				    k, opt_gap_ms, (unsigned long long)kicks_sent);
+			usleep(20);
+		}
+		printf("round %u: lone frame back in %.0f us\n", k, (now_s() - t0) * 1e6);
+	}
+	printf("qp 0: %u lone frames back intact, kicks: %llu\n", got,
+	       (unsigned long long)kicks_sent);
 	disconnect();
 }
 
@@ -1662,6 +1752,8 @@ main(int argc, char **argv)
 					     {"only-request", required_argument, NULL, 'o'},
 					     {"library-leaks", no_argument, NULL, 'L'},
 					     {"packed", no_argument, NULL, 'P'},
+					     {"rounds", required_argument, NULL, 'R'},
+					     {"gap-ms", required_argument, NULL, 'g'},
 					     {NULL, 0, NULL, 0}};
 	unsigned long long nb_msgs = 10000, seed = 1;
 	const char *scenario = "loop";
@@ -1699,6 +1791,10 @@ main(int argc, char **argv)
 			fuzz_library_leaks = true;
 		else if (o == 'P')
 			packed_rings = true;
+		else if (o == 'R')
+			opt_rounds = (unsigned int)atoi(optarg);
+		else if (o == 'g')
+			opt_gap_ms = (unsigned int)atoi(optarg);
 		else
 			return 2;
 	}
@@ -1743,6 +1839,8 @@ main(int argc, char **argv)
 		scenario_mem_beyond_file(false);
 	else if (strcmp(scenario, "mem-eventfd") == 0)
 		scenario_mem_beyond_file(true);
+	else if (strcmp(scenario, "idle") == 0)
+		scenario_idle();
 	else
 		return 2;
 	printf("interrupts: %llu\n", (unsigned long long)irqs_seen);

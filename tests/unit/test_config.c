@@ -330,6 +330,7 @@ init_sets_documented_defaults_and_finish_adds_vhost0(void **state)
 	assert_int_equal(cfg.stats_interval_s, 0);
 	assert_int_equal(cfg.irq_coalesce_frames, 0);
 	assert_int_equal(cfg.irq_coalesce_usecs, 0);
+	assert_int_equal(cfg.idle_sleep_us, 0);
 	assert_int_equal(cfg.nb_mbufs, 8192);
 	assert_string_equal(cfg.stats_file, "");
 	assert_int_equal(cfg.steering_audit, 0);
@@ -437,9 +438,11 @@ cli_sets_every_run_option(void **state)
 	assert_int_equal(parse_finish(&cfg, err, "--datapath", "mbuf", "--burst", "64",
 				      "--stats-interval", "5", "--stats-file", "/tmp/s.jsonl",
 				      "--irq-coalesce-frames", "16", "--irq-coalesce-usecs=50",
-				      "--mbufs", "16384", "--steering-audit", "--duration", "60",
-				      "--dump-config", "--print-frontend", "virtio-user", NULL),
+				      "--idle-sleep-us", "200", "--mbufs", "16384",
+				      "--steering-audit", "--duration", "60", "--dump-config",
+				      "--print-frontend", "virtio-user", NULL),
 			 0);
+	assert_int_equal(cfg.idle_sleep_us, 200);
 	assert_int_equal(cfg.steering_audit, 1);
 	assert_int_equal(cfg.duration_s, 60);
 	assert_int_equal(cfg.datapath, VL_DATAPATH_MBUF);
@@ -480,6 +483,10 @@ cli_accepts_the_edges_of_every_range(void **state)
 	assert_int_equal(cfg.duration_s, 0);
 	assert_int_equal(parse(&cfg, err, "--duration", "31622400", NULL), 0);
 	assert_int_equal(cfg.duration_s, 31622400);
+	assert_int_equal(parse(&cfg, err, "--idle-sleep-us", "0", NULL), 0);
+	assert_int_equal(cfg.idle_sleep_us, 0);
+	assert_int_equal(parse(&cfg, err, "--idle-sleep-us=1000000", NULL), 0);
+	assert_int_equal(cfg.idle_sleep_us, 1000000);
 }
 
 static void
@@ -504,6 +511,12 @@ cli_errors_name_the_flag_the_value_and_the_range(void **state)
 		 "--irq-coalesce-frames 4097: out of range [0, 4096]"},
 		{"--irq-coalesce-usecs", "1000001",
 		 "--irq-coalesce-usecs 1000001: out of range [0, 1000000]"},
+		{"--idle-sleep-us", "1000001",
+		 "--idle-sleep-us 1000001: out of range [0, 1000000]"},
+		{"--idle-sleep-us", "-5",
+		 "--idle-sleep-us -5: not a decimal number (expected [0, 1000000])"},
+		{"--idle-sleep-us", "10us",
+		 "--idle-sleep-us 10us: not a decimal number (expected [0, 1000000])"},
 		{"--mbufs", "1023", "--mbufs 1023: out of range [1024, 4194304]"},
 		{"--mbufs", "4194305", "--mbufs 4194305: out of range [1024, 4194304]"},
 		{"--duration", "31622401", "--duration 31622401: out of range [0, 31622400]"},
@@ -697,6 +710,7 @@ static const char full_ini[] = "; a comment\n"
 			       "stats-file = /tmp/stats.jsonl\n"
 			       "irq-coalesce-frames = 8\n"
 			       "irq-coalesce-usecs = 100\n"
+			       "idle-sleep-us = 250\n"
 			       "mbufs = 32768\n"
 			       "steering-audit = 1\n"
 			       "duration = 600\n"
@@ -723,6 +737,7 @@ ini_file_sets_every_key(void **state)
 	assert_string_equal(cfg.stats_file, "/tmp/stats.jsonl");
 	assert_int_equal(cfg.irq_coalesce_frames, 8);
 	assert_int_equal(cfg.irq_coalesce_usecs, 100);
+	assert_int_equal(cfg.idle_sleep_us, 250);
 	assert_int_equal(cfg.nb_mbufs, 32768);
 	assert_int_equal(cfg.steering_audit, 1);
 	assert_int_equal(cfg.duration_s, 600);
@@ -790,8 +805,10 @@ ini_errors_name_the_file_section_key_and_value(void **state)
 		/* Every error carries the line number. */
 		{"[global]\nbogus = 1\n",
 		 ":2: [global] bogus: unknown key (known: datapath, burst, stats-interval, "
-		 "stats-file, irq-coalesce-frames, irq-coalesce-usecs, mbufs, steering-audit, "
-		 "duration, numa, qp-lcore)"},
+		 "stats-file, irq-coalesce-frames, irq-coalesce-usecs, idle-sleep-us, mbufs, "
+		 "steering-audit, duration, numa, qp-lcore)"},
+		{"[global]\nidle-sleep-us = 2000000\n",
+		 ":2: [global] idle-sleep-us = 2000000: out of range [0, 1000000]"},
 		{"[global]\n\nburst = 0\n", ":3: [global] burst = 0: out of range [1, 256]"},
 		{"[global]\nmbufs = lots\n", ":2: [global] mbufs = lots: not a decimal number"},
 		{"[global]\ndatapath = fast\n", ":2: [global] datapath = fast: unknown datapath"},
@@ -965,6 +982,7 @@ static const char default_json[] = "{\n"
 				   "  \"stats_file\": \"\",\n"
 				   "  \"irq_coalesce_frames\": 0,\n"
 				   "  \"irq_coalesce_usecs\": 0,\n"
+				   "  \"idle_sleep_us\": 0,\n"
 				   "  \"mbufs\": 8192,\n"
 				   "  \"steering_audit\": 0,\n"
 				   "  \"duration_s\": 0,\n"
@@ -1056,9 +1074,10 @@ dump_load_dump_is_byte_identical(void **state)
 				      "--stats-interval", "3", "--stats-file",
 				      "/tmp/we \"ird\"\\name\t\x01\n\xc3\xa9.jsonl",
 				      "--irq-coalesce-frames", "9", "--irq-coalesce-usecs", "11",
-				      "--mbufs", "2048", "--steering-audit", "--duration", "90",
-				      "--socket", "/tmp/a.sock,queue-pairs=4,mode=client,name=a-1",
-				      "--socket", "/tmp/b.sock,mac=00:11:22:33:44:55", NULL),
+				      "--idle-sleep-us", "13", "--mbufs", "2048",
+				      "--steering-audit", "--duration", "90", "--socket",
+				      "/tmp/a.sock,queue-pairs=4,mode=client,name=a-1", "--socket",
+				      "/tmp/b.sock,mac=00:11:22:33:44:55", NULL),
 			 0);
 	first = dump(&cfg);
 	vl_config_init(&back);
@@ -1070,6 +1089,7 @@ dump_load_dump_is_byte_identical(void **state)
 	assert_int_equal(back.nb_ifaces, 2);
 	assert_int_equal(back.steering_audit, 1);
 	assert_int_equal(back.duration_s, 90);
+	assert_int_equal(back.idle_sleep_us, 13);
 	assert_int_equal(back.ifaces[0].net.queue_pairs, 4);
 	assert_int_equal(back.ifaces[0].mode, VL_SOCK_CLIENT);
 	assert_contains(first, "\\\"ird\\\"\\\\name\\t\\u0001\\n\xc3\xa9");
@@ -1689,6 +1709,8 @@ usage_lists_every_option_with_its_range(void **state)
 		"[0, 4096]",
 		"--irq-coalesce-usecs",
 		"[0, 1000000]",
+		"--idle-sleep-us N",
+		"idle-sleep-us, mbufs",
 		"--mbufs N",
 		"[1024, 4194304]",
 		"(default 8192)",

@@ -1707,6 +1707,50 @@ suppress_kicks_sets_no_notify_or_keeps_avail_event_behind(void **state)
 	g_free(g);
 }
 
+static void
+enable_kicks_arms_the_guest_and_reports_what_is_already_posted(void **state)
+{
+	struct guest *g = g_new_at(64, 12, false, 100);
+	uint8_t payload[64] = {0};
+	uint16_t *avail_event = (uint16_t *)(void *)&g->txr.used->ring[64];
+
+	(void)state;
+	/* Without EVENT_IDX: NO_NOTIFY cleared, and nothing posted yet. */
+	vl_vring_suppress_kicks(&g->tx, &g->opts);
+	assert_false(vl_vring_enable_kicks(&g->tx, &g->opts));
+	assert_int_equal(g->txr.used->flags, 0);
+	/* A frame posted before (or while) kicks were enabled is seen by the re-check. */
+	rx_add(g, 2048);
+	tx_add(g, payload, 64);
+	assert_true(vl_vring_enable_kicks(&g->tx, &g->opts));
+	vl_vring_suppress_kicks(&g->tx, &g->opts);
+	assert_int_equal(g->txr.used->flags, VL_VRING_USED_F_NO_NOTIFY);
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_false(vl_vring_enable_kicks(&g->tx, &g->opts));
+
+	/* EVENT_IDX: avail_event = the next entry we read, so the guest's next add kicks. */
+	g->opts.event_idx = true;
+	vl_vring_suppress_kicks(&g->tx, &g->opts);
+	assert_int_equal(*avail_event, 100);
+	assert_false(vl_vring_enable_kicks(&g->tx, &g->opts));
+	assert_int_equal(*avail_event, 101);
+	assert_int_equal(g->txr.used->flags, 0);
+	{
+		uint16_t old = g->txr.avail_idx, next = (uint16_t)(old + 1);
+
+		assert_true((uint16_t)(next - *avail_event - 1) < (uint16_t)(next - old));
+	}
+	rx_add(g, 2048);
+	tx_add(g, payload, 64);
+	assert_true(vl_vring_enable_kicks(&g->tx, &g->opts));
+	/* Back to polling: suppressed again, and the burst keeps it behind. */
+	vl_vring_suppress_kicks(&g->tx, &g->opts);
+	assert_int_equal(*avail_event, 100);
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(*avail_event, 101);
+	g_free(g);
+}
+
 /* ---- memory table and init ------------------------------------------------------------------ */
 
 static void
@@ -1849,6 +1893,7 @@ main(void)
 		cmocka_unit_test(need_call_without_event_idx_follows_no_interrupt),
 		cmocka_unit_test(need_call_with_event_idx_uses_used_event_and_wraps),
 		cmocka_unit_test(suppress_kicks_sets_no_notify_or_keeps_avail_event_behind),
+		cmocka_unit_test(enable_kicks_arms_the_guest_and_reports_what_is_already_posted),
 		cmocka_unit_test(
 			mem_translate_uses_the_hint_clamps_to_the_region_and_misses_outside),
 		cmocka_unit_test(init_rejects_bad_sizes_and_null_rings),

@@ -1133,6 +1133,42 @@ suppress_kicks_disables_device_events(void **state)
 }
 
 static void
+enable_kicks_sets_enable_and_reports_what_is_already_posted(void **state)
+{
+	struct guest *g = g_new(8, 12, false);
+
+	(void)state;
+	for (int ev = 0; ev < 2; ev++) {
+		g->opts.event_idx = ev != 0;
+		vl_vring_packed_suppress_kicks(&g->tx, &g->opts);
+		assert_false(vl_vring_packed_enable_kicks(&g->tx, &g->opts));
+		assert_int_equal(g->txr.dev->flags, VL_VRING_EVENT_F_ENABLE);
+		/* A frame posted before kicks were enabled is seen by the re-check. */
+		rx_post_n(g, 1, 300);
+		tx_post(g, 40, (unsigned int)ev, 1, NULL, false);
+		assert_true(vl_vring_packed_enable_kicks(&g->tx, &g->opts));
+		vl_vring_packed_suppress_kicks(&g->tx, &g->opts);
+		assert_int_equal(g->txr.dev->flags, VL_VRING_EVENT_F_DISABLE);
+		assert_int_equal(g_burst(g, 64), 1);
+		rx_expect(g, 40, (unsigned int)ev, 1);
+		tx_expect_done(g, 1);
+		assert_false(vl_vring_packed_enable_kicks(&g->tx, &g->opts));
+	}
+	/* Across the wrap: 8 more frames, one at a time, each one seen while armed. */
+	for (unsigned int i = 0; i < 8; i++) {
+		assert_false(vl_vring_packed_enable_kicks(&g->tx, &g->opts));
+		rx_post_n(g, 1, 300);
+		tx_post(g, 40, 10 + i, 1, NULL, false);
+		assert_true(vl_vring_packed_enable_kicks(&g->tx, &g->opts));
+		assert_int_equal(g_burst(g, 64), 1);
+		rx_expect(g, 40, 10 + i, 1);
+		tx_expect_done(g, 1);
+	}
+	assert_false(vl_vring_packed_enable_kicks(&g->tx, &g->opts));
+	g_free(g);
+}
+
+static void
 loop_frames(struct guest *g, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
@@ -1338,6 +1374,7 @@ main(void)
 		cmocka_unit_test(init_decodes_and_base_encodes_the_wrap_bit),
 		cmocka_unit_test(restart_from_the_base_resumes_at_the_right_slot_and_phase),
 		cmocka_unit_test(suppress_kicks_disables_device_events),
+		cmocka_unit_test(enable_kicks_sets_enable_and_reports_what_is_already_posted),
 		cmocka_unit_test(need_call_follows_enable_and_disable),
 		cmocka_unit_test(need_call_with_event_idx_uses_off_wrap_across_the_wrap),
 		cmocka_unit_test(sink_returns_chains_and_leaves_rx_alone),
