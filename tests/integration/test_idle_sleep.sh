@@ -31,6 +31,17 @@ gen_bg() { # gen_bg LOG [gen options...]: vhostloop-gen in the background, pid i
 	GEN_PID=$!
 }
 
+# gen LOG [gen options...]: vl_gen with a short leash (a hung engine fails in 30 s, not 120).
+gen() {
+	local log=$1 prefix="vlg-idle-$$-$RANDOM" rc
+	shift
+	timeout 30 "$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "$prefix" \
+		--log-level='*:notice' -- --connect-timeout 5 "$@" >"$log" 2>&1
+	rc=$?
+	rm -rf "/var/run/dpdk/$prefix"
+	return $rc
+}
+
 started() { [ "$(grep -c 'guest started' "$1")" -ge "$2" ]; }
 stopped() { [ "$(grep -c 'guest stopped' "$1")" -ge "$2" ]; }
 
@@ -65,20 +76,20 @@ sleeps=$(vl_snap "$VL_TMP/sleep100.jsonl" idle_sleeps)
 [ "$sleeps" != none ] && [ "$sleeps" -ge 1 ] && vl_pass "idle_sleeps counted ($sleeps)" ||
 	vl_fail "idle_sleeps $sleeps (want >= 1)"
 busy_percent poll
-if [ "$BUSY" -ge 80 ]; then vl_pass "always poll: $BUSY % of a core (>= 80 %)"; else
-	vl_fail "always poll: $BUSY % of a core (want >= 80 %: the measurement sees polling)"; fi
+if [ "$BUSY" -ge 50 ]; then vl_pass "always poll: $BUSY % of a core (>= 50 %)"; else
+	vl_fail "always poll: $BUSY % of a core (want >= 50 %: the measurement must see polling; other processes share the CPU)"; fi
 vl_expect_eq 0 "$(vl_snap "$VL_TMP/poll.jsonl" idle_sleeps)" "always poll: no idle_sleeps"
 
 # 2. A woken engine loops every frame: window 1 (the engine sleeps in gaps of a microsecond),
 # then 1000 frames/s for 3 s (each frame after a 1 ms gap), split and packed rings.
 start_engine woken --idle-sleep-us 1
 for packed in 0 1; do
-	vl_gen "$VL_TMP/check$packed.log" --socket "$sock" --frames 3000 --window 1 \
+	gen "$VL_TMP/check$packed.log" --socket "$sock" --frames 3000 --window 1 \
 		--sizes 60,1514,9000 --packed $packed
 	vl_expect_rc 0 $? "packed=$packed: check mode, window 1: every frame back intact" \
 		"$VL_TMP/check$packed.log"
-	vl_gen "$VL_TMP/rate$packed.log" --socket "$sock" --mode perf --rate 1000 --warmup 0 \
-		--duration 3
+	gen "$VL_TMP/rate$packed.log" --socket "$sock" --packed $packed --mode perf --rate 1000 \
+		--warmup 0 --duration 3
 	vl_expect_rc 0 $? "packed=$packed: 1000 frames/s for 3 s" "$VL_TMP/rate$packed.log"
 	vl_expect_grep "loss 0 \(" "$VL_TMP/rate$packed.log" "packed=$packed: 1000 frames/s: none lost"
 done
@@ -98,13 +109,17 @@ vl_expect_grep "^idle: vhost0 +0 +[1-9]" "$VL_TMP/woken.log" "exit table has the
 # vring enable), with and without EVENT_IDX; then a disconnect and SIGINT while asleep.
 start_engine lone --idle-sleep-us 100
 for ev in "" --event-idx; do
-	timeout 60 "$VL_FAKE_GUEST" --socket "$sock" --scenario idle --rounds 8 --gap-ms 600 $ev \
+	timeout 30 "$VL_FAKE_GUEST" --socket "$sock" --scenario idle --rounds 8 --gap-ms 600 $ev \
 		>"$VL_TMP/lone-fg.log" 2>&1
 	vl_expect_rc 0 $? "lone frames after 600 ms sleeps ${ev:-without EVENT_IDX}: all back" \
 		"$VL_TMP/lone-fg.log"
 	sed 's/^/#   /' "$VL_TMP/lone-fg.log" | grep -E "round|kicks"
+	# It left with its pair disabled and the engine asleep: the disconnect is served at once.
+	n=$(grep -c 'frontend connected' "$VL_TMP/lone.log")
+	vl_wait_for 2 stopped "$VL_TMP/lone.log" "$n" &&
+		vl_pass "disconnect with the pair disabled, engine asleep: served" ||
+		vl_fail "disconnect with the pair disabled, engine asleep: no 'guest stopped' in 2 s"
 done
-vl_wait_for 5 stopped "$VL_TMP/lone.log" 2
 gen_bg "$VL_TMP/lone-gen.log" --socket "$sock" --mode perf --idle-qp 0 --warmup 0 --duration 30
 vl_wait_for 15 started "$VL_TMP/lone.log" 3 || vl_fail "generator did not start"
 t0=$(date +%s%N)
@@ -134,7 +149,7 @@ sleeps=$(vl_snap "$VL_TMP/lone.jsonl" idle_sleeps)
 vl_engine_start "$VL_TMP/main.log" -l 0 --no-huge --no-pci --file-prefix "vle-idle-$$" -- \
 	--socket "$sock" --idle-sleep-us 100 --stats-interval 1
 vl_wait_socket "$sock" || { cat "$VL_TMP/main.log"; exit 1; }
-timeout 60 "$VL_FAKE_GUEST" --socket "$sock" --scenario idle --rounds 4 --gap-ms 600 \
+timeout 30 "$VL_FAKE_GUEST" --socket "$sock" --scenario idle --rounds 4 --gap-ms 600 \
 	>"$VL_TMP/main-fg.log" 2>&1
 vl_expect_rc 0 $? "main lcore poller: lone frames after sleeps all back" "$VL_TMP/main-fg.log"
 vl_engine_stop INT

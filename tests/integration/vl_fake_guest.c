@@ -894,7 +894,8 @@ scenario_memtable(void)
  * happen once the engine sleeps. Before some rounds, while the engine sleeps, a vhost-user
  * message it must serve: a new memory table (pauses the pairs), a new TX kick fd (the engine must
  * sleep on the new one from then on: the next frame kicks only that one), the TX vring disabled
- * and enabled again. Prints each lone frame's round trip.
+ * and enabled again. Prints each lone frame's round trip. Ends with the pair disabled, a pause,
+ * and a disconnect (the test checks the engine notices it at once).
  */
 static void
 scenario_idle(void)
@@ -945,6 +946,11 @@ scenario_idle(void)
 	}
 	printf("qp 0: %u lone frames back intact, kicks: %llu\n", got,
 	       (unsigned long long)kicks_sent);
+	/* Leave with the pair disabled and the engine asleep again: its disconnect handling then
+	 * waits for a grace period no pair start or stop wakes the poller for. */
+	set_state(VL_VHOST_USER_SET_VRING_ENABLE, 0, 0);
+	set_state(VL_VHOST_USER_SET_VRING_ENABLE, 1, 0);
+	usleep(opt_gap_ms * 1000);
 	disconnect();
 }
 
