@@ -1481,7 +1481,12 @@ pg_put(uint16_t v, unsigned int n, uint64_t addr, uint32_t len, uint16_t id, uin
 
 	for (unsigned int i = 0; i < n; i++)
 		pg_advance(&slot, &wrap);
-	p->desc[slot] = (struct vl_vring_packed_desc){addr, len, id, 0};
+	/* Field by field, never a whole-struct store: that would write flags 0 first, which in
+	 * phase 0 reads as "available and used" (AVAIL = USED = wrap) and an engine polling the
+	 * slot at that moment rightly reports the wrong fault. */
+	p->desc[slot].addr = addr;
+	p->desc[slot].len = len;
+	p->desc[slot].id = id;
 	__atomic_store_n(&p->desc[slot].flags, (uint16_t)(flags | pg_avail_flags(wrap)),
 			 __ATOMIC_RELEASE);
 }
@@ -1501,7 +1506,9 @@ pg_hostile_tx(unsigned int q, unsigned int c)
 	memset(b, 0, 256);
 	switch (c) {
 	case 0: /* AVAIL = USED = the current phase: "used" before the device saw it */
-		p->desc[head] = (struct vl_vring_packed_desc){gpa_of(b), 100, head, 0};
+		p->desc[head].addr = gpa_of(b);
+		p->desc[head].len = 100;
+		p->desc[head].id = head;
 		__atomic_store_n(&p->desc[head].flags, phase_used, __ATOMIC_RELEASE);
 		break;
 	case 1: /* every slot available, each with NEXT: a chain that never ends */
