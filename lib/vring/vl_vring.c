@@ -576,8 +576,12 @@ vring_rx_hdr_write(uint8_t *dst, bool hdr12)
 	}
 }
 
-/* CLDEMOTE (0f 1c /0): move a line from this core's caches towards the shared cache; a hint that
- * CPUs without it execute as a NOP. */
+/*
+ * CLDEMOTE (NP 0f 1c /0): move a line from this core's caches towards the shared cache. Emitted as
+ * raw bytes, so the build needs no -mcldemote and runs on any x86-64: the opcode sits in the
+ * reserved hint-NOP space (0f 18..1f), and CPUs without CLDEMOTE (older Intel, AMD) execute it as a
+ * NOP. It never faults (only a LOCK prefix raises #UD) and changes no architectural state.
+ */
 static inline void
 vring_cldemote(const void *p)
 {
