@@ -1,7 +1,7 @@
 #!/bin/bash
 # Real Linux guest tests: boot a Debian kernel under QEMU with a vhost-user virtio-net NIC on
 # the engine, run guest_tool cases inside, parse the "VLGUEST" result lines off the serial
-# console. One boot per case group. Usage: test_guest.sh mq|irq|packed|msix|restart|migrate
+# console. One boot per case group. Usage: test_guest.sh mq|irq|packed|msix|restart|migrate|idle
 #
 # The guest is built from Debian packages only and cached (VL_GUEST_CACHE, default
 # /var/cache/vhostloop-guest, else ~/.cache/vhostloop-guest): the linux-image-*-amd64 that
@@ -18,7 +18,7 @@ set -u
 : "${VHOSTLOOP:?path of the vhostloop binary}"
 : "${VL_GUEST_TOOL:?path of the static guest_tool}"
 : "${VL_GUEST_BUILD:?a build directory for the initramfs}"
-GROUP=${1:?usage: test_guest.sh mq|irq|packed|msix|restart|migrate}
+GROUP=${1:?usage: test_guest.sh mq|irq|packed|msix|restart|migrate|idle}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 TMP=$(mktemp -d /tmp/vl-guest.XXXXXX)
@@ -735,6 +735,24 @@ msix)
 		n=$(echo "$line" | grep -o 'irq_in[0-9]*' | wc -l)
 		[ "$n" -eq 4 ] && pass "msix: all 4 RX vectors interrupted ($line)" ||
 			fail "msix: $n of 4 RX vectors interrupted"
+	fi
+	;;
+idle)
+	# The engine sleeps when idle (--idle-sleep-us 100): a guest's kicks wake it. Two queue
+	# pairs loop every frame, lone frames after idle periods come back, and the exit table
+	# shows the pairs slept and were woken.
+	if boot idle "$QEMU" 0 "" 2 "--idle-sleep-us 100" <<-'EOF'; then
+		loop qp1 1 2000
+		loop qp2 2 4000
+		lone lone 5 300
+	EOF
+		for c in qp1 qp2 lone; do expect idle $c; done
+		sleeps=$(awk '/^idle: /&&$3~/^[0-9]+$/{s+=$4} END{print s+0}' "$TMP/idle.engine")
+		wakeups=$(awk '/^idle: /&&$3~/^[0-9]+$/{s+=$5} END{print s+0}' "$TMP/idle.engine")
+		[ "$sleeps" -gt 0 ] && [ "$wakeups" -gt 0 ] &&
+			pass "idle: the engine slept $sleeps times, woken with frames $wakeups times" ||
+			fail "idle: sleeps $sleeps, wake-ups $wakeups (want both > 0)"
+		grep '^idle: ' "$TMP/idle.engine" | sed 's/^/#   /'
 	fi
 	;;
 *)
