@@ -232,6 +232,7 @@ boot() {
 	# shellcheck disable=SC2086 # engine args split on purpose
 	"$VHOSTLOOP" --socket "$sock" --queue-pairs "$qp" $eargs >"$TMP/$name.engine" 2>&1 &
 	ENGINE_PID=$!
+	echo "$ENGINE_PID" >"$TMP/$name.engine.pid"
 	for _ in $(seq 100); do
 		[ -S "$sock" ] && break
 		sleep 0.1
@@ -574,6 +575,34 @@ migrate() {
 	fi
 }
 
+# idle_cpu_watch BOOT FROM TO: prints "TICKS SECONDS", the CPU time of BOOT's engine (user +
+# system, all threads, /proc/PID/stat 14 and 15) between the guest's FROM-th and TO-th finished
+# case (its "step-done" lines on the serial console, polled until they appear).
+steps() {
+	local n
+	n=$(grep -ac '^VLGUEST step-done' "$TMP/$1.serial" 2>/dev/null)
+	echo "${n:-0}"
+}
+idle_cpu_watch() {
+	local pid ticks0 ticks1 t0 t1
+	for _ in $(seq 6000); do
+		[ -s "$TMP/$1.engine.pid" ] && [ "$(steps "$1")" -ge "$2" ] && break
+		sleep 0.05
+	done
+	pid=$(cat "$TMP/$1.engine.pid" 2>/dev/null)
+	[ -n "$pid" ] && [ "$(steps "$1")" -ge "$2" ] || return 1
+	ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat") || return 1
+	t0=$(date +%s.%N)
+	for _ in $(seq 6000); do
+		[ "$(steps "$1")" -ge "$3" ] && break
+		sleep 0.05
+	done
+	ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat") || return 1
+	t1=$(date +%s.%N)
+	[ "$(steps "$1")" -ge "$3" ] || return 1
+	echo "$((ticks1 - ticks0)) $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')"
+}
+
 # engine_says BOOT PATTERN WHAT: the engine's log of that boot matches (e.g. what was negotiated).
 engine_says() {
 	if grep -qE -- "$2" "$TMP/$1.engine"; then
@@ -738,21 +767,42 @@ msix)
 	fi
 	;;
 idle)
-	# The engine sleeps when idle (--idle-sleep-us 100): a guest's kicks wake it. Two queue
-	# pairs loop every frame, lone frames after idle periods come back, and the exit table
-	# shows the pairs slept and were woken.
+	# The engine sleeps when idle (--idle-sleep-us 100): the guest's kicks wake it (a worker
+	# lcore sleeps without a timeout, so nothing else would). 1 and 2 pairs loop every frame
+	# (the engine sleeps between the windows and is woken by the next), lone frames after 3 s
+	# of silence each come back (and after 0.3 s), the engine used under 5 % of a core while
+	# the guest sat silent between them (its CPU time from /proc over the lone case: 3 frames
+	# in 9 s; the case after it keeps the engine up while that is read), and the exit table's
+	# idle: rows count sleeps and wake-ups.
+	idle_cpu_watch idle 2 3 >"$TMP/idle.cpu" &
+	watch_pid=$!
 	if boot idle "$QEMU" 0 "" 2 "--idle-sleep-us 100" <<-'EOF'; then
 		loop qp1 1 2000
 		loop qp2 2 4000
-		lone lone 5 300
+		lone lone 3 3000
+		lone lone-short 5 300
 	EOF
-		for c in qp1 qp2 lone; do expect idle $c; done
+		for c in qp1 qp2 lone lone-short; do expect idle $c; done
+		wait "$watch_pid"
+		read -r ticks secs <"$TMP/idle.cpu"
+		if [ -n "${ticks:-}" ] && [ -n "${secs:-}" ]; then
+			pct=$(awk -v t="$ticks" -v s="$secs" -v hz="$(getconf CLK_TCK)" \
+				'BEGIN{printf "%.1f", 100 * t / hz / s}')
+			awk -v p="$pct" -v s="$secs" 'BEGIN{exit !(p < 5 && s >= 8)}' &&
+				pass "idle: the engine used $pct % of a core over the ${secs} s of lone frames (< 5 %)" ||
+				fail "idle: the engine used $pct % of a core over ${secs} s of lone frames (want < 5 % over >= 8 s)"
+		else
+			fail "idle: no CPU figure for the lone case ($(cat "$TMP/idle.cpu"))"
+		fi
 		sleeps=$(awk '/^idle: /&&$3~/^[0-9]+$/{s+=$4} END{print s+0}' "$TMP/idle.engine")
 		wakeups=$(awk '/^idle: /&&$3~/^[0-9]+$/{s+=$5} END{print s+0}' "$TMP/idle.engine")
 		[ "$sleeps" -gt 0 ] && [ "$wakeups" -gt 0 ] &&
 			pass "idle: the engine slept $sleeps times, woken with frames $wakeups times" ||
 			fail "idle: sleeps $sleeps, wake-ups $wakeups (want both > 0)"
 		grep '^idle: ' "$TMP/idle.engine" | sed 's/^/#   /'
+	else
+		kill "$watch_pid" 2>/dev/null
+		wait "$watch_pid" 2>/dev/null
 	fi
 	;;
 *)
