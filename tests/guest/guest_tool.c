@@ -51,6 +51,7 @@
 #define GT_WINDOW 32	/* frames in flight per queue: well under the 256-entry RX ring */
 #define GT_WAIT_MS 3000 /* no progress for this long: the rest are lost */
 #define GT_MAX_STATS 512
+#define GT_NB_VEC (2 * GT_MAX_QUEUES) /* MSI-X vectors: RX queues, then TX queues */
 
 struct gt_hdr {
 	uint8_t dst[6];
@@ -304,17 +305,18 @@ gt_counter(const struct gt_counters *c, const char *dir, unsigned int q)
 
 /*
  * Interrupts of the virtio devices, from /proc/interrupts: TOTAL sums every virtio line (with
- * vectors=0 it is one shared INTx line); INPUT[q] the MSI-X vector "virtioN-input.q" if any.
+ * vectors=0 it is one shared INTx line); VEC[q] the MSI-X vector "virtioN-input.q" (RX queue q),
+ * VEC[GT_MAX_QUEUES + q] "virtioN-output.q" (TX queue q), if any.
  */
 static void
-gt_irqs_read(uint64_t *total, uint64_t input[GT_MAX_QUEUES])
+gt_irqs_read(uint64_t *total, uint64_t vec[GT_NB_VEC])
 {
 	FILE *f = fopen("/proc/interrupts", "r");
 	char line[1024];
 	int nb_cpu = 0;
 
 	*total = 0;
-	memset(input, 0, sizeof(uint64_t) * GT_MAX_QUEUES);
+	memset(vec, 0, sizeof(uint64_t) * GT_NB_VEC);
 	if (f == NULL)
 		return;
 	if (fgets(line, sizeof(line), f) != NULL)
@@ -339,7 +341,14 @@ gt_irqs_read(uint64_t *total, uint64_t input[GT_MAX_QUEUES])
 			unsigned long q = strtoul(in + 7, NULL, 10);
 
 			if (q < GT_MAX_QUEUES)
-				input[q] += sum;
+				vec[q] += sum;
+		}
+		in = strstr(line, "-output.");
+		if (in != NULL) {
+			unsigned long q = strtoul(in + 8, NULL, 10);
+
+			if (q < GT_MAX_QUEUES)
+				vec[GT_MAX_QUEUES + q] += sum;
 		}
 	}
 	fclose(f);
@@ -619,11 +628,12 @@ gt_traffic(struct gt_run *run, unsigned int frames, const unsigned int *changes,
 /* Prints the result line of a traffic run and returns 0 when everything came back right. */
 static int
 gt_report(const char *name, struct gt_run *run, const char *err, uint64_t us, uint64_t irqs,
-	  const uint64_t irq_in[GT_MAX_QUEUES], bool strict_counters)
+	  const uint64_t irq_vec[GT_NB_VEC], bool strict_counters)
 {
 	char detail[2048];
 	size_t o = 0;
 	uint32_t sent = 0, recv = 0, bad = 0;
+	uint64_t vec_rx = 0, vec_tx = 0;
 	bool ok = err[0] == '\0';
 
 #define GT_ADD(...)                                                                         \
@@ -655,8 +665,10 @@ gt_report(const char *name, struct gt_run *run, const char *err, uint64_t us, ui
 			continue;
 		}
 		GT_ADD(",drv_tx%" PRId64 ",drv_rx%" PRId64, tx1 - tx0, rx1 - rx0);
-		if (irq_in != NULL && irq_in[q] > 0)
-			GT_ADD(",irq_in%" PRIu64, irq_in[q]);
+		if (irq_vec != NULL && irq_vec[q] > 0)
+			GT_ADD(",irq_in%" PRIu64, irq_vec[q]);
+		if (irq_vec != NULL && irq_vec[GT_MAX_QUEUES + q] > 0)
+			GT_ADD(",irq_out%" PRIu64, irq_vec[GT_MAX_QUEUES + q]);
 		/* The driver counted what we sent and what we got, on the same queue. */
 		if (tx1 - tx0 < gq->sent || rx1 - rx0 < gq->received)
 			ok = false;
@@ -665,10 +677,17 @@ gt_report(const char *name, struct gt_run *run, const char *err, uint64_t us, ui
 	}
 	if (recv != sent || bad > 0 || sent == 0)
 		ok = false;
+	/* MSI-X: the RX and TX queues' own vectors, per frame sent (0 with one shared INTx line).
+	 */
+	for (unsigned int q = 0; irq_vec != NULL && q < GT_MAX_QUEUES; q++) {
+		vec_rx += irq_vec[q];
+		vec_tx += irq_vec[GT_MAX_QUEUES + q];
+	}
 	printf("VLGUEST %s %s frames=%u received=%u bad=%u ms=%" PRIu64 " irqs=%" PRIu64
-	       " irq_per_frame=%.3f%s%s%s\n",
+	       " irq_per_frame=%.3f rx_irq_per_frame=%.3f tx_irq_per_frame=%.3f%s%s%s\n",
 	       name, ok ? "PASS" : "FAIL", sent, recv, bad, us / 1000, irqs,
-	       sent > 0 ? (double)irqs / sent : 0.0, detail, err[0] ? " error=" : "", err);
+	       sent > 0 ? (double)irqs / sent : 0.0, sent > 0 ? (double)vec_rx / sent : 0.0,
+	       sent > 0 ? (double)vec_tx / sent : 0.0, detail, err[0] ? " error=" : "", err);
 	fflush(stdout);
 	return ok ? 0 : 1;
 #undef GT_ADD
@@ -679,7 +698,7 @@ static int
 gt_run_case(const char *name, struct gt_if *ifc, unsigned int queues, unsigned int frames,
 	    const unsigned int *changes)
 {
-	uint64_t irq0, irq1, in0[GT_MAX_QUEUES], in1[GT_MAX_QUEUES], t0;
+	uint64_t irq0, irq1, in0[GT_NB_VEC], in1[GT_NB_VEC], t0;
 	struct gt_run run;
 	char err[128] = "";
 	int rc;
@@ -705,8 +724,8 @@ gt_run_case(const char *name, struct gt_if *ifc, unsigned int queues, unsigned i
 		gt_traffic(&run, frames, changes, err, sizeof(err));
 	t0 = gt_now_us() - t0;
 	gt_irqs_read(&irq1, in1);
-	for (unsigned int q = 0; q < GT_MAX_QUEUES; q++)
-		in1[q] -= in0[q];
+	for (unsigned int v = 0; v < GT_NB_VEC; v++)
+		in1[v] -= in0[v];
 	gt_counters_read(ifc, &gt_stats_after);
 	rc = gt_report(name, &run, err, t0, irq1 - irq0, in1, changes == NULL);
 	gt_run_close(&run);
@@ -851,7 +870,7 @@ gt_cmd_soak(const char *name, struct gt_if *ifc, unsigned int queues, unsigned i
 static int
 gt_cmd_migrate(const char *name, struct gt_if *ifc, unsigned int queues, unsigned int seconds)
 {
-	uint64_t end, worst = 0, irq0, irq1, in[GT_MAX_QUEUES];
+	uint64_t end, worst = 0, irq0, irq1, in[GT_NB_VEC];
 	uint64_t sent[GT_MAX_QUEUES] = {0}, recv[GT_MAX_QUEUES] = {0}, bad[GT_MAX_QUEUES] = {0};
 	uint64_t sent_all = 0, recv_all = 0, bad_all = 0;
 	unsigned int windows = 0;
@@ -931,7 +950,7 @@ gt_cmd_migrate(const char *name, struct gt_if *ifc, unsigned int queues, unsigne
 static int
 gt_cmd_lone(const char *name, struct gt_if *ifc, unsigned int repeats, unsigned int idle_ms)
 {
-	uint64_t worst = 0, irq0, irq1, in[GT_MAX_QUEUES];
+	uint64_t worst = 0, irq0, irq1, in[GT_NB_VEC];
 	struct gt_run run;
 	char err[64] = "";
 
