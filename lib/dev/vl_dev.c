@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -60,6 +61,10 @@ struct dev_msg {
 				uint64_t mmap_offset;
 			} regions[8]; /* VHOST_MEMORY_MAX_NREGIONS */
 		} memory;
+		struct { /* SET_LOG_BASE (VhostUserLog) */
+			uint64_t mmap_size;
+			uint64_t mmap_offset;
+		} log;
 	} payload;
 } __attribute__((packed));
 
@@ -95,6 +100,10 @@ dev_msg_close_fds(struct dev_msg_ctx *ctx)
 	ctx->fd_num = 0;
 }
 
+/* Logs one connection may give the mbuf datapath before it stops marking rings (QEMU sends one
+ * per migration, or a few when guest memory grows during it). */
+#define DEV_LOG_MAPS_MAX 8
+
 struct vl_dev {
 	char name[VL_IFACE_NAME_MAX];
 	char path[VL_SOCKET_PATH_MAX];
@@ -118,6 +127,19 @@ struct vl_dev {
 	uint8_t *log_base; /* the frontend's log as librte_vhost mapped it, NULL: none */
 	uint64_t log_size;
 	struct vl_mem *mem; /* direct: snapshot the running queue pairs point to */
+	/* mbuf datapath: the engine's own mappings of the frontend's logs (SET_LOG_BASE), newest
+	 * last, for struct vl_qp_ring_log. librte_vhost unmaps its mapping when the next log
+	 * comes, under locks its mbuf burst calls also take; ours outlive any poller that may
+	 * still read them: unmapped only when the connection ends. */
+	struct dev_log_map {
+		uint8_t *map;
+		size_t len;
+		uint8_t *bitmap; /* map + mmap_offset */
+		uint64_t size;
+	} log_maps[DEV_LOG_MAPS_MAX];
+	unsigned int nb_log_maps;
+	bool log_map_current; /* the newest SET_LOG_BASE is log_maps[nb_log_maps - 1] */
+	struct vl_qp_ring_log *ring_logs_retired; /* unpublished, freed after a grace period */
 
 	uint16_t nb_qps;
 	struct vl_qp **qps; /* [nb_qps], each on its first owner's node */
@@ -618,6 +640,187 @@ vl_dev_numa_refresh(struct vl_dev *dev)
 
 /* ---- librte_vhost callbacks ------------------------------------------------------------------ */
 
+/* ---- dirty-page log of the mbuf datapath on packed rings ---------------------------------- */
+
+/*
+ * SET_LOG_BASE, before librte_vhost maps it (both datapaths mark pages through a mapping of
+ * it): one regular file that holds mmap_offset + mmap_size bytes. A log that runs past the end of
+ * its file would kill the engine with SIGBUS at the first page marked there. 0, or -1 with the
+ * reason. What the library refuses itself (fd count, message size) is left to it.
+ */
+static int
+dev_log_base_check(const struct dev_msg_ctx *ctx, char *reason, size_t len)
+{
+	const struct dev_msg *msg = &ctx->msg;
+	uint64_t size = msg->payload.log.mmap_size, off = msg->payload.log.mmap_offset, end;
+	struct stat st;
+
+	if (ctx->fd_num != 1 || msg->size != sizeof(msg->payload.log))
+		return 0;
+	if (fstat(ctx->fds[0], &st) != 0) {
+		snprintf(reason, len, "fd %d: %s", ctx->fds[0], strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(reason, len, "fd %d is not a regular file (mode 0%o)", ctx->fds[0],
+			 (unsigned int)(st.st_mode & S_IFMT));
+		return -1;
+	}
+	if (size == 0 || __builtin_add_overflow(off, size, &end) || end > (uint64_t)st.st_size) {
+		snprintf(reason, len,
+			 "0x%" PRIx64 " bytes at offset 0x%" PRIx64
+			 " do not fit its file (0x%" PRIx64 " bytes)",
+			 size, off, (uint64_t)st.st_size);
+		return -1;
+	}
+	return 0;
+}
+
+/* mbuf datapath: map a checked SET_LOG_BASE ourselves (see struct vl_dev). Under dev->lock. */
+static void
+dev_log_map_add(struct vl_dev *dev, const struct dev_msg_ctx *ctx)
+{
+	uint64_t size = ctx->msg.payload.log.mmap_size, off = ctx->msg.payload.log.mmap_offset;
+	void *map;
+
+	dev->log_map_current = false;
+	if (dev->nb_log_maps == DEV_LOG_MAPS_MAX) {
+		DEV_LOG(ERR, dev,
+			"dirty log number %u of this connection not mapped (at most %u): packed "
+			"descriptor rings will not be marked in it",
+			dev->nb_log_maps + 1, DEV_LOG_MAPS_MAX);
+		return;
+	}
+	map = mmap(NULL, off + size, PROT_READ | PROT_WRITE, MAP_SHARED, ctx->fds[0], 0);
+	if (map == MAP_FAILED) {
+		DEV_LOG(ERR, dev,
+			"cannot map the dirty log (0x%" PRIx64 " bytes): %s; packed descriptor "
+			"rings will not be marked in it",
+			size, strerror(errno));
+		return;
+	}
+	dev->log_maps[dev->nb_log_maps++] = (struct dev_log_map){
+		.map = map, .len = off + size, .bitmap = (uint8_t *)map + off, .size = size};
+	dev->log_map_current = true;
+}
+
+/* Guest-physical address of a host address the library mapped; 0 if none. */
+static uint64_t
+dev_hva_to_gpa(const struct rte_vhost_memory *mem, const void *hva)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)hva;
+
+	for (uint32_t i = 0; i < mem->nregions; i++) {
+		const struct rte_vhost_mem_region *r = &mem->regions[i];
+
+		if (addr - r->host_user_addr < r->size)
+			return r->guest_phys_addr + (addr - r->host_user_addr);
+	}
+	return 0;
+}
+
+/* What qp must mark after its bursts: both descriptor rings in the newest log. NULL if a ring is
+ * not there (yet) or outside guest memory. */
+static struct vl_qp_ring_log *
+dev_ring_log_new(struct vl_dev *dev, struct vl_qp *qp, const struct rte_vhost_memory *mem)
+{
+	const struct dev_log_map *lm = &dev->log_maps[dev->nb_log_maps - 1];
+	struct vl_qp_ring_log *rl = calloc(1, sizeof(*rl));
+
+	if (rl == NULL)
+		return NULL;
+	for (int i = 0; i < 2; i++) {
+		struct rte_vhost_vring vr;
+
+		if (rte_vhost_get_vhost_vring(dev->vid, i ? VL_TXQ(qp->idx) : VL_RXQ(qp->idx),
+					      &vr) != 0 ||
+		    vr.desc_packed == NULL ||
+		    (rl->ring_gpa[i] = dev_hva_to_gpa(mem, vr.desc_packed)) == 0) {
+			free(rl);
+			return NULL;
+		}
+		rl->ring_bytes[i] = (uint64_t)vr.size * sizeof(struct vring_packed_desc);
+	}
+	rl->log = (struct vl_vring_log){
+		.bitmap = lm->bitmap,
+		.bitmap_bytes = lm->size,
+		.log_ring = true,
+		.nb_pages = &qp->stats.dirty_pages,
+		.nb_faults = &qp->stats.dirty_log_faults,
+	};
+	return rl;
+}
+
+/* Free the retired ring logs no poller can hold any more (wait: all of them, after one grace
+ * period). Under dev->lock; without wait, never blocks. */
+static void
+dev_ring_logs_reap(struct vl_dev *dev, bool wait)
+{
+	struct vl_qp_ring_log **pp = &dev->ring_logs_retired;
+
+	if (wait && *pp != NULL)
+		rte_rcu_qsbr_synchronize(vl_dev_qsv, RTE_QSBR_THRID_INVALID);
+	while (*pp != NULL) {
+		struct vl_qp_ring_log *rl = *pp;
+
+		if (wait || rte_rcu_qsbr_check(vl_dev_qsv, rl->retired_token, false) == 1) {
+			*pp = rl->retired_next;
+			free(rl);
+		} else {
+			pp = &rl->retired_next;
+		}
+	}
+}
+
+/*
+ * mbuf datapath: publish, for every pair, what to mark after its bursts: both descriptor rings
+ * while the frontend logs and the rings are packed (see struct vl_qp_ring_log), else nothing.
+ * After every message that can change that, and at start. It runs with every vring lock held and
+ * the mbuf pollers may be waiting for one: lock-free library calls only, and it never waits.
+ */
+static void
+dev_ring_logs_update(struct vl_dev *dev)
+{
+	struct rte_vhost_memory *mem = NULL;
+	bool on = dev->running && dev->log_all &&
+		  (dev->features & (1ULL << VIRTIO_F_RING_PACKED)) && !dev_test_break_dirty_log;
+	unsigned int nb = 0;
+
+	if (on && (!dev->log_map_current || rte_vhost_get_mem_table(dev->vid, &mem) != 0))
+		on = false;
+	for (uint16_t q = 0; q < dev->nb_qps; q++) {
+		struct vl_qp *qp = dev->qps[q];
+		struct vl_qp_ring_log *rl = on ? dev_ring_log_new(dev, qp, mem) : NULL;
+		struct vl_qp_ring_log *old = qp->ring_log;
+
+		nb += rl != NULL;
+		/* Pairs with the owner's acquire load: the struct is complete before it sees it. */
+		__atomic_store_n(&qp->ring_log, rl, __ATOMIC_RELEASE);
+		if (old != NULL) {
+			old->retired_token = rte_rcu_qsbr_start(vl_dev_qsv);
+			old->retired_next = dev->ring_logs_retired;
+			dev->ring_logs_retired = old;
+		}
+	}
+	free(mem);
+	dev_ring_logs_reap(dev, false);
+	if (nb != 0)
+		DEV_LOG(DEBUG, dev,
+			"mbuf datapath, packed rings: %u queue pair(s) mark their descriptor rings "
+			"in the dirty log",
+			nb);
+}
+
+/* The connection ended: no poller runs for it any more. */
+static void
+dev_log_maps_unmap(struct vl_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->nb_log_maps; i++)
+		munmap(dev->log_maps[i].map, dev->log_maps[i].len);
+	dev->nb_log_maps = 0;
+	dev->log_map_current = false;
+}
+
 static int
 dev_new_device(int vid)
 {
@@ -652,6 +855,11 @@ dev_new_device(int vid)
 	}
 	dev->running = true;
 	dev->paused = false;
+	if (dev->datapath == VL_DATAPATH_MBUF) {
+		dev->log_all = false;
+		dev_log_snapshot(dev);
+		dev_ring_logs_update(dev);
+	}
 	DEV_LOG(INFO, dev,
 		"guest started (vid %d, features 0x%" PRIx64 ", %s rings, %u-byte header%s%s%s%s)",
 		vid, f, (f & (1ULL << VIRTIO_F_RING_PACKED)) ? "packed" : "split",
@@ -676,11 +884,13 @@ dev_destroy_device(int vid)
 		return;
 	pthread_mutex_lock(&dev->lock);
 	dev->running = false;
+	dev_ring_logs_update(dev); /* running false: every pair's is retired */
 	/* No vring lock is held here: wait for the pollers with either datapath. A pair the
 	 * mbuf datapath stopped without waiting (vring disable) may still be inside a burst call:
 	 * one more grace period covers it before librte_vhost frees the vrings. */
 	dev_qps_stop(dev, 0, dev->nb_qps, true);
 	rte_rcu_qsbr_synchronize(vl_dev_qsv, RTE_QSBR_THRID_INVALID);
+	dev_ring_logs_reap(dev, true);
 	free(dev->mem);
 	dev->mem = NULL;
 	for (uint16_t q = 0; q < dev->nb_qps; q++)
@@ -830,6 +1040,20 @@ dev_pre_msg(int vid, void *m)
 			return RTE_VHOST_MSG_RESULT_ERR;
 		}
 	}
+	if (msg->request == VL_VHOST_USER_SET_LOG_BASE) {
+		char reason[256];
+
+		if (dev_log_base_check(m, reason, sizeof(reason)) != 0) {
+			DEV_LOG(ERR, dev, "dirty log refused: %s; closing the connection", reason);
+			dev_msg_close_fds(m);
+			return RTE_VHOST_MSG_RESULT_ERR;
+		}
+		if (dev->datapath == VL_DATAPATH_MBUF && ((struct dev_msg_ctx *)m)->fd_num == 1) {
+			pthread_mutex_lock(&dev->lock);
+			dev_log_map_add(dev, m);
+			pthread_mutex_unlock(&dev->lock);
+		}
+	}
 	if (!dev_own_rings(dev) || !vl_vhost_msg_moves_rings(msg->request))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 
@@ -857,7 +1081,20 @@ dev_post_msg(int vid, void *m)
 	struct vl_dev *dev = dev_from_vid(vid);
 	struct dev_msg *msg = m;
 
-	if (dev == NULL || !dev_own_rings(dev))
+	if (dev == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (dev->datapath == VL_DATAPATH_MBUF && (msg->request == VL_VHOST_USER_SET_FEATURES ||
+						  msg->request == VL_VHOST_USER_SET_LOG_BASE ||
+						  msg->request == VL_VHOST_USER_SET_VRING_ADDR ||
+						  msg->request == VL_VHOST_USER_SET_MEM_TABLE)) {
+		pthread_mutex_lock(&dev->lock);
+		if (dev->running) {
+			dev_log_snapshot(dev);
+			dev_ring_logs_update(dev);
+		}
+		pthread_mutex_unlock(&dev->lock);
+	}
+	if (!dev_own_rings(dev))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	pthread_mutex_lock(&dev->lock);
 	if (msg->request == VL_VHOST_USER_SET_MEM_TABLE)
@@ -935,6 +1172,7 @@ dev_destroy_connection(int vid)
 	pthread_mutex_lock(&dev->lock);
 	__atomic_store_n(&dev_by_vid[vid], NULL, __ATOMIC_RELEASE);
 	dev->vid = -1;
+	dev_log_maps_unmap(dev); /* the device, if it ran, was destroyed first */
 	DEV_LOG(INFO, dev, "frontend disconnected (vid %d)", vid);
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -1237,6 +1475,8 @@ vl_dev_detach(struct vl_dev *dev)
 		if (dev_list[i] == dev)
 			dev_list[i] = dev_list[--dev_nb];
 	free(dev->mem);
+	dev_ring_logs_reap(dev, true);
+	dev_log_maps_unmap(dev);
 	dev_qps_free(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

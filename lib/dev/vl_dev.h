@@ -40,6 +40,23 @@ struct vl_qp_irq {
 };
 
 /* One queue pair: guest TX vring 2i+1 -> guest RX vring 2i. */
+/*
+ * The mbuf datapath on packed rings while the frontend logs dirty pages: librte_vhost 22.11
+ * marks its used-descriptor writes at the vring's log address plus the descriptor's offset, but
+ * QEMU gives a packed vring's device event area as that address, so the descriptor ring's pages
+ * are never marked (docs/MIGRATION.md). The owner marks both descriptor rings after every burst
+ * that moved frames, in the engine's own mapping of the log. Built by the control plane,
+ * immutable once published, freed only after a grace period once the guest stops.
+ */
+struct vl_qp_ring_log {
+	struct vl_vring_log log; /* bitmap: our own mapping of the frontend's log */
+	uint64_t ring_gpa[2];	 /* descriptor rings: [0] RX vring 2i, [1] TX vring 2i+1 */
+	uint64_t ring_bytes[2];
+	/* Control plane: the retired list, and the grace period each must see end. */
+	struct vl_qp_ring_log *retired_next;
+	uint64_t retired_token;
+};
+
 struct vl_qp {
 	/* Control plane -> datapath. 1 = poll it. Set (release) after every field below is ready;
 	 * cleared before any of them changes, followed by a grace period. */
@@ -69,6 +86,10 @@ struct vl_qp {
 	 * Written by the control plane while run == 0. */
 	struct vl_vring_log log_rx;
 	struct vl_vring_log log_tx;
+	/* mbuf datapath, packed rings, logging on: NULL or what to mark after each burst.
+	 * Published with a release store while the pair runs (the library's vring locks, which
+	 * the control plane holds in its message handlers, forbid waiting for an mbuf poller). */
+	struct vl_qp_ring_log *ring_log;
 	/*
 	 * Idle sleep (--idle-sleep-us, direct and sink datapaths). The guest's TX kick eventfd is
 	 * handed to the owner as our own duplicate, so that neither librte_vhost closing its fd

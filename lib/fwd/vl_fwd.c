@@ -174,11 +174,20 @@ fwd_qp_poll_sink(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 	return n;
 }
 
+/* mbuf datapath, packed rings, dirty log on: mark both descriptor rings (struct vl_qp_ring_log)
+ * after the library's used-descriptor writes of this burst. */
+static void __attribute__((noinline, cold)) fwd_mbuf_log_rings(struct vl_qp_ring_log *rl)
+{
+	vl_vring_log_write(&rl->log, rl->ring_gpa[0], rl->ring_bytes[0]);
+	vl_vring_log_write(&rl->log, rl->ring_gpa[1], rl->ring_bytes[1]);
+}
+
 /* The reference datapath, as testpmd's vhost driver: guest -> mbuf -> guest. */
 static inline unsigned int
 fwd_qp_poll_mbuf(const struct vl_fwd_lcore *fl, struct vl_qp *qp)
 {
 	struct rte_mbuf *pkts[VL_BURST_MAX];
+	struct vl_qp_ring_log *rl;
 	uint16_t nb_rx, nb_tx;
 	uint64_t bytes = 0;
 
@@ -188,6 +197,10 @@ fwd_qp_poll_mbuf(const struct vl_fwd_lcore *fl, struct vl_qp *qp)
 	if (nb_rx == 0)
 		return 0;
 	nb_tx = rte_vhost_enqueue_burst(qp->vid, VL_RXQ(qp->idx), pkts, nb_rx);
+	/* Pairs with the release store of dev_ring_logs_update: the struct is complete. */
+	rl = __atomic_load_n(&qp->ring_log, __ATOMIC_ACQUIRE);
+	if (unlikely(rl != NULL))
+		fwd_mbuf_log_rings(rl);
 	for (uint16_t i = 0; i < nb_tx; i++)
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
 	if (unlikely(qp->steer != NULL)) /* the copies are ours: no guest can change them */

@@ -16,6 +16,10 @@
  *   vl_fake_guest --socket PATH --packed --scenario loop|hostile|memtable|enable-cycle|irq|pause
  *                 [--event-idx]  (packed virtqueues; pause: stop/resume at non-zero wrap states)
  *   vl_fake_guest --socket PATH --scenario idle [--event-idx] [--rounds N] [--gap-ms MS]
+ *   vl_fake_guest --socket PATH [--packed] --scenario dirty-log|log-beyond-file
+ *                 (logging turned on mid-traffic as QEMU does when a migration starts; every
+ *                 guest page the engine wrote since must be marked in the log; a log larger
+ *                 than its file must make the engine hang up)
  *
  * Like a real driver it kicks after publishing when the engine asks for kicks (used->flags
  * without NO_NOTIFY, or avail_event passed with EVENT_IDX); a polling engine never does.
@@ -29,6 +33,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +57,9 @@
 #define F_VERSION_1 (1ULL << 32)
 #define F_INDIRECT_DESC (1ULL << 28)
 #define F_RING_PACKED (1ULL << 34)
+#define F_LOG_ALL (1ULL << 26)
+#define PF_LOG_SHMFD (1ULL << 1)
+#define VRING_F_LOG 1u /* SET_VRING_ADDR flags: log the used ring's writes at payload.addr.log */
 /* A packed ring's first base: slot 0, wrap counters 1 (bit 15, as virtio-user sends it). */
 #define PG_BASE_START (1u << VL_VRING_PACKED_WRAP_BIT)
 
@@ -78,6 +86,9 @@ struct msg {
 			uint64_t desc, used, avail, log;
 		} addr;
 		struct {
+			uint64_t mmap_size, mmap_offset;
+		} log;
+		struct {
 			uint32_t nregions;
 			uint32_t padding;
 			struct {
@@ -100,6 +111,19 @@ struct gvring {
 	uint16_t used_seen; /* used entries consumed */
 	int kickfd, callfd;
 };
+
+/* A packed vring as the driver sees it (--packed); its fds and number are in vrings[]. */
+struct pgvring {
+	struct vl_vring_packed_desc *desc;
+	struct vl_vring_packed_event *drv; /* driver event area (ours) */
+	struct vl_vring_packed_event *dev; /* device event area (the engine's) */
+	uint16_t avail_slot, used_slot;	   /* cursors and their wrap counters */
+	bool avail_wrap, used_wrap;
+	uint16_t inflight;	      /* slots posted, not yet seen used */
+	uint8_t chain_len[RING_SIZE]; /* by buffer id: slots of the buffer in flight, or 0 */
+};
+
+static struct pgvring pvrings[2 * MAX_QPS];
 
 static int sock = -1;
 static int memfd = -1;
@@ -126,6 +150,9 @@ static unsigned int opt_rounds = 4, opt_gap_ms = 1500; /* idle: lone frames, the
  * packed one (pg_*, in its own section further down) where the layouts differ.
  */
 static bool packed_rings;
+static bool want_dirty_log; /* dirty-log: negotiate LOG_ALL's prerequisites (LOG_SHMFD) */
+static bool dirty_log_on;   /* LOG_ALL sent: vring addresses carry the LOG flag */
+static uint8_t *log_map;    /* the log we gave the engine (SET_LOG_BASE) */
 static void pg_vring_setup(uint16_t v, uint16_t base, bool fresh);
 static void pg_rx_refill(unsigned int q, unsigned int n);
 static void pg_tx_frame(unsigned int q, unsigned int k);
@@ -239,6 +266,36 @@ set_mem_table(size_t split)
 		die("SET_MEM_TABLE: %s", strerror(errno));
 }
 
+/*
+ * SET_VRING_ADDR of vring v, as it is laid out now (frontend addresses; packed: the driver and
+ * device event areas in the avail and used fields). Once logging is on (dirty_log_on), with the
+ * LOG flag and the guest address QEMU gives: the used ring's, or on packed rings the device
+ * event area's.
+ */
+static void
+send_vring_addr(uint16_t v)
+{
+	struct msg m = {.request = VL_VHOST_USER_SET_VRING_ADDR, .size = 40};
+	const void *used;
+
+	m.payload.addr.index = v;
+	if (packed_rings) {
+		m.payload.addr.desc = (uint64_t)(uintptr_t)pvrings[v].desc;
+		m.payload.addr.avail = (uint64_t)(uintptr_t)pvrings[v].drv;
+		used = pvrings[v].dev;
+	} else {
+		m.payload.addr.desc = (uint64_t)(uintptr_t)vrings[v].desc;
+		m.payload.addr.avail = (uint64_t)(uintptr_t)vrings[v].avail;
+		used = vrings[v].used;
+	}
+	m.payload.addr.used = (uint64_t)(uintptr_t)used;
+	if (dirty_log_on) {
+		m.payload.addr.flags = VRING_F_LOG;
+		m.payload.addr.log = gpa_of(used);
+	}
+	send_msg(&m, -1);
+}
+
 /* Arena layout: vring v's tables at v * 64 KiB, buffers from 1 MiB on. */
 static uint8_t *
 buf_of(uint16_t vring, uint16_t slot)
@@ -250,7 +307,6 @@ static void
 vring_setup(uint16_t v, uint16_t base)
 {
 	struct gvring *g = &vrings[v];
-	struct msg m = {.request = VL_VHOST_USER_SET_VRING_ADDR, .size = 40};
 
 	g->idx = v;
 	g->off = (size_t)v * 65536;
@@ -268,11 +324,7 @@ vring_setup(uint16_t v, uint16_t base)
 	}
 	set_state(VL_VHOST_USER_SET_VRING_NUM, v, RING_SIZE);
 	set_state(VL_VHOST_USER_SET_VRING_BASE, v, base);
-	m.payload.addr.index = v;
-	m.payload.addr.desc = (uint64_t)(uintptr_t)g->desc;
-	m.payload.addr.avail = (uint64_t)(uintptr_t)g->avail;
-	m.payload.addr.used = (uint64_t)(uintptr_t)g->used;
-	send_msg(&m, -1);
+	send_vring_addr(v);
 	set_u64(VL_VHOST_USER_SET_VRING_KICK, v, g->kickfd);
 	set_u64(VL_VHOST_USER_SET_VRING_CALL, v, g->callfd);
 }
@@ -295,6 +347,8 @@ connect_and_negotiate(unsigned int nb_qps, bool mrg)
 	if (!(offered & F_VERSION_1) || !(offered & F_PROTOCOL_FEATURES))
 		die("engine offers 0x%llx: no VERSION_1 or PROTOCOL_FEATURES",
 		    (unsigned long long)offered);
+	if (want_dirty_log && !(offered & F_LOG_ALL))
+		die("engine does not offer VHOST_F_LOG_ALL (0x%llx)", (unsigned long long)offered);
 	if (want_event_idx && !(offered & F_EVENT_IDX))
 		die("engine does not offer EVENT_IDX (0x%llx)", (unsigned long long)offered);
 	if (packed_rings &&
@@ -305,8 +359,11 @@ connect_and_negotiate(unsigned int nb_qps, bool mrg)
 		   (want_event_idx ? F_EVENT_IDX : 0) |
 		   (packed_rings ? F_RING_PACKED | F_INDIRECT_DESC : 0);
 	set_u64(VL_VHOST_USER_SET_FEATURES, features, -1);
-	(void)get_u64(VL_VHOST_USER_GET_PROTOCOL_FEATURES);
-	set_u64(VL_VHOST_USER_SET_PROTOCOL_FEATURES, 0, -1);
+	offered = get_u64(VL_VHOST_USER_GET_PROTOCOL_FEATURES);
+	if (want_dirty_log && !(offered & PF_LOG_SHMFD))
+		die("engine does not offer protocol feature LOG_SHMFD (0x%llx)",
+		    (unsigned long long)offered);
+	set_u64(VL_VHOST_USER_SET_PROTOCOL_FEATURES, want_dirty_log ? PF_LOG_SHMFD : 0, -1);
 	set_mem_table(0);
 	for (uint16_t v = 0; v < 2 * nb_qps; v++) {
 		vrings[v].kickfd = 0;
@@ -811,13 +868,30 @@ scenario_fuzz(unsigned long long nb_msgs, unsigned long long seed)
  * frame follow anyway (ignoring that the engine has gone), to touch what a careless engine
  * mapped. Passes when the engine closed the connection within 5 s; the test checks that it lives.
  */
+/* The engine must close the connection within 5 s (what it refused: for the failure message). */
+static void
+expect_hangup(const char *what)
+{
+	for (double end = now_s() + 5;;) {
+		struct pollfd p = {.fd = sock, .events = POLLIN};
+		char b[256];
+		ssize_t n;
+
+		if (poll(&p, 1, 100) == 1) {
+			n = recv(sock, b, sizeof(b), MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno == ECONNRESET))
+				return;
+		}
+		if (now_s() > end)
+			die("the engine kept %s", what);
+	}
+}
+
 static void
 scenario_mem_beyond_file(bool eventfd_region)
 {
 	int shortfd = eventfd_region ? eventfd(0, EFD_CLOEXEC)
 				     : memfd_create("vl_fake_guest_short", MFD_CLOEXEC);
-	struct pollfd p;
-	double end;
 
 	if (shortfd < 0 || (!eventfd_region && ftruncate(shortfd, 4096) != 0))
 		die("short memfd: %s", strerror(errno));
@@ -828,19 +902,7 @@ scenario_mem_beyond_file(bool eventfd_region)
 	tx_frame(0, 0);
 	if (write(vrings[1].kickfd, &(uint64_t){1}, sizeof(uint64_t)) != sizeof(uint64_t))
 		die("kick: %s", strerror(errno));
-	for (end = now_s() + 5;;) {
-		char b[256];
-		ssize_t n;
-
-		p = (struct pollfd){.fd = sock, .events = POLLIN};
-		if (poll(&p, 1, 100) == 1) {
-			n = recv(sock, b, sizeof(b), MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && errno == ECONNRESET))
-				break;
-		}
-		if (now_s() > end)
-			die("the engine kept a memory table whose region runs past its file's end");
-	}
+	expect_hangup("a memory table whose region runs past its file's end");
 	printf("the engine hung up on the memory table\n");
 	disconnect();
 	close(shortfd);
@@ -1242,18 +1304,6 @@ scenario_features(void)
  * The driver event area says when we want calls; the device event area is the engine's.
  */
 
-struct pgvring {
-	struct vl_vring_packed_desc *desc;
-	struct vl_vring_packed_event *drv; /* driver event area (ours) */
-	struct vl_vring_packed_event *dev; /* device event area (the engine's) */
-	uint16_t avail_slot, used_slot;	   /* cursors and their wrap counters */
-	bool avail_wrap, used_wrap;
-	uint16_t inflight;	      /* slots posted, not yet seen used */
-	uint8_t chain_len[RING_SIZE]; /* by buffer id: slots of the buffer in flight, or 0 */
-};
-
-static struct pgvring pvrings[2 * MAX_QPS];
-
 static void
 pg_advance(uint16_t *slot, bool *wrap)
 {
@@ -1287,7 +1337,6 @@ pg_vring_setup(uint16_t v, uint16_t base, bool fresh)
 {
 	struct gvring *g = &vrings[v];
 	struct pgvring *p = &pvrings[v];
-	struct msg m = {.request = VL_VHOST_USER_SET_VRING_ADDR, .size = 40};
 
 	g->idx = v;
 	g->off = (size_t)v * 65536;
@@ -1307,11 +1356,7 @@ pg_vring_setup(uint16_t v, uint16_t base, bool fresh)
 	}
 	set_state(VL_VHOST_USER_SET_VRING_NUM, v, RING_SIZE);
 	set_state(VL_VHOST_USER_SET_VRING_BASE, v, base);
-	m.payload.addr.index = v;
-	m.payload.addr.desc = (uint64_t)(uintptr_t)p->desc;
-	m.payload.addr.avail = (uint64_t)(uintptr_t)p->drv; /* packed: driver event area */
-	m.payload.addr.used = (uint64_t)(uintptr_t)p->dev;  /* packed: device event area */
-	send_msg(&m, -1);
+	send_vring_addr(v);
 	set_u64(VL_VHOST_USER_SET_VRING_KICK, v, g->kickfd);
 	set_u64(VL_VHOST_USER_SET_VRING_CALL, v, g->callfd);
 }
@@ -1747,6 +1792,129 @@ pg_scenario_pause(void)
 	disconnect();
 }
 
+/* ---- dirty-page log (live migration) ------------------------------------------------------- */
+
+/* One bit per 4 KiB page of guest physical addresses from 0, as vhost-user logs them. */
+#define LOG_PAGE 4096ull
+#define LOG_BYTES ((((MEM_GPA + MEM_SIZE) / LOG_PAGE / 8) + 4095) & ~4095ull)
+
+/*
+ * Turn logging on while traffic runs, in QEMU's order when a migration starts: SET_LOG_BASE
+ * (answered with an empty reply), SET_FEATURES with VHOST_F_LOG_ALL, then every vring's address
+ * again with its LOG flag, then a request with a reply to know the engine has handled them.
+ */
+static void
+dirty_log_start(unsigned int nb_qps)
+{
+	struct msg m = {.request = VL_VHOST_USER_SET_LOG_BASE, .size = 16};
+	struct pollfd pfd = {.fd = sock, .events = POLLIN};
+	int fd = memfd_create("vl_fake_guest_log", 0);
+
+	if (fd < 0 || ftruncate(fd, (off_t)LOG_BYTES) != 0)
+		die("log memfd: %s", strerror(errno));
+	log_map = mmap(NULL, LOG_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (log_map == MAP_FAILED)
+		die("log mmap: %s", strerror(errno));
+	m.payload.log.mmap_size = LOG_BYTES;
+	m.payload.log.mmap_offset = 0;
+	send_msg(&m, fd);
+	close(fd);
+	if (poll(&pfd, 1, 5000) != 1 || recv(sock, &m, MSG_HDR, MSG_WAITALL) != MSG_HDR ||
+	    m.request != VL_VHOST_USER_SET_LOG_BASE || m.size > sizeof(m.payload))
+		die("no reply to SET_LOG_BASE within 5 s");
+	if (m.size > 0 && recv(sock, &m.payload, m.size, MSG_WAITALL) != (ssize_t)m.size)
+		die("SET_LOG_BASE reply cut short");
+	features |= F_LOG_ALL;
+	set_u64(VL_VHOST_USER_SET_FEATURES, features, -1);
+	dirty_log_on = true;
+	for (uint16_t v = 0; v < 2 * nb_qps; v++)
+		send_vring_addr(v);
+	/* As QEMU does: wait until the engine has handled all of it (messages are handled in
+	 * order), or frames posted next could be looped before logging is on. */
+	(void)get_u64(VL_VHOST_USER_GET_FEATURES);
+}
+
+/* Every page of [p, p + len) must be marked; the first few that are not are named. */
+static void
+expect_marked(const char *what, const void *p, uint64_t len, unsigned int *checked,
+	      unsigned int *missing)
+{
+	uint64_t first = gpa_of(p) / LOG_PAGE, last = (gpa_of(p) + len - 1) / LOG_PAGE;
+
+	for (uint64_t pg = first; pg <= last; pg++) {
+		uint8_t byte = __atomic_load_n(&log_map[pg / 8], __ATOMIC_RELAXED);
+
+		(*checked)++;
+		if (!(byte & (1u << (pg % 8))) && (*missing)++ < 8)
+			fprintf(stderr, "dirty log: %s: page 0x%llx not marked\n", what,
+				(unsigned long long)(pg * LOG_PAGE));
+	}
+}
+
+/*
+ * Frames loop, logging is turned on mid-traffic, two rings' worth more loop: every guest page
+ * the engine wrote since must be marked. That is each RX buffer (every slot is written again),
+ * and the rings it writes: split rings' used rings, packed rings' descriptor rings (a packed
+ * device writes its used descriptors there, not at the frontend's log address, which names
+ * the device event area).
+ */
+static void
+scenario_dirty_log(void)
+{
+	unsigned int checked = 0, missing = 0;
+
+	want_dirty_log = true;
+	connect_and_negotiate(1, true);
+	rx_refill(0, RING_SIZE - 1);
+	traffic(1, 100, NULL);
+	dirty_log_start(1);
+	traffic(1, 2 * RING_SIZE, NULL);
+	for (uint16_t slot = 0; slot < RING_SIZE; slot++)
+		expect_marked("RX buffer", buf_of(0, slot), HDR_LEN + 60, &checked, &missing);
+	for (uint16_t v = 0; v < 2; v++) {
+		const char *what = v == 0 ? "RX ring" : "TX ring";
+
+		if (packed_rings)
+			expect_marked(what, pvrings[v].desc, RING_SIZE * sizeof(*pvrings[v].desc),
+				      &checked, &missing);
+		else
+			expect_marked(what, vrings[v].used,
+				      offsetof(struct vl_vring_used, ring[RING_SIZE]), &checked,
+				      &missing);
+	}
+	if (missing > 0)
+		die("dirty log: %u of %u pages the engine wrote are not marked", missing, checked);
+	printf("dirty log: all %u pages the engine wrote are marked\n", checked);
+	disconnect();
+}
+
+/*
+ * A dirty log that runs past the end of its file (one page of memfd for a log of LOG_BYTES):
+ * the first page marked beyond it would be SIGBUS. The engine must hang up on SET_LOG_BASE.
+ */
+static void
+scenario_log_beyond_file(void)
+{
+	struct msg m = {.request = VL_VHOST_USER_SET_LOG_BASE, .size = 16};
+	int fd = memfd_create("vl_fake_guest_short_log", MFD_CLOEXEC);
+
+	if (fd < 0 || ftruncate(fd, 4096) != 0)
+		die("short log memfd: %s", strerror(errno));
+	want_dirty_log = true;
+	connect_and_negotiate(1, true);
+	rx_refill(0, RING_SIZE - 1);
+	traffic(1, 100, NULL);
+	hangup_ok = true;
+	m.payload.log.mmap_size = LOG_BYTES;
+	m.payload.log.mmap_offset = 0;
+	send_msg(&m, fd);
+	close(fd);
+	expect_hangup("a dirty log that runs past its file's end");
+	printf("the engine hung up on the dirty log\n");
+	disconnect();
+	hangup_ok = false;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1825,6 +1993,10 @@ main(int argc, char **argv)
 		pg_scenario_irq();
 	else if (packed_rings && strcmp(scenario, "pause") == 0)
 		pg_scenario_pause();
+	else if (strcmp(scenario, "dirty-log") == 0)
+		scenario_dirty_log();
+	else if (strcmp(scenario, "log-beyond-file") == 0)
+		scenario_log_beyond_file();
 	else if (packed_rings && strcmp(scenario, "loop") != 0 &&
 		 strcmp(scenario, "memtable") != 0 && strcmp(scenario, "enable-cycle") != 0)
 		die("--packed: scenario %s runs on split rings only", scenario);
