@@ -450,13 +450,15 @@ PY
 MIGRATE_SECONDS=${VL_MIGRATE_SECONDS:-20}
 MIGRATE_BANDWIDTH=${VL_MIGRATE_BANDWIDTH:-16M}
 migrate() {
-	local name=$1 extra=$2 sa=$TMP/$1-src.sock sb=$TMP/$1-dst.sock initrd w i st t0 t1
+	local name=$1 extra=$2 broken=${3:-0} sa=$TMP/$1-src.sock sb=$TMP/$1-dst.sock initrd w i st t0 t1
 	local msrc=$TMP/$1-src.mon mdst=$TMP/$1-dst.mon uri=unix:$TMP/$1.mig jsonl=$TMP/$1.jsonl
 	local src_pid dst_pid rc status
 	local -a common src_args dst_args
 	initrd=$(echo "migrate migrate 2 $MIGRATE_SECONDS" | cases_cpio "$name")
-	start_engine "$TMP/$name.engine" --socket "$sa,name=src,queue-pairs=2" \
-		--socket "$sb,name=dst,queue-pairs=2" --stats-file "$jsonl" --stats-interval 1
+	# broken: the engine's test-only switch offers LOG_ALL and marks nothing.
+	VHOSTLOOP_TEST_BREAK_DIRTY_LOG=$broken start_engine "$TMP/$name.engine" \
+		--socket "$sa,name=src,queue-pairs=2" --socket "$sb,name=dst,queue-pairs=2" \
+		--stats-file "$jsonl" --stats-interval 1
 	for _ in $(seq 100); do
 		[ -S "$sa" ] && [ -S "$sb" ] && break
 		sleep 0.1
@@ -551,8 +553,22 @@ migrate() {
 		sed 's/^/#   serial(dst): /' "$TMP/$name.serial2" | tr -d '\r' | tail -20
 		sed 's/^/#   engine: /' "$TMP/$name.engine" | tail -20
 	fi
+	local src_frames dst_frames pages faults line
+	if [ "$broken" = 1 ]; then
+		# The run must fail: frames whose bytes only the engine wrote reach the
+		# destination stale (the guest's check says so, and still finishes).
+		engine_says "$name" "TEST ONLY: VHOSTLOOP_TEST_BREAK_DIRTY_LOG" \
+			"the engine ran with dirty logging broken on purpose"
+		line=$(grep -a '^VLGUEST migrate ' "$TMP/$name.out" | head -n 1)
+		case "$line" in
+		*" FAIL "*) pass "$name: with dirty logging broken the guest's check failed, as it must (${line#VLGUEST migrate FAIL })" ;;
+		*" PASS "*) fail "$name: the guest saw nothing wrong with dirty logging broken: this test cannot see a missing log (${line#VLGUEST migrate PASS })" ;;
+		*) fail "$name: no result line from the guest" ;;
+		esac
+		log "$name: engine: src frames $(iface_snap "$jsonl" src frames), dst frames $(iface_snap "$jsonl" dst frames), src dirty pages $(iface_snap "$jsonl" src dirty_pages)"
+		return
+	fi
 	expect "$name" migrate
-	local src_frames dst_frames pages faults
 	src_frames=$(iface_snap "$jsonl" src frames)
 	dst_frames=$(iface_snap "$jsonl" dst frames)
 	pages=$(iface_snap "$jsonl" src dirty_pages)
@@ -759,7 +775,9 @@ restart)
 	;;
 migrate)
 	# Live migration between two QEMUs on two sockets of one engine, split rings then packed.
-	# VL_MIGRATE_RINGS (default "split packed") picks the ring layouts.
+	# VL_MIGRATE_RINGS (default "split packed") picks the ring layouts. Then once more on
+	# split rings with the engine's dirty logging broken (a test-only switch): that run must
+	# fail the guest's check (VL_MIGRATE_BROKEN=0 leaves it out).
 	for r in ${VL_MIGRATE_RINGS:-split packed}; do
 		case "$r" in
 		split) migrate migrate-split ",rx_queue_size=1024,tx_queue_size=1024" ;;
@@ -767,6 +785,9 @@ migrate)
 		*) die "VL_MIGRATE_RINGS: unknown layout $r" ;;
 		esac
 	done
+	if [ "${VL_MIGRATE_BROKEN:-1}" = 1 ]; then
+		migrate migrate-broken ",rx_queue_size=1024,tx_queue_size=1024" 1
+	fi
 	;;
 msix)
 	# bookworm-backports' QEMU with MSI-X (the vectors the engine prints): per-queue vectors.
