@@ -807,12 +807,13 @@ msix)
 	# traffic. The guest's RX and TX vectors are counted and compared, but under TCG they do
 	# not tell the two apart: QEMU reads a call eventfd once for several writes and the
 	# guest's handler takes what came meanwhile. Measured here (interrupts per frame, RX + TX
-	# vectors, 4 runs, 3000 frames): on 0.58 0.67 0.42 0.74, off 0.65 0.65 0.85 0.65. What
-	# EVENT_IDX changes is the engine's decisions: with it the guest's used_event stops the
-	# calls after the first until it re-arms, without it only the NO_INTERRUPT flag does,
-	# which the guest sets from its interrupt handler, late. Calls per burst that published
-	# (both vrings decide once per burst) were on 1.18 1.27 1.19 1.33, off 1.85 1.91 1.81
-	# 1.87 (on/off 0.64-0.71): on must stay under 0.8 x off.
+	# vectors, 6 runs, 3000 frames): on 0.58 0.67 0.42 0.74 0.54 0.84, off 0.65 0.65 0.85
+	# 0.65 0.72 0.69. What EVENT_IDX changes is the engine's decisions: with it the guest's
+	# used_event stops the calls after the first until it re-arms, without it only the
+	# NO_INTERRUPT flag does, which the guest sets from its interrupt handler, late. Calls per
+	# burst that published (both vrings decide once per burst) were on 1.18 1.27 1.19 1.33
+	# 1.16 1.36, off 1.85 1.91 1.81 1.87 1.86 1.89 (on/off 0.62-0.72; with need_call ignoring
+	# used_event: 2.00 vs 1.89): on must stay under 0.85 x off.
 	for ev in on off; do
 		extra=
 		[ "$ev" = off ] && extra=",event_idx=off"
@@ -829,10 +830,10 @@ msix)
 	cpb_on=$(calls_per_burst evidx-on)
 	cpb_off=$(calls_per_burst evidx-off)
 	if [ -n "$cpb_on" ] && [ -n "$cpb_off" ] &&
-		awk -v a="$cpb_on" -v b="$cpb_off" 'BEGIN{exit !(a < 0.8 * b)}'; then
+		awk -v a="$cpb_on" -v b="$cpb_off" 'BEGIN{exit !(a < 0.85 * b)}'; then
 		pass "EVENT_IDX cut the engine's calls per burst: on $cpb_on, off $cpb_off"
 	else
-		fail "EVENT_IDX did not cut the engine's calls per burst: on ${cpb_on:-?}, off ${cpb_off:-?} (want on < 0.8 x off)"
+		fail "EVENT_IDX did not cut the engine's calls per burst: on ${cpb_on:-?}, off ${cpb_off:-?} (want on < 0.85 x off)"
 	fi
 	;;
 idle)
