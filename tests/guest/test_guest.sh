@@ -450,7 +450,7 @@ PY
 MIGRATE_SECONDS=${VL_MIGRATE_SECONDS:-20}
 MIGRATE_BANDWIDTH=${VL_MIGRATE_BANDWIDTH:-16M}
 migrate() {
-	local name=$1 extra=$2 broken=${3:-0} sa=$TMP/$1-src.sock sb=$TMP/$1-dst.sock initrd w i st t0 t1
+	local name=$1 extra=$2 broken=${3:-0} attempt=${4:-last} sa=$TMP/$1-src.sock sb=$TMP/$1-dst.sock initrd w i st t0 t1
 	local msrc=$TMP/$1-src.mon mdst=$TMP/$1-dst.mon uri=unix:$TMP/$1.mig jsonl=$TMP/$1.jsonl
 	local src_pid dst_pid rc status
 	local -a common src_args dst_args
@@ -562,7 +562,14 @@ migrate() {
 		line=$(grep -a '^VLGUEST migrate ' "$TMP/$name.out" | head -n 1)
 		case "$line" in
 		*" FAIL "*) pass "$name: with dirty logging broken the guest's check failed, as it must (${line#VLGUEST migrate FAIL })" ;;
-		*" PASS "*) fail "$name: the guest saw nothing wrong with dirty logging broken: this test cannot see a missing log (${line#VLGUEST migrate PASS })" ;;
+		*" PASS "*)
+			# Whether a stale frame is seen depends on timing (one run here caught only
+			# 6 lost and 5 corrupted frames): one more attempt before calling it blind.
+			if [ "$attempt" != last ]; then
+				log "$name: the guest saw nothing wrong this time (${line#VLGUEST migrate PASS }); once more"
+				return 2
+			fi
+			fail "$name: the guest saw nothing wrong with dirty logging broken, twice: this test cannot see a missing log (${line#VLGUEST migrate PASS })" ;;
 		*) fail "$name: no result line from the guest" ;;
 		esac
 		log "$name: engine: src frames $(iface_snap "$jsonl" src frames), dst frames $(iface_snap "$jsonl" dst frames), src dirty pages $(iface_snap "$jsonl" src dirty_pages)"
@@ -777,7 +784,8 @@ migrate)
 	# Live migration between two QEMUs on two sockets of one engine, split rings then packed.
 	# VL_MIGRATE_RINGS (default "split packed") picks the ring layouts. Then once more on
 	# split rings with the engine's dirty logging broken (a test-only switch): that run must
-	# fail the guest's check (VL_MIGRATE_BROKEN=0 leaves it out).
+	# fail the guest's check, on a second attempt at the latest (VL_MIGRATE_BROKEN=0 leaves
+	# it out).
 	for r in ${VL_MIGRATE_RINGS:-split packed}; do
 		case "$r" in
 		split) migrate migrate-split ",rx_queue_size=1024,tx_queue_size=1024" ;;
@@ -786,7 +794,8 @@ migrate)
 		esac
 	done
 	if [ "${VL_MIGRATE_BROKEN:-1}" = 1 ]; then
-		migrate migrate-broken ",rx_queue_size=1024,tx_queue_size=1024" 1
+		migrate migrate-broken ",rx_queue_size=1024,tx_queue_size=1024" 1 first ||
+			migrate migrate-broken2 ",rx_queue_size=1024,tx_queue_size=1024" 1 last
 	fi
 	;;
 msix)
