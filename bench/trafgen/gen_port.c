@@ -83,13 +83,16 @@ port_configure(struct gen_port *port, const struct gen_config *cfg)
 	if (cfg->mrg_rxbuf && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	/*
-	 * Link-state interrupts: with server=1, virtio-user notices a backend that went away and
-	 * accepts the next one only from its LSC interrupt handler (virtio_interrupt_handler ->
-	 * link update -> vhost_user_update_link_state -> virtio_user_dev_server_reconnect, DPDK
-	 * 22.11); without it a restarted backend connects and is never served. testpmd turns it on
-	 * whenever the port has it; so do we.
+	 * Link-state interrupts, only with --server: with server=1, virtio-user notices a backend
+	 * that went away and accepts the next one only from its LSC interrupt handler
+	 * (virtio_interrupt_handler -> link update -> vhost_user_update_link_state ->
+	 * virtio_user_dev_server_reconnect, DPDK 22.11); without it a restarted backend connects
+	 * and is never served. As a client the handler buys nothing and costs a crash: when the
+	 * backend hangs up (a refused frontend), 22.11's delayed disconnect handler closes the
+	 * interrupt fd while the EAL interrupt thread may be re-adding it to its epoll set, which
+	 * panics ("Error adding fd N epoll_ctl, Bad file descriptor"; 6 of 40 refusals here).
 	 */
-	if (info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+	if (cfg->server && info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
 		conf.intr_conf.lsc = 1;
 	ret = rte_eth_dev_configure(port->port_id, cfg->nb_qp, cfg->nb_qp, &conf);
 	if (ret != 0)

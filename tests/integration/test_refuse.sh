@@ -6,8 +6,19 @@ vl_need_cpus
 sock=$VL_TMP/vl.sock
 vl_engine_start "$VL_TMP/engine.log" --socket "$sock,queue-pairs=2"
 vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
-vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 4 --frames 100 --connect-timeout 5
-vl_expect_rc 1 $? "a 4-pair frontend fails (exit 1) against a 2-pair interface" "$VL_TMP/gen.log"
+# Twenty times: a frontend that crashes on the hang-up instead of failing cleanly did so in 6 of
+# 40 refusals (DPDK 22.11 virtio-user's link-state interrupt handler; vhostloop-gen no longer
+# turns it on as a client).
+bad=0
+for i in $(seq 20); do
+	vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 4 --frames 100 --connect-timeout 5
+	rc=$?
+	if [ "$rc" -ne 1 ]; then
+		bad=$((bad + 1))
+		[ "$bad" -eq 1 ] && vl_log "refusal $i: exit $rc" && grep -m3 -E 'PANIC|Error' "$VL_TMP/gen.log"
+	fi
+done
+vl_expect_eq 0 "$bad" "a 4-pair frontend fails (exit 1) against a 2-pair interface, 20 times: other exits"
 vl_expect_grep "serves 2 queue pair\(s\): refusing" "$VL_TMP/engine.log" "engine names the refusal"
 vl_gen "$VL_TMP/gen2.log" --socket "$sock" --queue-pairs 2 --frames 500
 vl_expect_rc 0 $? "a 2-pair frontend still loops afterwards" "$VL_TMP/gen2.log"
