@@ -460,15 +460,12 @@ dev_qps_try_start(struct vl_dev *dev)
 		dev_qp_try_start(dev, dev->qps[q]);
 }
 
-/* Direct datapath: copy librte_vhost's memory table. Only while no queue pair runs. */
+/* librte_vhost's memory table as the rings see it (lock-free: allowed in locked callbacks). */
 static int
-dev_mem_snapshot(struct vl_dev *dev)
+dev_mem_read(struct vl_dev *dev, struct vl_mem *mem)
 {
 	struct rte_vhost_memory *m = NULL;
-	struct vl_mem *mem;
 
-	free(dev->mem);
-	dev->mem = NULL;
 	if (rte_vhost_get_mem_table(dev->vid, &m) != 0 || m == NULL) {
 		DEV_LOG(ERR, dev, "cannot read the guest memory table");
 		return -EIO;
@@ -479,11 +476,6 @@ dev_mem_snapshot(struct vl_dev *dev)
 		free(m);
 		return -E2BIG;
 	}
-	mem = calloc(1, sizeof(*mem));
-	if (mem == NULL) {
-		free(m);
-		return -ENOMEM;
-	}
 	mem->nb_regions = m->nregions;
 	for (uint32_t i = 0; i < m->nregions; i++)
 		mem->regions[i] = (struct vl_mem_region){
@@ -492,6 +484,26 @@ dev_mem_snapshot(struct vl_dev *dev)
 			.host_user_addr = m->regions[i].host_user_addr,
 		};
 	free(m);
+	return 0;
+}
+
+/* Direct datapath: copy librte_vhost's memory table. Only while no queue pair runs. */
+static int
+dev_mem_snapshot(struct vl_dev *dev)
+{
+	struct vl_mem *mem;
+	int ret;
+
+	free(dev->mem);
+	dev->mem = NULL;
+	mem = calloc(1, sizeof(*mem));
+	if (mem == NULL)
+		return -ENOMEM;
+	ret = dev_mem_read(dev, mem);
+	if (ret != 0) {
+		free(mem);
+		return ret;
+	}
 	dev->mem = mem;
 	return 0;
 }
@@ -704,25 +716,10 @@ dev_log_map_add(struct vl_dev *dev, const struct dev_msg_ctx *ctx)
 	dev->log_map_current = true;
 }
 
-/* Guest-physical address of a host address the library mapped; 0 if none. */
-static uint64_t
-dev_hva_to_gpa(const struct rte_vhost_memory *mem, const void *hva)
-{
-	uint64_t addr = (uint64_t)(uintptr_t)hva;
-
-	for (uint32_t i = 0; i < mem->nregions; i++) {
-		const struct rte_vhost_mem_region *r = &mem->regions[i];
-
-		if (addr - r->host_user_addr < r->size)
-			return r->guest_phys_addr + (addr - r->host_user_addr);
-	}
-	return 0;
-}
-
 /* What qp must mark after its bursts: both descriptor rings in the newest log. NULL if a ring is
  * not there (yet) or outside guest memory. */
 static struct vl_qp_ring_log *
-dev_ring_log_new(struct vl_dev *dev, struct vl_qp *qp, const struct rte_vhost_memory *mem)
+dev_ring_log_new(struct vl_dev *dev, struct vl_qp *qp, const struct vl_mem *mem)
 {
 	const struct dev_log_map *lm = &dev->log_maps[dev->nb_log_maps - 1];
 	struct vl_qp_ring_log *rl = calloc(1, sizeof(*rl));
@@ -735,7 +732,7 @@ dev_ring_log_new(struct vl_dev *dev, struct vl_qp *qp, const struct rte_vhost_me
 		if (rte_vhost_get_vhost_vring(dev->vid, i ? VL_TXQ(qp->idx) : VL_RXQ(qp->idx),
 					      &vr) != 0 ||
 		    vr.desc_packed == NULL ||
-		    (rl->ring_gpa[i] = dev_hva_to_gpa(mem, vr.desc_packed)) == 0) {
+		    vl_mem_hva_to_gpa(mem, vr.desc_packed, &rl->ring_gpa[i]) != 1) {
 			free(rl);
 			return NULL;
 		}
@@ -781,16 +778,16 @@ dev_ring_logs_reap(struct vl_dev *dev, bool wait)
 static void
 dev_ring_logs_update(struct vl_dev *dev)
 {
-	struct rte_vhost_memory *mem = NULL;
+	struct vl_mem mem;
 	bool on = dev->running && dev->log_all &&
 		  (dev->features & (1ULL << VIRTIO_F_RING_PACKED)) && !dev_test_break_dirty_log;
 	unsigned int nb = 0;
 
-	if (on && (!dev->log_map_current || rte_vhost_get_mem_table(dev->vid, &mem) != 0))
+	if (on && (!dev->log_map_current || dev_mem_read(dev, &mem) != 0))
 		on = false;
 	for (uint16_t q = 0; q < dev->nb_qps; q++) {
 		struct vl_qp *qp = dev->qps[q];
-		struct vl_qp_ring_log *rl = on ? dev_ring_log_new(dev, qp, mem) : NULL;
+		struct vl_qp_ring_log *rl = on ? dev_ring_log_new(dev, qp, &mem) : NULL;
 		struct vl_qp_ring_log *old = qp->ring_log;
 
 		nb += rl != NULL;
@@ -802,7 +799,6 @@ dev_ring_logs_update(struct vl_dev *dev)
 			dev->ring_logs_retired = old;
 		}
 	}
-	free(mem);
 	dev_ring_logs_reap(dev, false);
 	if (nb != 0)
 		DEV_LOG(DEBUG, dev,
