@@ -12,9 +12,9 @@ VL_ENGINE_PREFIX=
 VL_FAILS=0
 VL_PASSES=0
 
-# The runtime directory of a DPDK process that could not remove it itself (SIGKILLed): the
-# engine and vhostloop-gen remove their own on every other exit path, and tests/run-all.sh fails
-# on any left behind.
+# The runtime directory of a DPDK process that could not remove it itself (a signal ended it:
+# SIGKILL, an abort): the engine and vhostloop-gen remove their own on every other exit path, and
+# tests/run-all.sh fails on any left behind.
 vl_rm_rundir() { # vl_rm_rundir PREFIX
 	[ -n "$1" ] && rm -rf "/var/run/dpdk/$1"
 }
@@ -90,7 +90,7 @@ vl_engine_stop() {
 	fi
 	wait "$VL_ENGINE_PID"
 	rc=$?
-	[ "$rc" -eq 137 ] && vl_rm_rundir "${VL_ENGINE_PREFIX:-vhostloop-$VL_ENGINE_PID}" # it could not
+	[ "$rc" -ge 128 ] && vl_rm_rundir "${VL_ENGINE_PREFIX:-vhostloop-$VL_ENGINE_PID}" # killed by a signal: it could not
 	VL_ENGINE_PID=
 	VL_ENGINE_PREFIX=
 	return $rc
@@ -98,14 +98,14 @@ vl_engine_stop() {
 
 # vl_gen LOG [gen options...]: run the generator on CPU 0 with its own file prefix (killed if it
 # has not stopped 10 s after the 120 s SIGTERM: it may be blocked on an engine that never answers).
-# It removes its own runtime directory; only if it had to be SIGKILLed does this.
+# It removes its own runtime directory; if a signal ended it (SIGKILL, an abort), this does.
 vl_gen() {
 	local log=$1 prefix=vlg-$$-$RANDOM rc
 	shift
 	timeout -k 10 120 "$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "$prefix" \
 		--log-level='*:notice' -- "$@" >"$log" 2>&1
 	rc=$?
-	[ "$rc" -eq 137 ] && vl_rm_rundir "$prefix"
+	[ "$rc" -ge 128 ] && vl_rm_rundir "$prefix"
 	return $rc
 }
 
