@@ -29,6 +29,7 @@
 #include "vl_compiler.h"
 #include "vl_vring.h"
 #include "vring_priv.h"
+#include "vring_walk.h"
 
 static const char *const vring_fault_names[] = {
 #define X(name, text) [VL_VRING_FAULT_##name] = text,
@@ -157,121 +158,6 @@ vl_vring_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
 		 VL_VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-/* ---- chain walker (general path) ---------------------------------------------------------- */
-
-/*
- * Cursor over one descriptor chain, direct or through one indirect table. It yields contiguous
- * host chunks; each descriptor is read once, checked, then only the local copy is used.
- */
-struct vring_walk {
-	const uint8_t *table; /* descriptor table being walked (ring or indirect table) */
-	uint32_t nb_entries;  /* entries in table */
-	uint32_t nb_hops;     /* descriptors read from table: bounds loops */
-	uint32_t next;	      /* table entry to read next */
-	bool more;	      /* the chain continues at next */
-	bool in_indirect;     /* table is an indirect table */
-	uint16_t write_flag;  /* WRITE flag every data descriptor must carry: 0 (TX) or WRITE */
-	uint16_t ring_size;   /* bounds an indirect table */
-	uint64_t gpa;	      /* unread rest of the current descriptor */
-	uint64_t left_bytes;
-	const struct vl_mem *mem;
-	uint32_t *hint;	  /* region cache of the vring being walked */
-	bool indirect_ok; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
-};
-
-static inline void
-walk_init(struct vring_walk *w, const struct vl_vring *vq, uint16_t head_slot, uint16_t write_flag,
-	  const struct vl_mem *mem, uint32_t *hint, bool indirect_ok)
-{
-	*w = (struct vring_walk){
-		.table = (const uint8_t *)vq->desc,
-		.nb_entries = vq->size,
-		.next = head_slot,
-		.more = true,
-		.write_flag = write_flag,
-		.ring_size = vq->size,
-		.mem = mem,
-		.hint = hint,
-		.indirect_ok = indirect_ok,
-	};
-}
-
-/* Load the next data descriptor: 1, 0 at the end of the chain, or -fault. */
-static int
-walk_next_desc(struct vring_walk *w)
-{
-	struct vl_vring_desc d;
-
-	for (;;) {
-		if (!w->more)
-			return 0;
-		if (unlikely(w->next >= w->nb_entries))
-			return -VL_VRING_FAULT_NEXT_RANGE;
-		if (unlikely(w->nb_hops++ >= w->nb_entries))
-			return -VL_VRING_FAULT_CHAIN_LOOP;
-		/* memcpy: an indirect table in guest memory need not be aligned. */
-		memcpy(&d, w->table + (size_t)w->next * VRING_DESC_BYTES, sizeof(d));
-		vring_compiler_barrier();
-		if (d.flags & VL_VRING_DESC_F_INDIRECT) {
-			uint64_t table_bytes = d.len;
-			const uint8_t *table;
-
-			if (unlikely(!w->indirect_ok))
-				return -VL_VRING_FAULT_INDIRECT_FEATURE;
-			if (unlikely(w->in_indirect))
-				return -VL_VRING_FAULT_INDIRECT_NESTED;
-			if (unlikely(d.flags & VL_VRING_DESC_F_NEXT))
-				return -VL_VRING_FAULT_INDIRECT_NEXT;
-			if (unlikely(d.len == 0 || d.len % VRING_DESC_BYTES != 0 ||
-				     d.len / VRING_DESC_BYTES > w->ring_size))
-				return -VL_VRING_FAULT_INDIRECT_LEN;
-			/* A table that crosses regions is rejected, not copied: no guest builds
-			 * one (it is one small allocation) and a copy would need scratch. */
-			table = mem_translate(w->mem, d.addr, &table_bytes, w->hint);
-			if (unlikely(table == NULL || table_bytes != d.len))
-				return -VL_VRING_FAULT_ADDR;
-			w->table = table;
-			w->nb_entries = d.len / VRING_DESC_BYTES;
-			w->nb_hops = 0;
-			w->next = 0;
-			w->in_indirect = true;
-			continue; /* the WRITE flag of the INDIRECT descriptor itself is ignored */
-		}
-		if (unlikely((d.flags & VL_VRING_DESC_F_WRITE) != w->write_flag))
-			return -VL_VRING_FAULT_WRITE_FLAG;
-		w->more = (d.flags & VL_VRING_DESC_F_NEXT) != 0;
-		w->next = d.next;
-		w->gpa = d.addr;
-		w->left_bytes = d.len;
-		return 1;
-	}
-}
-
-/*
- * Next host chunk of at most max_bytes (> 0) bytes: 1 with *ptr and *len_bytes set (> 0), 0 at the
- * end of the chain, or -fault. Zero-length descriptors are skipped (the hop count bounds them).
- */
-static inline int
-walk_chunk(struct vring_walk *w, uint64_t max_bytes, uint8_t **ptr, uint64_t *len_bytes)
-{
-	uint64_t len;
-
-	while (w->left_bytes == 0) {
-		int ret = walk_next_desc(w);
-
-		if (ret <= 0)
-			return ret;
-	}
-	len = VL_MIN(w->left_bytes, max_bytes);
-	*ptr = mem_translate(w->mem, w->gpa, &len, w->hint);
-	if (unlikely(*ptr == NULL))
-		return -VL_VRING_FAULT_ADDR;
-	w->gpa += len;
-	w->left_bytes -= len;
-	*len_bytes = len;
-	return 1;
-}
-
 /* ---- burst state -------------------------------------------------------------------------- */
 
 struct vring_ctx {
@@ -295,14 +181,6 @@ struct vring_ctx {
 	struct vl_vring_observer *obs;
 	uint32_t nb_obs;
 };
-
-/* Record a looped frame for the observer: its first contiguous bytes in the RX buffer. */
-static inline void
-ctx_observe(struct vring_ctx *c, const uint8_t *data, uint32_t head_bytes, uint32_t frame_bytes)
-{
-	c->obs->frames[c->nb_obs++] = (struct vl_vring_frame){
-		.data = data, .head_bytes = head_bytes, .frame_bytes = frame_bytes};
-}
 
 static inline uint16_t
 ctx_rx_head(const struct vring_ctx *c, uint16_t avail_idx)
@@ -383,157 +261,73 @@ slow_rx_fault(struct vring_ctx *c, int neg_fault)
 	return VRING_SLOW_STOP;
 }
 
-/* Start walking the RX chain at avail entry avail_idx; -fault if its head is out of range. */
+/* vring_rx_open_fn: the RX chain at avail entry rx_next_idx + f->nb_bufs. */
 static inline int
-slow_rx_open(struct vring_ctx *c, struct vring_walk *w, uint16_t avail_idx, uint16_t *head)
+slow_rx_open(void *vc, struct vring_frame *f, struct vring_walk *rw)
 {
-	*head = ctx_rx_head(c, avail_idx);
-	if (unlikely(*head >= c->rx->size))
+	struct vring_ctx *c = vc;
+	uint16_t avail_idx = (uint16_t)(c->rx_next_idx + f->nb_bufs), head;
+
+	if (f->nb_bufs > 0) /* invisible until used->idx moves past it */
+		used_write(c->rx, (uint16_t)(c->rx_used_idx + f->nb_bufs - 1), rw->id,
+			   f->buf_bytes);
+	if (avail_idx == c->rx_avail_idx)
+		return 0;
+	head = ctx_rx_head(c, avail_idx);
+	if (unlikely(head >= c->rx->size))
 		return -VL_VRING_FAULT_HEAD_RANGE;
-	walk_init(w, c->rx, *head, VL_VRING_DESC_F_WRITE, c->mem, &c->rx_hint, c->opts->indirect);
+	walk_init_split(rw, c->rx, head, VL_VRING_DESC_F_WRITE, c->mem, &c->rx_hint,
+			c->opts->indirect);
+	return 1;
+}
+
+/* vring_rx_close_fn: the used entry of the frame's last RX chain. */
+static inline int
+slow_rx_close(void *vc, struct vring_frame *f, struct vring_walk *rw)
+{
+	struct vring_ctx *c = vc;
+
+	used_write(c->rx, (uint16_t)(c->rx_used_idx + f->nb_bufs - 1), rw->id, f->buf_bytes);
 	return 0;
 }
 
 /*
- * One frame, any layout: stream the TX chain (header skipped) into one RX chain, or into as
- * many as it takes with MRG_RXBUF, writing used entries straight into the guest's used rings
- * (invisible until the used->idx store). Nothing is committed until the frame is complete, so
- * a drop or a fault midway leaves the RX buffers unconsumed.
+ * One frame, any layout: the walker streams the TX chain into one RX chain, or into as many as
+ * it takes with MRG_RXBUF, the used entries go straight into the guest's used rings (invisible
+ * until the used->idx store). Nothing is committed until the frame is complete, so a drop or a
+ * fault midway leaves the RX buffers unconsumed.
  */
 static enum vring_slow_result
 vring_frame_slow(struct vring_ctx *c, uint16_t tx_head)
 {
-	const uint32_t hdr_len = c->opts->hdr_len;
-	const bool mrg = c->opts->mrg_rxbuf;
-	uint8_t hdr[VRING_HDR_LEN_MAX] = {0};
-	uint8_t *num_buffers_byte[2] = {NULL, NULL};
 	struct vring_walk tw, rw;
-	uint8_t *tx_ptr, *rx_ptr = NULL;
-	uint64_t tx_bytes, rx_bytes = 0, done, payload_bytes = 0;
-	const uint8_t *obs_data = NULL; /* the frame's first payload chunk in the RX buffer */
-	uint64_t obs_bytes = 0;
-	uint32_t buf_bytes;
-	uint16_t rx_head, nb_bufs;
-	int ret;
+	struct vring_frame f;
+	enum vring_frame_end end;
 
 	if (unlikely(tx_head >= c->tx->size)) {
 		c->tx->fault = VL_VRING_FAULT_HEAD_RANGE; /* no valid head to return */
 		return VRING_SLOW_STOP;
 	}
-	walk_init(&tw, c->tx, tx_head, 0, c->mem, &c->tx_hint, c->opts->indirect);
-
-	/* The TX header: any split, contents ignored (no offload is offered). */
-	for (done = 0; done < hdr_len; done += tx_bytes) {
-		ret = walk_chunk(&tw, hdr_len - done, &tx_ptr, &tx_bytes);
-		if (unlikely(ret < 0))
-			return slow_tx_fault(c, tx_head, ret);
-		if (ret == 0) {
-			c->res->drop_short++;
-			slow_tx_return(c, tx_head);
-			return VRING_SLOW_NEXT;
-		}
+	walk_init_split(&tw, c->tx, tx_head, 0, c->mem, &c->tx_hint, c->opts->indirect);
+	/* A mergeable frame takes at most the ring's entries, far below UINT16_MAX. */
+	end = vring_frame_copy(c, &tw, &rw, &f, c->opts, UINT16_MAX, c->obs, &c->nb_obs, false,
+			       slow_rx_open, slow_rx_close);
+	switch (end) {
+	case VRING_FRAME_LOOPED:
+		c->rx_next_idx = (uint16_t)(c->rx_next_idx + f.nb_bufs);
+		c->rx_used_idx = (uint16_t)(c->rx_used_idx + f.nb_bufs);
+		c->res->nb_frames++;
+		c->res->nb_bytes += f.payload_bytes;
+		c->res->nb_rx_bufs += f.nb_bufs;
+		break;
+	case VRING_FRAME_TX_FAULT:
+		return slow_tx_fault(c, tx_head, -(int)f.fault);
+	case VRING_FRAME_RX_FAULT:
+		return slow_rx_fault(c, -(int)f.fault);
+	default:
+		(*vring_frame_drop_counter(c->res, end))++;
+		break;
 	}
-
-	/* The RX header into the first RX chain, split however the guest split that chain. */
-	if (c->rx_next_idx == c->rx_avail_idx)
-		goto drop_rx_full;
-	ret = slow_rx_open(c, &rw, c->rx_next_idx, &rx_head);
-	if (unlikely(ret < 0))
-		return slow_rx_fault(c, ret);
-	if (hdr_len == VRING_HDR_LEN_MAX && !mrg)
-		hdr[VRING_HDR_NUM_BUFFERS_OFF] = 1;
-	for (done = 0; done < hdr_len; done += rx_bytes) {
-		ret = walk_chunk(&rw, hdr_len - done, &rx_ptr, &rx_bytes);
-		if (unlikely(ret < 0))
-			return slow_rx_fault(c, ret);
-		if (unlikely(ret == 0))
-			return slow_rx_fault(c, -VL_VRING_FAULT_RX_HDR);
-		for (uint64_t k = 0; k < rx_bytes; k++) /* <= 12 bytes */
-			rx_ptr[k] = hdr[done + k];
-		for (uint32_t b = 0; b < 2; b++) {
-			uint64_t off = VRING_HDR_NUM_BUFFERS_OFF + b;
-
-			if (off >= done && off < done + rx_bytes)
-				num_buffers_byte[b] = rx_ptr + (off - done);
-		}
-	}
-	rx_bytes = 0; /* the header chunk is full */
-	buf_bytes = hdr_len;
-	nb_bufs = 1;
-
-	/* The payload: fill each RX buffer before taking the next. */
-	for (;;) {
-		ret = walk_chunk(&tw, (uint64_t)VL_VRING_FRAME_MAX_BYTES + 1 - payload_bytes,
-				 &tx_ptr, &tx_bytes);
-		if (unlikely(ret < 0))
-			return slow_tx_fault(c, tx_head, ret);
-		if (ret == 0)
-			break;
-		payload_bytes += tx_bytes;
-		if (payload_bytes > VL_VRING_FRAME_MAX_BYTES)
-			goto drop_truncated;
-		while (tx_bytes > 0) {
-			uint64_t n;
-
-			if (rx_bytes == 0) {
-				rx_ptr = NULL;
-				ret = walk_chunk(&rw, UINT64_MAX, &rx_ptr, &rx_bytes);
-				if (unlikely(ret < 0))
-					return slow_rx_fault(c, ret);
-				if (ret == 0) {
-					uint16_t next_idx;
-
-					if (!mrg)
-						goto drop_truncated;
-					used_write(c->rx, (uint16_t)(c->rx_used_idx + nb_bufs - 1),
-						   rx_head, buf_bytes);
-					next_idx = (uint16_t)(c->rx_next_idx + nb_bufs);
-					if (next_idx == c->rx_avail_idx)
-						goto drop_rx_full;
-					ret = slow_rx_open(c, &rw, next_idx, &rx_head);
-					if (unlikely(ret < 0))
-						return slow_rx_fault(c, ret);
-					nb_bufs++;
-					buf_bytes = 0;
-					continue;
-				}
-			}
-			if (obs_data == NULL) {
-				obs_data = rx_ptr;
-				obs_bytes = rx_bytes;
-			}
-			n = VL_MIN(tx_bytes, rx_bytes);
-			vring_copy(rx_ptr, tx_ptr, (uint32_t)n);
-			rx_ptr += n;
-			rx_bytes -= n;
-			tx_ptr += n;
-			tx_bytes -= n;
-			buf_bytes += (uint32_t)n;
-		}
-	}
-
-	used_write(c->rx, (uint16_t)(c->rx_used_idx + nb_bufs - 1), rx_head, buf_bytes);
-	if (mrg && num_buffers_byte[1] != NULL) {
-		*num_buffers_byte[0] = (uint8_t)nb_bufs;
-		*num_buffers_byte[1] = (uint8_t)(nb_bufs >> 8);
-	}
-	c->rx_next_idx = (uint16_t)(c->rx_next_idx + nb_bufs);
-	c->rx_used_idx = (uint16_t)(c->rx_used_idx + nb_bufs);
-	if (c->obs != NULL && obs_data != NULL)
-		ctx_observe(c, obs_data, (uint32_t)VL_MIN(obs_bytes, payload_bytes),
-			    (uint32_t)payload_bytes);
-	c->res->nb_frames++;
-	c->res->nb_bytes += payload_bytes;
-	c->res->nb_rx_bufs += nb_bufs;
-	slow_tx_return(c, tx_head);
-	return VRING_SLOW_NEXT;
-
-drop_truncated:
-	c->res->drop_truncated++;
-	slow_tx_return(c, tx_head);
-	return VRING_SLOW_NEXT;
-drop_rx_full:
-	c->res->drop_rx_full++;
 	slow_tx_return(c, tx_head);
 	return VRING_SLOW_NEXT;
 }
@@ -545,36 +339,6 @@ struct vring_job {
 	uint8_t *dst;	    /* RX buffer: header, then payload */
 	uint32_t len_bytes; /* payload */
 };
-
-/*
- * The RX virtio-net header of a frame in one buffer: num_buffers = 1 (12-byte header), every
- * other field zero. A guest recycles its RX buffers, so the header it finds there is almost
- * always this one already: store only what differs. An unconditional store makes the line
- * modified in our cache, and the guest's read of num_buffers, on every frame, then has to fetch
- * it from our core; a load of a line both caches hold shared costs the guest nothing.
- */
-static inline __attribute__((always_inline)) void
-vring_rx_hdr_write(uint8_t *dst, bool hdr12)
-{
-	const uint64_t zero = 0;
-	const uint32_t hdr_tail = 1u << 16; /* num_buffers = 1 in bytes 10-11 */
-	uint64_t head;
-	uint32_t tail;
-	uint16_t tail10;
-
-	memcpy(&head, dst, 8);
-	if (head != 0)
-		memcpy(dst, &zero, 8);
-	if (hdr12) {
-		memcpy(&tail, dst + 8, 4);
-		if (tail != hdr_tail)
-			memcpy(dst + 8, &hdr_tail, 4);
-	} else {
-		memcpy(&tail10, dst + 8, 2);
-		if (tail10 != 0)
-			memcpy(dst + 8, &zero, 2);
-	}
-}
 
 /*
  * CLDEMOTE (NP 0f 1c /0): move a line from this core's caches towards the shared cache. Emitted as
@@ -816,7 +580,8 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 			vring_rx_hdr_write(job->dst, hdr12);
 			vring_copy(job->dst + hdr_len, job->src, job->len_bytes);
 			if (c->obs != NULL) /* folds away in vl_vring_loop_burst */
-				ctx_observe(c, job->dst + hdr_len, job->len_bytes, job->len_bytes);
+				vring_observe(c->obs, &c->nb_obs, job->dst + hdr_len,
+					      job->len_bytes, job->len_bytes);
 			nb_bytes += job->len_bytes;
 		}
 		nb_fast += nb_jobs;

@@ -37,6 +37,7 @@
 #include "vl_compiler.h"
 #include "vl_vring.h"
 #include "vring_priv.h"
+#include "vring_walk.h"
 
 /* RX buffers one mergeable frame may take; a frame needing more is dropped as truncated. */
 #define PK_RX_BUFS_MAX 256
@@ -51,13 +52,6 @@ struct pk_used {
 };
 
 /* ---- flags and cursors -------------------------------------------------------------------- */
-
-static inline bool
-pk_is_avail(uint16_t flags, bool wrap)
-{
-	return !!(flags & VL_VRING_DESC_F_AVAIL) == wrap &&
-	       !!(flags & VL_VRING_DESC_F_USED) != wrap;
-}
 
 /*
  * The head at the avail cursor in phase wrap: 1 available, 0 not (yet), or -fault. AVAIL ==
@@ -285,183 +279,6 @@ pk_publish(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb, const
 		pk_publish_ring(vq, shadow, nb);
 }
 
-/* ---- chain walker ------------------------------------------------------------------------- */
-
-/*
- * Cursor over one chain: consecutive ring slots from the head, each possibly an indirect table.
- * Yields contiguous host chunks; each descriptor is read once, checked, and only the local is
- * used. A chain may take at most budget slots (what is free in the ring this burst).
- */
-struct pk_walk {
-	const struct vl_vring_packed_desc *ring;
-	uint16_t size;
-	uint16_t slot;	     /* next ring slot of the chain */
-	bool wrap;	     /* its phase */
-	bool more;	     /* the ring part of the chain continues at slot */
-	uint16_t head_flags; /* the head's flags, read once (acquire) by the caller */
-	uint16_t budget;     /* ring slots this chain may take */
-	uint16_t count;	     /* ring slots taken */
-	uint16_t id;	     /* buffer id of the last ring descriptor read */
-	uint16_t write_flag; /* WRITE flag every data descriptor must carry: 0 (TX) or WRITE */
-	bool indirect_ok;
-	const uint8_t *table; /* rest of the indirect table being walked */
-	uint32_t table_left;  /* its entries */
-	uint64_t gpa;	      /* unread rest of the current descriptor */
-	uint64_t left_bytes;
-	const struct vl_mem *mem;
-	uint32_t *hint;
-};
-
-static inline void
-pk_walk_init(struct pk_walk *w, const struct vl_vring *vq, uint16_t slot, bool wrap,
-	     uint16_t head_flags, uint16_t budget, uint16_t write_flag, const struct vl_mem *mem,
-	     uint32_t *hint, bool indirect_ok)
-{
-	w->ring = vq->pdesc;
-	w->size = vq->size;
-	w->slot = slot;
-	w->wrap = wrap;
-	w->more = true;
-	w->head_flags = head_flags;
-	w->budget = budget;
-	w->count = 0;
-	w->id = 0;
-	w->write_flag = write_flag;
-	w->indirect_ok = indirect_ok;
-	w->table = NULL;
-	w->table_left = 0;
-	w->gpa = 0;
-	w->left_bytes = 0;
-	w->mem = mem;
-	w->hint = hint;
-}
-
-/* Read the next ring descriptor of the chain into *d: 0 or -fault. */
-static inline int
-pk_ring_next(struct pk_walk *w, struct vl_vring_packed_desc *d)
-{
-	if (unlikely(w->count >= w->budget))
-		/* Longer than the ring, or running into slots in flight: made available twice. */
-		return w->count >= w->size ? -VL_VRING_FAULT_CHAIN_LOOP
-					   : -VL_VRING_FAULT_AVAIL_FLAGS;
-	memcpy(d, &w->ring[w->slot], sizeof(*d));
-	vring_compiler_barrier();
-	if (w->count == 0)
-		d->flags = w->head_flags; /* the value the availability check saw */
-	else if (unlikely(!pk_is_avail(d->flags, w->wrap)))
-		/* The head said the whole chain is available: its other members must be too. */
-		return -VL_VRING_FAULT_AVAIL_FLAGS;
-	w->count++;
-	w->id = d->id;
-	w->more = (d->flags & VL_VRING_DESC_F_NEXT) != 0;
-	if (++w->slot == w->size) {
-		w->slot = 0;
-		w->wrap = !w->wrap;
-	}
-	if (!w->more && unlikely(d->id >= w->size))
-		return -VL_VRING_FAULT_BUF_ID;
-	if (d->flags & VL_VRING_DESC_F_INDIRECT) {
-		if (unlikely(!w->indirect_ok))
-			return -VL_VRING_FAULT_INDIRECT_FEATURE;
-		if (unlikely(w->more))
-			return -VL_VRING_FAULT_INDIRECT_NEXT;
-		if (unlikely(d->len == 0 || d->len % VRING_DESC_BYTES != 0 ||
-			     d->len / VRING_DESC_BYTES > w->size))
-			return -VL_VRING_FAULT_INDIRECT_LEN;
-	}
-	return 0;
-}
-
-/* Load the next data descriptor: 1, 0 at the end of the chain, or -fault. */
-static int
-pk_walk_next_desc(struct pk_walk *w)
-{
-	struct vl_vring_packed_desc d;
-	int ret;
-
-	for (;;) {
-		if (w->table_left != 0) {
-			/* memcpy: a table in guest memory need not be aligned. Entries are used in
-			 * order, all of them; their NEXT flag and id mean nothing. */
-			memcpy(&d, w->table, sizeof(d));
-			vring_compiler_barrier();
-			w->table += VRING_DESC_BYTES;
-			w->table_left--;
-			if (unlikely(d.flags & VL_VRING_DESC_F_INDIRECT))
-				return -VL_VRING_FAULT_INDIRECT_NESTED;
-			/*
-			 * A TX entry marked device-writable is only read: tolerated, because
-			 * DPDK's virtio driver presets WRITE on the header entry of its packed TX
-			 * indirect tables. An RX entry without WRITE is still a fault (the
-			 * driver did not give us that memory to write).
-			 */
-			if (w->write_flag == 0)
-				d.flags &= (uint16_t)~VL_VRING_DESC_F_WRITE;
-		} else {
-			if (!w->more)
-				return 0;
-			ret = pk_ring_next(w, &d);
-			if (unlikely(ret < 0))
-				return ret;
-			if (d.flags & VL_VRING_DESC_F_INDIRECT) {
-				uint64_t table_bytes = d.len;
-				const uint8_t *table;
-
-				/* A table crossing regions is rejected, as on split rings. */
-				table = mem_translate(w->mem, d.addr, &table_bytes, w->hint);
-				if (unlikely(table == NULL || table_bytes != d.len))
-					return -VL_VRING_FAULT_ADDR;
-				w->table = table;
-				w->table_left = d.len / VRING_DESC_BYTES;
-				continue; /* the INDIRECT descriptor's own WRITE flag is ignored */
-			}
-		}
-		if (unlikely((d.flags & VL_VRING_DESC_F_WRITE) != w->write_flag))
-			return -VL_VRING_FAULT_WRITE_FLAG;
-		w->gpa = d.addr;
-		w->left_bytes = d.len;
-		return 1;
-	}
-}
-
-/* Next host chunk of at most max_bytes (> 0): 1 with *ptr and *len_bytes set, 0 at the end, -fault.
- */
-static inline int
-pk_walk_chunk(struct pk_walk *w, uint64_t max_bytes, uint8_t **ptr, uint64_t *len_bytes)
-{
-	uint64_t len;
-
-	while (w->left_bytes == 0) {
-		int ret = pk_walk_next_desc(w);
-
-		if (ret <= 0)
-			return ret;
-	}
-	len = VL_MIN(w->left_bytes, max_bytes);
-	*ptr = mem_translate(w->mem, w->gpa, &len, w->hint);
-	if (unlikely(*ptr == NULL))
-		return -VL_VRING_FAULT_ADDR;
-	w->gpa += len;
-	w->left_bytes -= len;
-	*len_bytes = len;
-	return 1;
-}
-
-/* Skip to the end of the chain's ring part (its extent and buffer id): 0 or -fault. */
-static inline int
-pk_walk_finish(struct pk_walk *w)
-{
-	struct vl_vring_packed_desc d;
-
-	while (w->more) {
-		int ret = pk_ring_next(w, &d);
-
-		if (unlikely(ret < 0))
-			return ret;
-	}
-	return 0;
-}
-
 /* ---- burst -------------------------------------------------------------------------------- */
 
 struct pk_ctx {
@@ -488,14 +305,6 @@ struct pk_ctx {
 	uint32_t nb_obs;
 };
 
-/* Record a looped frame for the observer: its first contiguous bytes in the RX buffer. */
-static inline void
-pk_observe(struct pk_ctx *c, const uint8_t *data, uint32_t head_bytes, uint32_t frame_bytes)
-{
-	c->obs->frames[c->nb_obs++] = (struct vl_vring_frame){
-		.data = data, .head_bytes = head_bytes, .frame_bytes = frame_bytes};
-}
-
 /* Hand the recorded frames to the observer; called before their RX buffers are published. */
 static inline void
 pk_observe_flush(struct pk_ctx *c)
@@ -513,7 +322,7 @@ enum pk_result {
 
 /* Return the walked TX chain (used length 0); with IN_ORDER, fold it into the previous one. */
 static inline void
-pk_tx_return(struct pk_ctx *c, const struct pk_walk *tw)
+pk_tx_return(struct pk_ctx *c, const struct vring_walk *tw)
 {
 	if (c->opts->in_order && c->nb_tx_shadow != 0) {
 		struct pk_used *u = &c->tx_shadow[c->nb_tx_shadow - 1];
@@ -533,7 +342,7 @@ pk_tx_return(struct pk_ctx *c, const struct pk_walk *tw)
 
 /* Open the RX chain at (slot, wrap): 1, 0 if none is available, or -fault. */
 static inline int
-pk_rx_open(struct pk_ctx *c, struct pk_walk *w, uint16_t slot, bool wrap, uint16_t budget)
+pk_rx_open(struct pk_ctx *c, struct vring_walk *w, uint16_t slot, bool wrap, uint16_t budget)
 {
 	uint16_t flags;
 	int st;
@@ -543,9 +352,47 @@ pk_rx_open(struct pk_ctx *c, struct pk_walk *w, uint16_t slot, bool wrap, uint16
 	st = pk_head_state(flags, wrap);
 	if (st <= 0)
 		return st;
-	pk_walk_init(w, c->rx, slot, wrap, flags, budget, VL_VRING_DESC_F_WRITE, c->mem,
-		     &c->rx_hint, c->opts->indirect);
+	walk_init_packed(w, c->rx, slot, wrap, flags, budget, VL_VRING_DESC_F_WRITE, c->mem,
+			 &c->rx_hint, c->opts->indirect);
 	return 1;
+}
+
+/* The frame's RX chain number nb_bufs, pending at rx_shadow[nb_rx_shadow + nb_bufs]. */
+static inline struct pk_used *
+pk_rx_pending(struct pk_ctx *c, uint32_t nb_bufs)
+{
+	return &c->rx_shadow[c->nb_rx_shadow + nb_bufs];
+}
+
+/* vring_rx_close_fn: the last RX chain may go on past what the frame needed: its end and id. */
+static inline int
+pk_frame_rx_close(void *vc, struct vring_frame *f, struct vring_walk *rw)
+{
+	struct pk_ctx *c = vc;
+	int ret = walk_finish_packed(rw);
+
+	if (unlikely(ret < 0))
+		return ret;
+	*pk_rx_pending(c, f->nb_bufs - 1) =
+		(struct pk_used){.id = rw->id, .count = rw->count, .len = f->buf_bytes};
+	f->rx_slots += rw->count;
+	return 0;
+}
+
+/* vring_rx_open_fn: the RX chain after the ones the frame took (walked to their ends). */
+static inline int
+pk_frame_rx_open(void *vc, struct vring_frame *f, struct vring_walk *rw)
+{
+	struct pk_ctx *c = vc;
+
+	if (f->nb_bufs == 0)
+		return pk_rx_open(c, rw, c->rx_slot, c->rx_wrap,
+				  (uint16_t)(c->rx->size - c->rx_inflight));
+	*pk_rx_pending(c, f->nb_bufs - 1) =
+		(struct pk_used){.id = rw->id, .count = rw->count, .len = f->buf_bytes};
+	f->rx_slots += rw->count;
+	return pk_rx_open(c, rw, rw->slot, rw->wrap,
+			  (uint16_t)(c->rx->size - c->rx_inflight - f->rx_slots));
 }
 
 /*
@@ -555,159 +402,47 @@ pk_rx_open(struct pk_ctx *c, struct pk_walk *w, uint16_t slot, bool wrap, uint16
 static enum pk_result
 pk_frame(struct pk_ctx *c, uint16_t tx_head_flags)
 {
-	const uint32_t hdr_len = c->opts->hdr_len;
-	const bool mrg = c->opts->mrg_rxbuf;
-	struct pk_used *pending = &c->rx_shadow[c->nb_rx_shadow];
-	uint8_t hdr[VRING_HDR_LEN_MAX] = {0};
-	uint8_t *num_buffers_byte[2] = {NULL, NULL};
-	struct pk_walk tw, rw;
-	uint8_t *tx_ptr, *rx_ptr = NULL;
-	const uint8_t *obs_data = NULL; /* the frame's first payload chunk in the RX buffer */
-	uint64_t obs_bytes = 0;
-	uint64_t tx_bytes, rx_bytes = 0, done, payload_bytes = 0;
-	uint32_t buf_bytes, *drop;
-	uint16_t nb_bufs, rx_slots = 0;
+	struct vring_walk tw, rw;
+	struct vring_frame f;
+	enum vring_frame_end end;
 	int ret;
 
-	pk_walk_init(&tw, c->tx, c->tx_slot, c->tx_wrap, tx_head_flags,
-		     (uint16_t)(c->tx->size - c->tx_inflight), 0, c->mem, &c->tx_hint,
-		     c->opts->indirect);
-
-	/* The TX header: any split, contents ignored (no offload is offered). */
-	for (done = 0; done < hdr_len; done += tx_bytes) {
-		ret = pk_walk_chunk(&tw, hdr_len - done, &tx_ptr, &tx_bytes);
-		if (unlikely(ret < 0))
-			goto tx_fault;
-		if (ret == 0) {
-			drop = &c->res->drop_short;
-			goto drop;
+	walk_init_packed(&tw, c->tx, c->tx_slot, c->tx_wrap, tx_head_flags,
+			 (uint16_t)(c->tx->size - c->tx_inflight), 0, c->mem, &c->tx_hint,
+			 c->opts->indirect);
+	end = vring_frame_copy(c, &tw, &rw, &f, c->opts, PK_RX_BUFS_MAX, c->obs, &c->nb_obs, true,
+			       pk_frame_rx_open, pk_frame_rx_close);
+	switch (end) {
+	case VRING_FRAME_LOOPED:
+		/* Commit the RX buffers. */
+		c->nb_rx_shadow += f.nb_bufs;
+		c->rx_slot = rw.slot;
+		c->rx_wrap = rw.wrap;
+		c->rx_inflight = (uint16_t)(c->rx_inflight + f.rx_slots);
+		c->res->nb_frames++;
+		c->res->nb_bytes += f.payload_bytes;
+		c->res->nb_rx_bufs += f.nb_bufs;
+		break;
+	case VRING_FRAME_TX_FAULT:
+		c->tx->fault = f.fault;
+		return PK_STOP;
+	case VRING_FRAME_RX_FAULT:
+		/* RX buffers written so far are not consumed, and the TX chain stays available. */
+		c->rx->fault = f.fault;
+		return PK_STOP;
+	default:
+		/* The RX buffers stay available; the TX chain goes back once we know where it
+		 * ends. */
+		ret = walk_finish_packed(&tw);
+		if (unlikely(ret < 0)) {
+			c->tx->fault = (enum vl_vring_fault) - ret;
+			return PK_STOP;
 		}
+		(*vring_frame_drop_counter(c->res, end))++;
+		break;
 	}
-
-	/* The RX header into the first RX chain, split however the guest split that chain. */
-	ret = pk_rx_open(c, &rw, c->rx_slot, c->rx_wrap, (uint16_t)(c->rx->size - c->rx_inflight));
-	if (unlikely(ret < 0))
-		goto rx_fault;
-	if (ret == 0)
-		goto drop_rx_full;
-	if (hdr_len == VRING_HDR_LEN_MAX && !mrg)
-		hdr[VRING_HDR_NUM_BUFFERS_OFF] = 1;
-	for (done = 0; done < hdr_len; done += rx_bytes) {
-		ret = pk_walk_chunk(&rw, hdr_len - done, &rx_ptr, &rx_bytes);
-		if (unlikely(ret < 0))
-			goto rx_fault;
-		if (unlikely(ret == 0)) {
-			ret = -VL_VRING_FAULT_RX_HDR;
-			goto rx_fault;
-		}
-		for (uint64_t k = 0; k < rx_bytes; k++) /* <= 12 bytes */
-			rx_ptr[k] = hdr[done + k];
-		for (uint32_t b = 0; b < 2; b++) {
-			uint64_t off = VRING_HDR_NUM_BUFFERS_OFF + b;
-
-			if (off >= done && off < done + rx_bytes)
-				num_buffers_byte[b] = rx_ptr + (off - done);
-		}
-	}
-	rx_bytes = 0; /* the header chunk is full */
-	buf_bytes = hdr_len;
-	nb_bufs = 1;
-
-	/* The payload: fill each RX buffer before taking the next. */
-	for (;;) {
-		ret = pk_walk_chunk(&tw, (uint64_t)VL_VRING_FRAME_MAX_BYTES + 1 - payload_bytes,
-				    &tx_ptr, &tx_bytes);
-		if (unlikely(ret < 0))
-			goto tx_fault;
-		if (ret == 0)
-			break;
-		payload_bytes += tx_bytes;
-		if (payload_bytes > VL_VRING_FRAME_MAX_BYTES)
-			goto drop_truncated;
-		while (tx_bytes > 0) {
-			uint64_t n;
-
-			if (rx_bytes == 0) {
-				ret = pk_walk_chunk(&rw, UINT64_MAX, &rx_ptr, &rx_bytes);
-				if (unlikely(ret < 0))
-					goto rx_fault;
-				if (ret == 0) {
-					/* This RX chain is full and walked to its end. */
-					if (!mrg || nb_bufs == PK_RX_BUFS_MAX)
-						goto drop_truncated;
-					pending[nb_bufs - 1] = (struct pk_used){
-						.id = rw.id, .count = rw.count, .len = buf_bytes};
-					rx_slots = (uint16_t)(rx_slots + rw.count);
-					ret = pk_rx_open(c, &rw, rw.slot, rw.wrap,
-							 (uint16_t)(c->rx->size - c->rx_inflight -
-								    rx_slots));
-					if (unlikely(ret < 0))
-						goto rx_fault;
-					if (ret == 0)
-						goto drop_rx_full;
-					nb_bufs++;
-					buf_bytes = 0;
-					continue;
-				}
-			}
-			n = VL_MIN(tx_bytes, rx_bytes);
-			if (obs_data == NULL) {
-				obs_data = rx_ptr;
-				obs_bytes = rx_bytes;
-			}
-			vring_copy(rx_ptr, tx_ptr, (uint32_t)n);
-			rx_ptr += n;
-			rx_bytes -= n;
-			tx_ptr += n;
-			tx_bytes -= n;
-			buf_bytes += (uint32_t)n;
-		}
-	}
-
-	/* The last RX chain may go on past what the frame needed: find its end and id. */
-	ret = pk_walk_finish(&rw);
-	if (unlikely(ret < 0))
-		goto rx_fault;
-	pending[nb_bufs - 1] = (struct pk_used){.id = rw.id, .count = rw.count, .len = buf_bytes};
-	rx_slots = (uint16_t)(rx_slots + rw.count);
-	if (mrg && num_buffers_byte[1] != NULL) {
-		*num_buffers_byte[0] = (uint8_t)nb_bufs;
-		*num_buffers_byte[1] = (uint8_t)(nb_bufs >> 8);
-	}
-	if (c->obs != NULL && obs_data != NULL)
-		pk_observe(c, obs_data, (uint32_t)VL_MIN(obs_bytes, payload_bytes),
-			   (uint32_t)payload_bytes);
-	/* Commit the RX buffers. */
-	c->nb_rx_shadow += nb_bufs;
-	c->rx_slot = rw.slot;
-	c->rx_wrap = rw.wrap;
-	c->rx_inflight = (uint16_t)(c->rx_inflight + rx_slots);
-	c->res->nb_frames++;
-	c->res->nb_bytes += payload_bytes;
-	c->res->nb_rx_bufs += nb_bufs;
 	pk_tx_return(c, &tw);
 	return PK_NEXT;
-
-drop_truncated:
-	drop = &c->res->drop_truncated;
-	goto drop;
-drop_rx_full:
-	drop = &c->res->drop_rx_full;
-drop:
-	/* The RX buffers stay available; the TX chain goes back once we know where it ends. */
-	ret = pk_walk_finish(&tw);
-	if (unlikely(ret < 0))
-		goto tx_fault;
-	(*drop)++;
-	pk_tx_return(c, &tw);
-	return PK_NEXT;
-tx_fault:
-	c->tx->fault = (enum vl_vring_fault) - ret;
-	return PK_STOP;
-rx_fault:
-	/* RX buffers written so far are not consumed, and the TX chain stays available. */
-	c->rx->fault = (enum vl_vring_fault) - ret;
-	return PK_STOP;
 }
 
 /* ---- fast path: batches of the common layouts ---------------------------------------------- */
@@ -826,7 +561,7 @@ pk_tx_resolve(struct pk_ctx *c, const struct pk_tx_head *h, uint32_t hdr_len,
 			return false;
 		/* memcpy: a table in guest memory need not be aligned. No nested tables; the
 		 * entries' NEXT flag and id mean nothing; WRITE is tolerated on TX entries (see
-		 * pk_walk_next_desc). */
+		 * walk_step_packed). */
 		memcpy(&hd, h->table, sizeof(hd));
 		vring_compiler_barrier();
 		two = h->d.len == 2 * VRING_DESC_BYTES;
@@ -873,37 +608,6 @@ pk_tx_resolve(struct pk_ctx *c, const struct pk_tx_head *h, uint32_t hdr_len,
 }
 
 /*
- * The RX virtio-net header of a frame in one buffer: num_buffers = 1 (12-byte header), every
- * other field zero. A guest recycles its RX buffers, so the header it finds there is almost
- * always this one already: store only what differs (the split path does the same). An
- * unconditional store makes the line modified in our cache, and the guest's read of
- * num_buffers then has to fetch it from our core; a line both caches hold shared costs the
- * guest nothing.
- */
-static inline __attribute__((always_inline)) void
-pk_rx_hdr_write(uint8_t *dst, bool hdr12)
-{
-	const uint64_t zero = 0;
-	const uint32_t hdr_tail = 1u << 16; /* num_buffers = 1 in bytes 10-11 */
-	uint64_t head;
-	uint32_t tail;
-	uint16_t tail10;
-
-	memcpy(&head, dst, 8);
-	if (head != 0)
-		memcpy(dst, &zero, 8);
-	if (hdr12) {
-		memcpy(&tail, dst + 8, 4);
-		if (tail != hdr_tail)
-			memcpy(dst + 8, &hdr_tail, 4);
-	} else {
-		memcpy(&tail10, dst + 8, 2);
-		if (tail10 != 0)
-			memcpy(dst + 8, &zero, 2);
-	}
-}
-
-/*
  * Resolve th[0..nb) one by one (TX layout, one RX descriptor big enough for the frame, both
  * translated, the buffers' first and last lines prefetched), then do the copies back to back
  * while their misses are in flight. Stops at the first frame it cannot take (nothing of it is
@@ -947,7 +651,8 @@ pk_fast_batch(struct pk_ctx *c, const struct pk_tx_head *th, uint32_t nb, bool h
 			break;
 		/* First and last line of both buffers: a 64-byte frame plus its header spans two
 		 * lines; the copies below then find them in flight. The header's line for reading
-		 * (pk_rx_hdr_write usually leaves it alone), the frame's last line for writing. */
+		 * (vring_rx_hdr_write usually leaves it alone), the frame's last line for writing.
+		 */
 		__builtin_prefetch(src);
 		__builtin_prefetch(src + payload_len - 1);
 		__builtin_prefetch(dst);
@@ -979,10 +684,11 @@ pk_fast_batch(struct pk_ctx *c, const struct pk_tx_head *th, uint32_t nb, bool h
 	for (uint32_t j = 0; j < i; j++) {
 		const struct pk_job *job = &jobs[j];
 
-		pk_rx_hdr_write(job->dst, hdr12);
+		vring_rx_hdr_write(job->dst, hdr12);
 		vring_copy(job->dst + hdr_len, job->src, job->len_bytes);
 		if (c->obs != NULL) /* folds away in vl_vring_packed_loop_burst */
-			pk_observe(c, job->dst + hdr_len, job->len_bytes, job->len_bytes);
+			vring_observe(c->obs, &c->nb_obs, job->dst + hdr_len, job->len_bytes,
+				      job->len_bytes);
 		nb_bytes += job->len_bytes;
 	}
 	c->res->nb_frames += i;
@@ -1163,16 +869,16 @@ vl_vring_packed_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts
 	for (unsigned int i = 0; i < nb_max; i++) {
 		uint16_t flags = __atomic_load_n(&tx->pdesc[c.tx_slot].flags, __ATOMIC_ACQUIRE);
 		int st = pk_head_state(flags, c.tx_wrap);
-		struct pk_walk w;
+		struct vring_walk w;
 
 		if (st == 0)
 			break;
 		if (st > 0) {
 			/* Only the ring part: where the chain ends and its buffer id. */
-			pk_walk_init(&w, tx, c.tx_slot, c.tx_wrap, flags,
-				     (uint16_t)(tx->size - c.tx_inflight), 0, NULL, NULL,
-				     opts->indirect);
-			st = pk_walk_finish(&w);
+			walk_init_packed(&w, tx, c.tx_slot, c.tx_wrap, flags,
+					 (uint16_t)(tx->size - c.tx_inflight), 0, NULL, NULL,
+					 opts->indirect);
+			st = walk_finish_packed(&w);
 		}
 		if (unlikely(st < 0)) {
 			tx->fault = (enum vl_vring_fault) - st;
