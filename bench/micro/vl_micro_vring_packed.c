@@ -37,6 +37,7 @@ struct micro_case {
 	bool indirect;	/* TX frames as an indirect table of (header, frame) */
 	bool hdr_split; /* TX frames as the header alone in one slot, the frame in the next */
 	bool cold;	/* flush what the burst touches before each burst */
+	uint32_t rx_buf_bytes; /* RX descriptor length; 0: MICRO_BUF_BYTES */
 };
 
 /* The driver's side of one packed ring. */
@@ -85,7 +86,7 @@ micro_post(struct micro *m, struct micro_ring *r, uint16_t id, bool rx)
 
 	if (rx) {
 		d->addr = micro_gpa(MICRO_RING_SIZE + id);
-		d->len = MICRO_BUF_BYTES;
+		d->len = mc->rx_buf_bytes != 0 ? mc->rx_buf_bytes : MICRO_BUF_BYTES;
 		flags |= VL_VRING_DESC_F_WRITE;
 	} else if (mc->hdr_split) {
 		/* The header alone here, the frame in the next slot (its flags before the head's).
@@ -309,6 +310,9 @@ main(int argc, char **argv)
 		{"packed warm hdr-split", 1518, false, false, false, true, false},
 		{"packed warm indirect", 64, false, false, true, false, false},
 		{"packed warm indirect", 1518, false, false, true, false, false},
+		/* Frames over several RX buffers: the walker (pk_frame), not the batch. */
+		{"packed warm mrg 512B RX bufs (scatter)", 1518, true, false, false, false, false,
+		 512},
 		{"packed cold 1desc", 64, false, false, false, false, true},
 		{"packed cold 1desc mrg", 64, true, false, false, false, true},
 		{"packed cold 1desc", 1518, false, false, false, false, true},
