@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vring_priv.h - what the split (vl_vring.c) and packed (vl_vring_packed.c) ring code share:
- * guest-physical translation, the guest-to-guest copy and header constants. Private to lib/vring;
+ * vring_priv.h - what the split (vl_vring.c) and packed (vl_vring_packed.c) fast paths share:
+ * guest-physical translation, the guest-to-guest copy, the RX header store, the observer record
+ * and header constants (the general path both share is vring_walk.h). Private to lib/vring;
  * vl_vring.h is the module's public header.
  */
 #ifndef VRING_PRIV_H
