@@ -434,8 +434,6 @@ vring_tx_resolve(struct vring_ctx *c, const struct vring_tx_head *th, uint32_t h
 	const uint8_t *table = (const uint8_t *)tx->desc;
 	uint32_t nb_entries = tx->size;
 	struct vl_vring_desc d = th->desc, pd;
-	const uint8_t *p;
-	uint64_t len;
 
 	if (d.flags == VL_VRING_DESC_F_INDIRECT) {
 		if (th->table == NULL)
@@ -445,34 +443,19 @@ vring_tx_resolve(struct vring_ctx *c, const struct vring_tx_head *th, uint32_t h
 		memcpy(&d, table, sizeof(d)); /* may be unaligned */
 		vring_compiler_barrier();
 	}
-	if (d.flags == 0) {
-		if (d.len < hdr_len || d.len > hdr_len + VL_VRING_FRAME_MAX_BYTES)
-			return false;
-		len = d.len;
-		p = mem_translate(c->mem, d.addr, &len, &c->tx_hint);
-		if (unlikely(p == NULL) || len != d.len)
-			return false;
-		*payload = p + hdr_len;
-		*payload_len = d.len - hdr_len;
-		return true;
-	}
+	if (d.flags == 0)
+		return vring_tx_buf_take(c->mem, &c->tx_hint, d.addr, d.len, hdr_len, payload,
+					 payload_len);
 	/* Header alone, then the frame: the header must translate like the walker would. */
 	if (d.flags != VL_VRING_DESC_F_NEXT || d.len != hdr_len || d.next >= nb_entries)
 		return false;
-	len = d.len;
-	if (unlikely(mem_translate(c->mem, d.addr, &len, &c->tx_hint) == NULL) || len != d.len)
+	if (!vring_tx_buf_take(c->mem, &c->tx_hint, d.addr, d.len, hdr_len, payload, payload_len))
 		return false;
 	memcpy(&pd, table + (size_t)d.next * VRING_DESC_BYTES, sizeof(pd));
 	vring_compiler_barrier();
-	if (pd.flags != 0 || pd.len > VL_VRING_FRAME_MAX_BYTES)
+	if (pd.flags != 0)
 		return false;
-	len = pd.len;
-	p = mem_translate(c->mem, pd.addr, &len, &c->tx_hint);
-	if (unlikely(p == NULL) || len != pd.len)
-		return false;
-	*payload = p;
-	*payload_len = pd.len;
-	return true;
+	return vring_tx_buf_take(c->mem, &c->tx_hint, pd.addr, pd.len, 0, payload, payload_len);
 }
 
 /*

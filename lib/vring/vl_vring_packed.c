@@ -546,8 +546,6 @@ pk_tx_resolve(struct pk_ctx *c, const struct pk_tx_head *h, uint32_t hdr_len,
 	      const uint8_t **payload, uint32_t *payload_len, uint16_t *id)
 {
 	struct vl_vring_packed_desc hd, pd;
-	const uint8_t *p;
-	uint64_t len;
 	bool two;
 
 	*id = h->d.id; /* the chain's last ring descriptor carries the buffer id */
@@ -581,30 +579,15 @@ pk_tx_resolve(struct pk_ctx *c, const struct pk_tx_head *h, uint32_t hdr_len,
 	}
 	if (*id >= c->tx->size)
 		return false;
-	if (!two) {
-		if (hd.len < hdr_len || hd.len > hdr_len + VL_VRING_FRAME_MAX_BYTES)
-			return false;
-		len = hd.len;
-		p = mem_translate(c->mem, hd.addr, &len, &c->tx_hint);
-		if (unlikely(p == NULL) || len != hd.len)
-			return false;
-		*payload = p + hdr_len;
-		*payload_len = hd.len - hdr_len;
-		return true;
-	}
+	if (!two)
+		return vring_tx_buf_take(c->mem, &c->tx_hint, hd.addr, hd.len, hdr_len, payload,
+					 payload_len);
 	/* Header alone, then the frame: the header must translate as the walker would. */
 	if (hd.len != hdr_len || pd.len > VL_VRING_FRAME_MAX_BYTES)
 		return false;
-	len = hd.len;
-	if (unlikely(mem_translate(c->mem, hd.addr, &len, &c->tx_hint) == NULL) || len != hd.len)
-		return false;
-	len = pd.len;
-	p = mem_translate(c->mem, pd.addr, &len, &c->tx_hint);
-	if (unlikely(p == NULL) || len != pd.len)
-		return false;
-	*payload = p;
-	*payload_len = pd.len;
-	return true;
+	return vring_tx_buf_take(c->mem, &c->tx_hint, hd.addr, hd.len, hdr_len, payload,
+				 payload_len) &&
+	       vring_tx_buf_take(c->mem, &c->tx_hint, pd.addr, pd.len, 0, payload, payload_len);
 }
 
 /*

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vring_priv.h - what the split (vl_vring.c) and packed (vl_vring_packed.c) fast paths share:
- * guest-physical translation, the guest-to-guest copy, the RX header store, the observer record
- * and header constants (the general path both share is vring_walk.h). Private to lib/vring;
- * vl_vring.h is the module's public header.
+ * guest-physical translation, the guest-to-guest copy, the TX buffer check of the batch, the RX
+ * header store, the observer record and header constants (the general path both share is
+ * vring_walk.h). Private to lib/vring; vl_vring.h is the module's public header.
  */
 #ifndef VRING_PRIV_H
 #define VRING_PRIV_H
@@ -102,6 +102,28 @@ vring_copy(uint8_t *dst, const uint8_t *src, uint32_t len)
 	} else {
 		memmove(dst, src, len);
 	}
+}
+
+/*
+ * A TX buffer the fast paths take whole, checked as the walker would read it: len bytes at addr,
+ * skip (the header, or 0) to skip + VL_VRING_FRAME_MAX_BYTES of them, in one memory region.
+ * True with *payload (after skip) and *payload_len set.
+ */
+static inline __attribute__((always_inline)) bool
+vring_tx_buf_take(const struct vl_mem *mem, uint32_t *hint, uint64_t addr, uint32_t len,
+		  uint32_t skip, const uint8_t **payload, uint32_t *payload_len)
+{
+	uint64_t contig = len;
+	const uint8_t *p;
+
+	if (len < skip || len > skip + VL_VRING_FRAME_MAX_BYTES)
+		return false;
+	p = mem_translate(mem, addr, &contig, hint);
+	if (unlikely(p == NULL) || contig != len)
+		return false;
+	*payload = p + skip;
+	*payload_len = len - skip;
+	return true;
 }
 
 /*
