@@ -698,8 +698,7 @@ vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *
 		opts->hdr_len == 12 ? vring_burst(&c, nb_tx, true) : vring_burst(&c, nb_tx, false);
 	/* Before the publish: the RX buffers are still the device's, the guest cannot reuse them.
 	 */
-	if (obs != NULL && c.nb_obs != 0)
-		obs->fn(obs->ctx, obs->frames, c.nb_obs);
+	vring_observe_flush(obs, &c.nb_obs);
 
 	if (unlikely(rx->log != NULL)) /* dirty logging's one branch when it is off */
 		vring_publish_logged(tx, rx, &c, opts);

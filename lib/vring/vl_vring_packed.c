@@ -305,16 +305,6 @@ struct pk_ctx {
 	uint32_t nb_obs;
 };
 
-/* Hand the recorded frames to the observer; called before their RX buffers are published. */
-static inline void
-pk_observe_flush(struct pk_ctx *c)
-{
-	if (c->obs != NULL && c->nb_obs != 0) {
-		c->obs->fn(c->obs->ctx, c->obs->frames, c->nb_obs);
-		c->nb_obs = 0;
-	}
-}
-
 enum pk_result {
 	PK_NEXT, /* frame looped or dropped, TX chain returned: go on */
 	PK_STOP, /* a vring broke: publish and return */
@@ -687,7 +677,7 @@ static inline void
 pk_rx_make_room(struct pk_ctx *c)
 {
 	if (unlikely(c->nb_rx_shadow > VL_VRING_BURST_MAX)) {
-		pk_observe_flush(c);
+		vring_observe_flush(c->obs, &c->nb_obs);
 		pk_publish(c->rx, c->rx_shadow, c->nb_rx_shadow, c->mem);
 		c->nb_rx_shadow = 0;
 		c->rx_inflight = 0;
@@ -807,7 +797,7 @@ pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem
 		pk_run(&c, nb_max, true);
 	else
 		pk_run(&c, nb_max, false);
-	pk_observe_flush(&c);
+	vring_observe_flush(c.obs, &c.nb_obs);
 	pk_finish(&c);
 	return res->nb_tx_done;
 }

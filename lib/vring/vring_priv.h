@@ -165,6 +165,16 @@ vring_observe(struct vl_vring_observer *obs, uint32_t *nb_obs, const uint8_t *da
 		.data = data, .head_bytes = head_bytes, .frame_bytes = frame_bytes};
 }
 
+/* Hand the recorded frames to the observer (if any); call before their RX buffers are published. */
+static inline void
+vring_observe_flush(struct vl_vring_observer *obs, uint32_t *nb_obs)
+{
+	if (obs != NULL && *nb_obs != 0) {
+		obs->fn(obs->ctx, obs->frames, *nb_obs);
+		*nb_obs = 0;
+	}
+}
+
 /* ---- dirty-page logging (vl_vring_log.c; cold: only with a log attached) ------------------- */
 
 /* Split RX: mark the bytes written into the chains of used entries [from, to) (not yet
