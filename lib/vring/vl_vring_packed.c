@@ -188,11 +188,21 @@ vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
 
 /* ---- publish ------------------------------------------------------------------------------ */
 
-/* len, id and flags of a used descriptor as one little-endian word (bytes 8-15 of the slot). */
+/*
+ * len and id of a used descriptor as the low 48 bits of bytes 8-15 of its slot read as one
+ * little-endian word; the flags go in the top 16 (pk_publish_ring ORs them in).
+ */
 static inline uint64_t
-pk_used_word(const struct pk_used *u, bool wrap)
+pk_used_word(const struct pk_used *u)
 {
-	return (uint64_t)u->len | (uint64_t)u->id << 32 | (uint64_t)pk_used_flags(wrap) << 48;
+	return (uint64_t)u->len | (uint64_t)u->id << 32;
+}
+
+/* The flags of a used descriptor in phase wrap, in the top 16 bits of that word. */
+static inline uint64_t
+pk_used_word_flags(bool wrap)
+{
+	return (uint64_t)pk_used_flags(wrap) << 48;
 }
 
 /*
@@ -205,15 +215,22 @@ pk_used_word(const struct pk_used *u, bool wrap)
  * flags (bytes 8-15 of the slot, aligned: the driver sees all three or none), one store per
  * slot instead of three in a line the driver shares; the first's length and id go before a
  * release fence and its flags last, with a release store: the driver sees the whole batch or
- * none of it. A descriptor ring not 8-byte aligned (the spec asks 16) takes separate stores.
+ * none of it. A descriptor ring not 8-byte aligned (the spec asks 16), or a big-endian host,
+ * takes separate stores.
+ *
+ * The loop keeps the ring size and the flags word in locals: its stores go through a uint64_t
+ * pointer, which the compiler must assume may alias *vq, and reloading vq->size and rebuilding
+ * the flags for every descriptor took 24 instructions per descriptor instead of 16 (13 per
+ * looped frame over both rings: vl-micro-vring-packed under callgrind).
  */
 static void
 pk_publish_ring(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb)
 {
 	struct vl_vring_packed_desc *ring = vq->pdesc;
+	const uint32_t size = vq->size;
 	const uint16_t head_slot = vq->last_used_idx;
 	const bool head_wrap = vq->used_wrap;
-	uint16_t slot = head_slot;
+	uint32_t slot = head_slot;
 	bool wrap = head_wrap;
 
 	if (nb == 0)
@@ -222,27 +239,45 @@ pk_publish_ring(struct vl_vring *vq, const struct pk_used *shadow, uint32_t nb)
 	 * until its flags change. */
 	ring[slot].id = shadow[0].id;
 	ring[slot].len = shadow[0].len;
-	pk_advance(&slot, &wrap, shadow[0].count, vq->size);
+	slot += shadow[0].count;
+	if (slot >= size) {
+		slot -= size;
+		wrap = !wrap;
+	}
 	/* 2. The others, whole: the driver does not look at them before the first one. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (likely(((uintptr_t)ring & 7) == 0)) {
+		uint64_t flags_word = pk_used_word_flags(wrap);
+
 		for (uint32_t i = 1; i < nb; i++) {
 			__atomic_store_n((uint64_t *)(void *)&ring[slot].len,
-					 pk_used_word(&shadow[i], wrap), __ATOMIC_RELAXED);
-			pk_advance(&slot, &wrap, shadow[i].count, vq->size);
+					 pk_used_word(&shadow[i]) | flags_word, __ATOMIC_RELAXED);
+			slot += shadow[i].count;
+			if (unlikely(slot >= size)) {
+				slot -= size;
+				wrap = !wrap;
+				flags_word = pk_used_word_flags(wrap);
+			}
 		}
-	} else {
+	} else
+#endif
+	{
 		for (uint32_t i = 1; i < nb; i++) {
 			ring[slot].id = shadow[i].id;
 			ring[slot].len = shadow[i].len;
 			__atomic_store_n(&ring[slot].flags, pk_used_flags(wrap), __ATOMIC_RELEASE);
-			pk_advance(&slot, &wrap, shadow[i].count, vq->size);
+			slot += shadow[i].count;
+			if (slot >= size) {
+				slot -= size;
+				wrap = !wrap;
+			}
 		}
 	}
 	/* 3. The first descriptor's flags last (release: after every store above, and after the
 	 * RX frame data copied earlier). Pairs with the driver's acquire of the flags at its used
 	 * cursor followed by its read barrier: it sees the whole batch or none. */
 	__atomic_store_n(&ring[head_slot].flags, pk_used_flags(head_wrap), __ATOMIC_RELEASE);
-	vq->last_used_idx = slot;
+	vq->last_used_idx = (uint16_t)slot;
 	vq->used_wrap = wrap;
 }
 
