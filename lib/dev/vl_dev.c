@@ -835,6 +835,7 @@ dev_new_device(int vid)
 		.event_idx = !!(f & (1ULL << VIRTIO_RING_F_EVENT_IDX)),
 		.indirect = !!(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)),
 		.in_order = !!(f & (1ULL << VIRTIO_F_IN_ORDER)),
+		.rx_lag_polls = VL_VRING_RX_LAG_POLLS,
 	};
 	if (dev_own_rings(dev)) {
 		dev->mem_pending = false;

@@ -603,6 +603,29 @@ vring_avail_jump(struct vl_vring *vq, uint16_t avail_idx)
 	return true;
 }
 
+/*
+ * Take the guest's RX buffers one refill behind it: while it has posted fewer than twice the
+ * pending TX frames (at most half the ring), let the burst wait up to opts->rx_lag_polls polls
+ * for its next refill. A non-in-order virtio PMD frees and refills its RX descriptors through a
+ * linked free list; read by our core right after its refill, those lines are what its next
+ * free-and-refill stalls on (docs/BENCHMARKS.md, "One refill behind").
+ * Returns true when this poll should wait.
+ */
+static inline bool
+vring_rx_lag_wait(struct vl_vring *rx, uint16_t rx_avail_idx, unsigned int nb_tx,
+		  const struct vl_vring_opts *opts)
+{
+	uint32_t nb_rx_avail = (uint16_t)(rx_avail_idx - rx->last_avail_idx);
+	uint32_t want = VL_MIN(2 * nb_tx, (uint32_t)rx->size / 2);
+
+	if (nb_rx_avail >= want || rx->nb_lag_polls >= opts->rx_lag_polls) {
+		rx->nb_lag_polls = 0;
+		return false;
+	}
+	rx->nb_lag_polls++;
+	return true;
+}
+
 /* End of a burst: publish both used indexes (RX first), keep avail_event one behind. */
 static inline __attribute__((always_inline)) void
 vring_publish(struct vl_vring *tx, struct vl_vring *rx, const struct vring_ctx *c,
@@ -677,6 +700,8 @@ vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *
 		return 0;
 	rx_avail_idx = __atomic_load_n(&rx->avail->idx, __ATOMIC_ACQUIRE);
 	if (unlikely(vring_avail_jump(rx, rx_avail_idx)))
+		return 0;
+	if (vring_rx_lag_wait(rx, rx_avail_idx, nb_tx, opts))
 		return 0;
 
 	c.tx = tx;

@@ -175,6 +175,7 @@ struct vl_vring {
 	bool signalled_used_valid; /* false after (re)start: the first decision calls */
 	uint32_t region_hint;	   /* last memory region hit */
 	enum vl_vring_fault fault; /* != NONE: broken, skipped */
+	uint16_t nb_lag_polls;	   /* split RX: polls a TX burst has waited (opts rx_lag_polls) */
 
 	/* Packed layout (vl_vring_packed_init; desc/avail/used are NULL then). The three indices
 	 * above are ring slots (< size) and each has its wrap counter here. */
@@ -192,6 +193,10 @@ struct vl_vring {
 	struct vl_vring_log *log;
 };
 
+/* The engine's opts.rx_lag_polls: ~3500 TSC cycles of idle polls on the test host, under half
+ * of what its guest takes to post one 64 B burst (docs/BENCHMARKS.md, "One refill behind"). */
+#define VL_VRING_RX_LAG_POLLS 100
+
 /* Frames one vl_vring_loop_burst call moves at most (a larger max_burst is clamped). */
 #define VL_VRING_BURST_MAX 256
 /* Largest TX payload (after the virtio-net header) we loop; longer ones are drop_truncated. */
@@ -204,6 +209,9 @@ struct vl_vring_opts {
 	bool event_idx;	  /* VIRTIO_RING_F_EVENT_IDX */
 	bool indirect;	  /* VIRTIO_RING_F_INDIRECT_DESC */
 	bool in_order;	  /* VIRTIO_F_IN_ORDER (packed rings: one used descriptor per TX batch) */
+	/* Split rings: while the guest has posted fewer RX buffers than twice the pending TX
+	 * frames, wait up to this many polls for more before taking them (0: never wait). */
+	uint16_t rx_lag_polls;
 };
 
 /*

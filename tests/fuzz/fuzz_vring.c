@@ -146,6 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.mrg_rxbuf = features & 1,
 		.event_idx = (features >> 1) & 1,
 		.indirect = (features >> 2) & 1,
+		.rx_lag_polls = ((features >> 4) & 1) ? 2 : 0, /* some bursts wait for RX */
 	};
 	opts.hdr_len = (opts.mrg_rxbuf || (features >> 3) & 1) ? 12 : 10;
 

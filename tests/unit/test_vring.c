@@ -503,6 +503,75 @@ max_burst_bounds_the_frames_of_one_call(void **state)
 }
 
 static void
+rx_lag_waits_for_the_next_refill_then_takes_what_is_there(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint8_t payload[60] = {7};
+	uint16_t heads[8];
+
+	(void)state;
+	g->opts.rx_lag_polls = 3;
+	for (unsigned int i = 0; i < 4; i++) {
+		rx_add(g, 2048);
+		heads[i] = tx_add(g, payload, sizeof(payload));
+	}
+	/* 4 RX buffers for 4 frames: fewer than twice, so three polls wait and take nothing. */
+	for (unsigned int p = 0; p < 3; p++) {
+		assert_int_equal(g_burst(g, 32), 0);
+		assert_int_equal(g->rx.last_avail_idx, 0);
+		assert_int_equal(g->tx.last_avail_idx, 0);
+		assert_int_equal(g->rxr.used->idx, 0);
+		assert_int_equal(g->txr.used->idx, 0);
+	}
+	/* The fourth runs the burst with the buffers there are. */
+	assert_int_equal(g_burst(g, 32), 4);
+	assert_int_equal(g->res.nb_frames, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		expect_frame(g, payload, sizeof(payload), 1);
+		expect_tx_done(g, heads[i]);
+	}
+	/* The count starts again: the next short burst waits the full three polls too. */
+	rx_add(g, 2048);
+	heads[4] = tx_add(g, payload, sizeof(payload));
+	for (unsigned int p = 0; p < 3; p++)
+		assert_int_equal(g_burst(g, 32), 0);
+	/* A refill while waiting: two buffers for one frame end the wait at once. */
+	rx_add(g, 2048);
+	assert_int_equal(g_burst(g, 32), 1);
+	expect_frame(g, payload, sizeof(payload), 1);
+	expect_tx_done(g, heads[4]);
+	assert_int_equal(g->rx.nb_lag_polls, 0);
+	g_free(g);
+}
+
+static void
+rx_lag_never_waits_when_the_guest_is_a_refill_ahead(void **state)
+{
+	struct guest *g = g_new(8, 12, false);
+	uint8_t payload[60] = {9};
+
+	(void)state;
+	g->opts.rx_lag_polls = 1000;
+	/* Twice the frames: no wait. */
+	for (unsigned int i = 0; i < 2; i++) {
+		rx_add(g, 2048);
+		rx_add(g, 2048);
+		tx_add(g, payload, sizeof(payload));
+	}
+	assert_int_equal(g_burst(g, 32), 2);
+	assert_int_equal(g->rxr.used->idx, 2);
+	/* Half a ring of 8 is all it asks for: 4 buffers (2 left over, 2 new) for 4 frames. */
+	for (unsigned int i = 0; i < 4; i++) {
+		if (i < 2)
+			rx_add(g, 2048);
+		tx_add(g, payload, sizeof(payload));
+	}
+	assert_int_equal(g_burst(g, 32), 4);
+	assert_int_equal(g->res.nb_frames, 4);
+	g_free(g);
+}
+
+static void
 indices_wrap_at_65535(void **state)
 {
 	struct guest *g = g_new_at(16, 12, true, 65530);
@@ -1855,6 +1924,8 @@ main(void)
 			a_single_descriptor_frame_comes_back_byte_identical_with_num_buffers_1),
 		cmocka_unit_test(a_burst_of_32_publishes_used_idx_plus_32_on_both_rings),
 		cmocka_unit_test(max_burst_bounds_the_frames_of_one_call),
+		cmocka_unit_test(rx_lag_waits_for_the_next_refill_then_takes_what_is_there),
+		cmocka_unit_test(rx_lag_never_waits_when_the_guest_is_a_refill_ahead),
 		cmocka_unit_test(indices_wrap_at_65535),
 		cmocka_unit_test(mergeable_frames_over_small_buffers_wrap_at_65535),
 		cmocka_unit_test(long_chains_as_long_as_the_ring_are_walked),
