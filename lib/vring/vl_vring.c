@@ -3,9 +3,10 @@
  * vl_vring.c - split-ring direct datapath: guest TX chain -> guest RX buffers, one copy.
  *
  * Shape of a burst (vl_vring_loop_burst):
- *   1. read both avail idx once (acquire), read the burst's TX heads, prefetch their descriptors,
- *      read the head descriptors and prefetch what they point to (indirect table, next
- *      descriptor);
+ *   1. read both avail idx once (acquire); with opts->rx_lag_polls, while the guest has posted
+ *      fewer RX buffers than twice the pending frames, return and wait for its next refill (a
+ *      bounded number of polls); read the burst's TX heads, prefetch their descriptors, read the
+ *      head descriptors and prefetch what they point to (indirect table, next descriptor);
  *   2. resolve the common cases in a batch: a TX frame contiguous in one region, laid out as one
  *      descriptor (header + payload), the header alone then the payload (2 descriptors), or an
  *      indirect table of either, and one RX descriptor big enough for the whole frame; prefetch
