@@ -541,9 +541,14 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 			__builtin_prefetch(src);
 			__builtin_prefetch(src + payload_len - 1);
 			/* The header's line for reading (vring_rx_hdr_write usually leaves it
-			 * alone), the frame's last line for writing. */
+			 * alone). The frame's last line: for writing (PREFETCHW) when the frame
+			 * fits in two lines; for reading above that, where the exclusive request
+			 * measured mixed (docs/BENCHMARKS.md, "Prefetch for writing, for real"). */
 			__builtin_prefetch(dst);
-			__builtin_prefetch(dst + frame_len - 1, 1);
+			if (frame_len <= 128)
+				vring_prefetchw(dst + frame_len - 1);
+			else
+				__builtin_prefetch(dst + frame_len - 1);
 			jobs[nb_jobs] = (struct vring_job){
 				.src = src,
 				.dst = dst,

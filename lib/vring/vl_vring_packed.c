@@ -615,27 +615,12 @@ pk_tx_resolve(struct pk_ctx *c, const struct pk_tx_head *h, uint32_t hdr_len,
 	       vring_tx_buf_take(c->mem, &c->tx_hint, pd.addr, pd.len, 0, payload, payload_len);
 }
 
-/*
- * Ask for the line at p in exclusive state: we are about to write it. PREFETCHW (0f 0d /1) as
- * inline assembly, because __builtin_prefetch(p, 1) is a plain read prefetch (prefetcht0) under
- * the DPDK build flags (-march=corei7 has no PRFCHW). CPUs without PRFCHW execute it as a NOP.
- */
-static inline void
-pk_prefetchw(const void *p)
-{
-#if defined(__x86_64__)
-	asm volatile("prefetchw %0" : : "m"(*(const char *)p));
-#else
-	__builtin_prefetch(p, 1);
-#endif
-}
-
-/* pk_prefetchw every line of [from, to). */
+/* vring_prefetchw every line of [from, to). */
 static inline void
 pk_prefetchw_range(uintptr_t from, uintptr_t to)
 {
 	for (uintptr_t line = from & ~(uintptr_t)63; line < to; line += 64)
-		pk_prefetchw((const void *)line);
+		vring_prefetchw((const void *)line);
 }
 
 /*
@@ -715,7 +700,7 @@ pk_fast_batch(struct pk_ctx *c, const struct pk_tx_head *th, uint32_t nb, bool h
 		__builtin_prefetch(src);
 		__builtin_prefetch(src + payload_len - 1);
 		__builtin_prefetch(dst);
-		pk_prefetchw(dst + frame_len - 1);
+		vring_prefetchw(dst + frame_len - 1);
 		jobs[i] = (struct pk_job){.src = src, .dst = dst, .len_bytes = payload_len};
 
 		c->rx_shadow[c->nb_rx_shadow++] =
