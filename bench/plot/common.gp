@@ -22,9 +22,11 @@ set offsets 0, 0, graph 0.12, 0
 set border 3
 set tics nomirror
 set style fill solid 0.85 border -1
-# One colour per backend, the same in every plot.
-# The same backend on its other ring layout (NAME-packed, NAME-split) in a lighter shade.
-color(b) = b eq 'direct' ? '#1f77b4' : b eq 'mbuf' ? '#ff7f0e' : \
+# One colour per backend, the same in every plot: split rings (NAME, NAME-split) in its dark
+# shade, packed rings (NAME-packed) in a lighter one.
+issplit(b) = strlen(b) > 6 && b[strlen(b) - 5:strlen(b)] eq '-split'
+color(b) = issplit(b) ? color1(b[1:strlen(b) - 6]) : color1(b)
+color1(b) = b eq 'direct' ? '#1f77b4' : b eq 'mbuf' ? '#ff7f0e' : \
 	b eq 'testpmd' ? '#2ca02c' : \
 	b[1:6] eq 'direct' && strlen(b) > 6 && b[7:7] eq '-' ? '#9ecae1' : \
 	b[1:4] eq 'mbuf' && strlen(b) > 4 && b[5:5] eq '-' ? '#fdae6b' : \
