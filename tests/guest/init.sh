@@ -20,6 +20,8 @@ while read -r cmd; do
 	/bin/guest_tool $cmd
 	rc=$?
 	echo "VLGUEST step-done rc=$rc uptime_s=$(cut -d' ' -f1 /proc/uptime)"
+	# Killed by a signal: what the kernel said about it (print-fatal-signals), for the host.
+	[ "$rc" -ge 128 ] && dmesg | tail -n 40 | sed 's/^/VLGUEST dmesg /'
 done </cases
 echo "VLGUEST DONE uptime_s=$(cut -d' ' -f1 /proc/uptime)"
 poweroff -f

@@ -248,7 +248,7 @@ boot() {
 	fi
 	qemu_args=(-machine "q35,accel=$ACCEL" -nodefaults -no-user-config -display none -smp 1
 		-no-reboot -serial "file:$TMP/$name.serial" -kernel "$KDIR/vmlinuz" -initrd "$initrd"
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable"
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable print-fatal-signals=1"
 		"${FRONTEND[@]}")
 	[ ${#QEMU_L[@]} -gt 0 ] && qemu_args=("${QEMU_L[@]}" "${qemu_args[@]}")
 	log "$name: $qemu ${qemu_args[*]}"
@@ -340,7 +340,7 @@ restart() {
 	fi
 	qemu_args=(-machine "q35,accel=$ACCEL" -nodefaults -no-user-config -display none -smp 1
 		-no-reboot -serial "file:$TMP/$name.serial" -kernel "$KDIR/vmlinuz" -initrd "$initrd"
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable" "${FRONTEND[@]}")
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable print-fatal-signals=1" "${FRONTEND[@]}")
 	log "$name: $QEMU ${qemu_args[*]}"
 	timeout --foreground 300 taskset -c 0 "$QEMU" "${qemu_args[@]}" >"$TMP/$name.qemu" 2>&1 &
 	QEMU_PID=$!
@@ -483,7 +483,7 @@ migrate() {
 	done
 	common=(-machine "q35,accel=$ACCEL" -nodefaults -no-user-config -display none -smp 1
 		-no-reboot -kernel "$KDIR/vmlinuz" -initrd "$initrd"
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable" "${common[@]}")
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable print-fatal-signals=1" "${common[@]}")
 	src_args=("${common[@]}" -serial "file:$TMP/$name.serial" -monitor "unix:$msrc,server=on,wait=off")
 	dst_args=()
 	for w in "${common[@]}" -serial "file:$TMP/$name.serial2" \
@@ -575,7 +575,14 @@ migrate() {
 		log "$name: engine: src frames $(iface_snap "$jsonl" src frames), dst frames $(iface_snap "$jsonl" dst frames), src dirty pages $(iface_snap "$jsonl" src dirty_pages)"
 		return
 	fi
-	expect "$name" migrate
+	if ! expect "$name" migrate; then
+		# What the engine and librte_vhost said (ring state found inconsistent on the
+		# destination, faults) and how QEMU ended, for a failure that does not repeat.
+		grep -aiE 'warn|err|fault|mismatch|stopped|started|logging' "$TMP/$name.engine" |
+			tail -n 30 | sed 's/^/#   engine: /'
+		sed 's/^/#   qemu(src): /' "$TMP/$name.qemu" | tail -5
+		sed 's/^/#   qemu(dst): /' "$TMP/$name.qemu2" | tail -5
+	fi
 	src_frames=$(iface_snap "$jsonl" src frames)
 	dst_frames=$(iface_snap "$jsonl" dst frames)
 	pages=$(iface_snap "$jsonl" src dirty_pages)
@@ -659,8 +666,8 @@ expect() {
 	line=$(grep -a "^VLGUEST $2 " "$TMP/$1.out" | head -n 1)
 	case "$line" in
 	*" PASS"*) pass "$1/$2: ${line#VLGUEST $2 PASS }" ;;
-	"") fail "$1/$2: no result line" ;;
-	*) fail "$1/$2: ${line#VLGUEST }" ;;
+	"") fail "$1/$2: no result line" && return 1 ;;
+	*) fail "$1/$2: ${line#VLGUEST }" && return 1 ;;
 	esac
 }
 
