@@ -27,16 +27,19 @@
 	X(calls, "interrupts (call eventfd writes) sent to the guest")                            \
 	X(calls_suppressed, "bursts that published without a call (guest asked none, coalesced)") \
 	X(bursts, "polls that moved at least one frame")                                          \
-	X(polls_idle, "polls that found nothing to do")                                           \
+	X(polls_idle, "polls that moved nothing (rx_lag_waits among them)")                       \
 	X(busy_cycles, "TSC cycles spent in polls that moved frames")                             \
-	X(idle_cycles, "TSC cycles spent in polls that found nothing")                            \
+	X(idle_cycles, "TSC cycles spent in polls that moved nothing")                            \
 	X(dirty_pages, "guest pages marked in the frontend's dirty log (live migration)")         \
 	X(dirty_log_faults, "dirty-log writes beyond the log's size: counted, nothing marked")    \
 	X(idle_sleeps, "times the owner slept with kicks enabled on this pair (--idle-sleep-us)") \
 	X(idle_wakeups, "sleeps after which this pair looped a frame before sleeping again")      \
 	X(wakeup_latency_cycles,                                                                  \
 	  "sum over idle_wakeups: TSC from waking to the first frame looped")                     \
-	X(wakeup_latency_max_cycles, "largest single wake-up latency (a maximum, not a sum)")
+	X(wakeup_latency_max_cycles, "largest single wake-up latency (a maximum, not a sum)")     \
+	X(rx_lag_waits,                                                                           \
+	  "polls_idle that held TX frames back to wait for the guest's next RX refill (split)")   \
+	X(rx_lag_timeouts, "bursts that went ahead short of RX buffers after the whole RX wait")
 
 /* Burst-size histogram: bucket b counts bursts of [2^b, 2^(b+1)) frames, the last is open. */
 #define VL_BURST_HIST_BUCKETS 9 /* 1, 2-3, 4-7, ..., 128-255, 256+ */

@@ -38,6 +38,9 @@ static const char *const vring_fault_names[] = {
 #undef X
 };
 
+/* The lag's two counters sit in the padding after nb_frames: clearing *res costs what it did. */
+_Static_assert(sizeof(struct vl_vring_burst) == 40, "struct vl_vring_burst grew");
+
 const char *
 vl_vring_fault_str(enum vl_vring_fault fault)
 {
@@ -615,21 +618,31 @@ vring_avail_jump(struct vl_vring *vq, uint16_t avail_idx)
  * for its next refill. A non-in-order virtio PMD frees and refills its RX descriptors through a
  * linked free list; read by our core right after its refill, those lines are what its next
  * free-and-refill stalls on (docs/BENCHMARKS.md, "One refill behind").
- * Returns true when this poll should wait.
+ * Returns true when this poll should wait (res->rx_lag_waits = 1); a burst that goes ahead after
+ * waiting the whole limit sets res->rx_lag_timeouts = 1. The guest counts buffers, not frames:
+ * with MRG_RXBUF a frame may take several, and those that find none are drop_rx_full as without
+ * the lag.
  */
 static inline bool
 vring_rx_lag_wait(struct vl_vring *rx, uint16_t rx_avail_idx, unsigned int nb_tx,
-		  const struct vl_vring_opts *opts)
+		  const struct vl_vring_opts *opts, struct vl_vring_burst *res)
 {
 	uint32_t nb_rx_avail = (uint16_t)(rx_avail_idx - rx->last_avail_idx);
 	uint32_t want = VL_MIN(2 * nb_tx, (uint32_t)rx->size / 2);
 
-	if (nb_rx_avail >= want || rx->nb_lag_polls >= opts->rx_lag_polls) {
+	if (nb_rx_avail >= want) {
 		rx->nb_lag_polls = 0;
 		return false;
 	}
-	rx->nb_lag_polls++;
-	return true;
+	if (rx->nb_lag_polls < opts->rx_lag_polls) {
+		rx->nb_lag_polls++;
+		res->rx_lag_waits = 1;
+		return true;
+	}
+	/* Waited the limit (or the lag is off, rx_lag_polls 0): take what is there. */
+	res->rx_lag_timeouts = rx->nb_lag_polls != 0;
+	rx->nb_lag_polls = 0;
+	return false;
 }
 
 /* End of a burst: publish both used indexes (RX first), keep avail_event one behind. */
@@ -707,7 +720,7 @@ vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *
 	rx_avail_idx = __atomic_load_n(&rx->avail->idx, __ATOMIC_ACQUIRE);
 	if (unlikely(vring_avail_jump(rx, rx_avail_idx)))
 		return 0;
-	if (vring_rx_lag_wait(rx, rx_avail_idx, nb_tx, opts))
+	if (vring_rx_lag_wait(rx, rx_avail_idx, nb_tx, opts, res))
 		return 0;
 
 	c.tx = tx;

@@ -236,13 +236,18 @@ bool vl_vring_enable_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts
 
 /* Result of one burst, added to the queue pair's counters by the caller. */
 struct vl_vring_burst {
-	uint32_t nb_frames;	 /* frames written to the RX ring */
-	uint64_t nb_bytes;	 /* their length without the virtio-net header */
-	uint32_t nb_rx_bufs;	 /* RX buffers (chains) used */
-	uint32_t drop_rx_full;	 /* no (or not enough) RX buffers: dropped, TX chain returned */
-	uint32_t drop_truncated; /* frame larger than the RX chain (not mergeable) or > 64 KiB */
-	uint32_t drop_short;	 /* TX chain shorter than the virtio-net header */
-	uint32_t nb_tx_done;	 /* TX chains returned to the guest (looped + dropped) */
+	uint32_t nb_frames; /* frames written to the RX ring */
+	/* Split rings with opts.rx_lag_polls (0 or 1 per call; they fill the padding before
+	 * nb_bytes, so the struct the burst clears does not grow): */
+	uint16_t rx_lag_waits; /* this poll waited for the guest's next RX refill: moved nothing */
+	uint16_t rx_lag_timeouts; /* this burst went ahead short of RX buffers after waiting
+				     rx_lag_polls polls (frames without a buffer: drop_rx_full) */
+	uint64_t nb_bytes;	  /* the frames' length without the virtio-net header */
+	uint32_t nb_rx_bufs;	  /* RX buffers (chains) used */
+	uint32_t drop_rx_full;	  /* no (or not enough) RX buffers: dropped, TX chain returned */
+	uint32_t drop_truncated;  /* frame larger than the RX chain (not mergeable) or > 64 KiB */
+	uint32_t drop_short;	  /* TX chain shorter than the virtio-net header */
+	uint32_t nb_tx_done;	  /* TX chains returned to the guest (looped + dropped) */
 };
 
 /*

@@ -89,6 +89,12 @@ run mbuf enable-cycle 1 --allow-drops
 run direct rx-full
 vl_expect_eq 10 "$(n frames)" "rx-full: 10 frames looped"
 vl_expect_eq 40 "$(n drop_rx_full)" "rx-full: 40 counted in drop_rx_full"
+# Split rings wait for the guest's next RX refill (VL_VRING_RX_LAG_POLLS = 100 polls), and here
+# none comes: every wait runs to the limit, and the burst then goes ahead (and drops).
+timeouts=$(n rx_lag_timeouts)
+[ "$timeouts" -ge 1 ] 2>/dev/null && vl_pass "rx-full: $timeouts bursts went ahead at the RX wait's limit" ||
+	vl_fail "rx-full: rx_lag_timeouts $timeouts, want >= 1"
+vl_expect_eq "$((100 * ${timeouts:-0}))" "$(n rx_lag_waits)" "rx-full: 100 waiting polls per timeout"
 
 # Interrupt mode: every lone frame is announced, with and without EVENT_IDX and coalescing
 # (a partial coalescing batch is flushed as soon as the queue goes idle). One RX call per

@@ -30,6 +30,10 @@ bad = [f"{what}: {have!r}, want {want!r}" for what, have, want in (
     ("queue frames", q.get("frames"), 3000),
     ("queue lcore", q.get("lcore"), 1),  # -l 0,1: the one worker polls both pairs
     ("queue state", q.get("state"), "idle"),  # the guest has gone
+    # Counters added later are there too (scripts read them by name).
+    ("queue rx_lag_waits", type(q.get("rx_lag_waits")).__name__, "int"),
+    ("queue rx_lag_timeouts", type(q.get("rx_lag_timeouts")).__name__, "int"),
+    ("stats rx_lag_waits", type(st.get("rx_lag_waits")).__name__, "int"),
 ) if have != want]
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
@@ -55,6 +59,8 @@ if sum(q["frames"] for q in last) != 6000:
     bad.append(f"last snapshot's frames: {[q['frames'] for q in last]}, want 6000 in all")
 if not all(len(q["burst_hist"]) == 9 for q in last):
     bad.append("burst_hist does not have 9 buckets")
+if not all(isinstance(q.get(k), int) for q in last for k in ("rx_lag_waits", "rx_lag_timeouts")):
+    bad.append("rx_lag_waits / rx_lag_timeouts missing from a queue pair")
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PY
