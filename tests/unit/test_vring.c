@@ -571,6 +571,226 @@ rx_lag_never_waits_when_the_guest_is_a_refill_ahead(void **state)
 	g_free(g);
 }
 
+/* One poll of the lag: nothing moved, nothing published, the wait counted in the result. */
+static void
+expect_lag_wait(struct guest *g, unsigned int max_burst)
+{
+	uint16_t tx_used = g->txr.used->idx, rx_used = g->rxr.used->idx;
+	uint16_t tx_avail = g->tx.last_avail_idx, rx_avail = g->rx.last_avail_idx;
+
+	assert_int_equal(g_burst(g, max_burst), 0);
+	assert_int_equal(g->res.rx_lag_waits, 1);
+	assert_int_equal(g->res.rx_lag_timeouts, 0);
+	assert_int_equal(g->res.nb_frames, 0);
+	assert_int_equal(g->res.drop_rx_full, 0);
+	assert_int_equal(g->txr.used->idx, tx_used);
+	assert_int_equal(g->rxr.used->idx, rx_used);
+	assert_int_equal(g->tx.last_avail_idx, tx_avail);
+	assert_int_equal(g->rx.last_avail_idx, rx_avail);
+}
+
+/*
+ * VIRTIO_F_IN_ORDER changes nothing in the lag: the guest posts its RX descriptors in table
+ * order and gets them back in that order, the burst waits the same polls, and the result says
+ * which polls waited and which burst ended a wait by the limit (not by a refill).
+ */
+static void
+rx_lag_with_in_order_counts_waits_and_the_timeout(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint8_t payload[6][60];
+	uint16_t rx_heads[6], tx_heads[6];
+
+	(void)state;
+	g->opts.in_order = true;
+	g->opts.rx_lag_polls = 5;
+	for (unsigned int i = 0; i < 3; i++) {
+		fill_payload(payload[i], sizeof(payload[i]), i);
+		rx_heads[i] = rx_add(g, 2048);
+		tx_heads[i] = tx_add(g, payload[i], sizeof(payload[i]));
+		assert_int_equal(rx_heads[i], i); /* in order: descriptors 0, 1, 2 */
+	}
+	/* 3 buffers for 3 frames (want 6): five polls wait, the sixth goes ahead at the limit. */
+	for (unsigned int p = 0; p < 5; p++)
+		expect_lag_wait(g, 32);
+	assert_int_equal(g_burst(g, 32), 3);
+	assert_int_equal(g->res.rx_lag_waits, 0);
+	assert_int_equal(g->res.rx_lag_timeouts, 1);
+	for (unsigned int i = 0; i < 3; i++) {
+		assert_int_equal(g->rxr.used->ring[i].id, rx_heads[i]);
+		expect_frame(g, payload[i], sizeof(payload[i]), 1);
+		expect_tx_done(g, tx_heads[i]);
+	}
+	/* Ended by a refill: two polls wait, the refill ends the wait, no timeout. */
+	for (unsigned int i = 3; i < 6; i++) {
+		fill_payload(payload[i], sizeof(payload[i]), i);
+		rx_heads[i] = rx_add(g, 2048);
+		tx_heads[i] = tx_add(g, payload[i], sizeof(payload[i]));
+	}
+	expect_lag_wait(g, 32);
+	expect_lag_wait(g, 32);
+	for (unsigned int i = 0; i < 3; i++)
+		rx_add(g, 2048);
+	assert_int_equal(g_burst(g, 32), 3);
+	assert_int_equal(g->res.rx_lag_waits, 0);
+	assert_int_equal(g->res.rx_lag_timeouts, 0);
+	for (unsigned int i = 3; i < 6; i++) {
+		assert_int_equal(g->rxr.used->ring[i].id, rx_heads[i]);
+		expect_frame(g, payload[i], sizeof(payload[i]), 1);
+		expect_tx_done(g, tx_heads[i]);
+	}
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+	assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+	g_free(g);
+}
+
+/* Lag off (rx_lag_polls 0, lib/vring's default): a burst short of RX buffers never waits and is
+ * not a timeout, whatever it drops. */
+static void
+rx_lag_off_never_waits_nor_times_out(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+	uint8_t payload[60] = {3};
+
+	(void)state;
+	rx_add(g, 2048);
+	for (unsigned int i = 0; i < 4; i++)
+		tx_add(g, payload, sizeof(payload));
+	assert_int_equal(g_burst(g, 32), 4);
+	assert_int_equal(g->res.nb_frames, 1);
+	assert_int_equal(g->res.drop_rx_full, 3);
+	assert_int_equal(g->res.rx_lag_waits, 0);
+	assert_int_equal(g->res.rx_lag_timeouts, 0);
+	g_free(g);
+}
+
+/*
+ * Fill the TX ring with nb frames and the RX ring with nb_rx buffers, run the lag with a limit
+ * of 1000 polls (never reached here) and check the burst waits exactly while the guest has
+ * posted fewer than want buffers: one buffer fewer waits, the last one ends the wait and every
+ * frame loops.
+ */
+static void
+rx_lag_wants(uint16_t size, unsigned int nb, unsigned int max_burst, unsigned int want)
+{
+	struct guest *g = g_new(size, 12, false);
+	uint8_t payload[60];
+	unsigned int looped = 0;
+
+	g->opts.rx_lag_polls = 1000;
+	fill_payload(payload, sizeof(payload), size);
+	for (unsigned int i = 0; i < nb; i++)
+		tx_add(g, payload, sizeof(payload));
+	for (unsigned int i = 0; i + 1 < want; i++)
+		rx_add(g, 128);
+	for (unsigned int p = 0; p < 3; p++)
+		expect_lag_wait(g, max_burst);
+	rx_add(g, 128);
+	while (looped < nb) {
+		unsigned int n = g_burst(g, max_burst);
+
+		assert_int_equal(g->res.rx_lag_waits, 0);
+		assert_int_equal(g->res.rx_lag_timeouts, 0);
+		assert_int_equal(g->res.drop_rx_full, 0);
+		assert_int_equal(n, g->res.nb_frames);
+		assert_true(n > 0);
+		looped += n;
+		while (used_pending(&g->rxr) > 0)
+			expect_frame(g, payload, sizeof(payload), 1);
+		/* Once past the first burst the guest is far enough ahead to never wait again:
+		 * keep it so (a refill of what it got back). */
+		for (unsigned int i = 0; i < n; i++)
+			rx_add(g, 128);
+	}
+	assert_int_equal(g->txr.used->idx, nb);
+	g_free(g);
+}
+
+/* A ring of 64 caps the want at half the ring: 32 buffers for a burst of 32 frames. */
+static void
+rx_lag_ring_64_wants_half_the_ring(void **state)
+{
+	(void)state;
+	rx_lag_wants(64, 32, 32, 32);
+}
+
+/* A ring of 1024: twice the burst (the engine's 32 frames want 64 buffers), and the largest
+ * burst (256) wants 512, exactly half the ring. */
+static void
+rx_lag_ring_1024_wants_twice_the_burst(void **state)
+{
+	(void)state;
+	rx_lag_wants(1024, 32, 32, 64);
+	rx_lag_wants(1024, 256, 256, 512);
+}
+
+/*
+ * Mergeable RX with small buffers: each frame takes four (1000 bytes + header in 256-byte
+ * buffers) while the lag counts buffers. After the limit the burst goes ahead with what is
+ * there: the frames that fit loop, each frame that finds too few buffers is counted as
+ * drop_rx_full with its TX chain returned and the buffers it started writing left posted (not
+ * consumed), and a smaller frame behind it still takes them. Nothing waits forever, nothing is
+ * lost without a count.
+ */
+static void
+rx_lag_mergeable_frames_of_several_buffers(void **state)
+{
+	struct guest *g = g_new(64, 12, true);
+	uint8_t big[1000], small[100];
+	uint16_t heads[5];
+
+	(void)state;
+	g->opts.rx_lag_polls = 2;
+	fill_payload(big, sizeof(big), 1);
+	fill_payload(small, sizeof(small), 2);
+	for (unsigned int i = 0; i < 6; i++)
+		rx_add(g, 256);
+	heads[0] = tx_add(g, big, sizeof(big));
+	heads[1] = tx_add(g, big, sizeof(big));
+	heads[2] = tx_add(g, small, sizeof(small));
+	heads[3] = tx_add(g, small, sizeof(small));
+	/* 6 buffers for 4 frames (want 8): two waits, then the burst with the 6 there are. */
+	expect_lag_wait(g, 32);
+	expect_lag_wait(g, 32);
+	assert_int_equal(g_burst(g, 32), 4);
+	assert_int_equal(g->res.rx_lag_timeouts, 1);
+	assert_int_equal(g->res.nb_frames, 3);
+	assert_int_equal(g->res.drop_rx_full, 1);
+	assert_int_equal(g->res.nb_rx_bufs, 6);
+	assert_int_equal(g->res.nb_tx_done, 4);
+	expect_frame(g, big, sizeof(big), 4);	  /* buffers 0-3 */
+	expect_frame(g, small, sizeof(small), 1); /* the second big one found 2: dropped */
+	expect_frame(g, small, sizeof(small), 1);
+	for (unsigned int i = 0; i < 4; i++)
+		expect_tx_done(g, heads[i]);
+	assert_int_equal(g->rx.last_avail_idx, 6);
+	assert_int_equal(g->rxr.used->idx, 6);
+	/* 3 buffers for one big frame satisfy the lag (want 2: it counts buffers, not frames),
+	 * so it does not wait; the frame needs 4: counted as drop_rx_full, TX returned, the 3
+	 * buffers it started writing stay posted. After a refill of one, the next big frame loops
+	 * into those 3 and the new one. */
+	for (unsigned int i = 0; i < 3; i++)
+		rx_add(g, 256);
+	heads[4] = tx_add(g, big, sizeof(big));
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(g->res.nb_frames, 0);
+	assert_int_equal(g->res.drop_rx_full, 1); /* 3 buffers = want 2: no wait, 1 short */
+	assert_int_equal(g->res.rx_lag_waits, 0);
+	assert_int_equal(g->rxr.used->idx, 6); /* nothing consumed */
+	expect_tx_done(g, heads[4]);
+	rx_add(g, 256);
+	heads[4] = tx_add(g, big, sizeof(big));
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(g->res.nb_frames, 1);
+	assert_int_equal(g->res.nb_rx_bufs, 4);
+	expect_frame(g, big, sizeof(big), 4);
+	expect_tx_done(g, heads[4]);
+	assert_int_equal(g->txr.used->idx, g->txr.avail_idx);
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+	assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+	g_free(g);
+}
+
 static void
 indices_wrap_at_65535(void **state)
 {
@@ -1926,6 +2146,11 @@ main(void)
 		cmocka_unit_test(max_burst_bounds_the_frames_of_one_call),
 		cmocka_unit_test(rx_lag_waits_for_the_next_refill_then_takes_what_is_there),
 		cmocka_unit_test(rx_lag_never_waits_when_the_guest_is_a_refill_ahead),
+		cmocka_unit_test(rx_lag_with_in_order_counts_waits_and_the_timeout),
+		cmocka_unit_test(rx_lag_off_never_waits_nor_times_out),
+		cmocka_unit_test(rx_lag_ring_64_wants_half_the_ring),
+		cmocka_unit_test(rx_lag_ring_1024_wants_twice_the_burst),
+		cmocka_unit_test(rx_lag_mergeable_frames_of_several_buffers),
 		cmocka_unit_test(indices_wrap_at_65535),
 		cmocka_unit_test(mergeable_frames_over_small_buffers_wrap_at_65535),
 		cmocka_unit_test(long_chains_as_long_as_the_ring_are_walked),

@@ -383,6 +383,51 @@ split_pages_beyond_the_log_are_faults(void **state)
 	fx_free(f);
 }
 
+/*
+ * The split RX lag with the log on: the polls that wait write nothing and mark nothing; the burst
+ * that goes ahead at the limit (vring_publish_logged) marks the buffer it wrote and both used
+ * rings, nothing for the frame that found no buffer (drop_rx_full), and no buffer left posted.
+ */
+static void
+split_rx_lag_waits_mark_nothing(void **state)
+{
+	struct fx *f = fx_new(false, false);
+	const uint64_t want[] = {0x140, PAGE(RX_USED), PAGE(TX_USED)};
+	const uint64_t want2[] = {0x140, 0x150, PAGE(RX_USED), PAGE(TX_USED)};
+	const struct vl_vring_used *rx_used = hva(f, RX_USED), *tx_used = hva(f, TX_USED);
+
+	(void)state;
+	fx_log_on(f, true);
+	f->opts.rx_lag_polls = 3;
+	split_tx(f, 100);
+	split_tx(f, 100);
+	split_rx1(f, 0x140000, 2048); /* 1 buffer for 2 frames: want 4 (half the ring of 8) */
+	for (int p = 0; p < 3; p++) {
+		split_burst(f, 0);
+		assert_int_equal(f->res.rx_lag_waits, 1);
+		assert_int_equal(rx_used->idx, 0);
+		assert_int_equal(tx_used->idx, 0);
+		expect_pages(f, NULL, 0);
+		assert_int_equal(f->nb_pages, 0);
+	}
+	split_burst(f, 1);
+	assert_int_equal(f->res.rx_lag_timeouts, 1);
+	assert_int_equal(f->res.drop_rx_full, 1);
+	assert_int_equal(rx_used->idx, 1);
+	assert_int_equal(tx_used->idx, 2);
+	expect_pages(f, want, 3);
+	assert_int_equal(f->nb_faults, 0);
+	/* The next frame and a refill of two (want 2): no wait, its buffer's page marked. */
+	split_tx(f, 100);
+	split_rx1(f, 0x150000, 2048);
+	split_rx1(f, 0x160000, 2048);
+	split_burst(f, 1);
+	assert_int_equal(f->res.rx_lag_waits, 0);
+	assert_int_equal(f->res.rx_lag_timeouts, 0);
+	expect_pages(f, want2, 4); /* 0x160000: posted, not used */
+	fx_free(f);
+}
+
 /* The bitmap writer on its own: pages, empty and wrapping ranges, the end of the log. */
 static void
 log_write_edges(void **state)
@@ -546,6 +591,7 @@ main(void)
 		cmocka_unit_test(split_nothing_marked_when_off),
 		cmocka_unit_test(split_ring_flag_off_marks_buffers_only),
 		cmocka_unit_test(split_pages_beyond_the_log_are_faults),
+		cmocka_unit_test(split_rx_lag_waits_mark_nothing),
 		cmocka_unit_test(packed_rx_buffers_and_descriptors),
 		cmocka_unit_test(packed_nothing_marked_when_off),
 		cmocka_unit_test(packed_pages_beyond_the_log_are_faults),
