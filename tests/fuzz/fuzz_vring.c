@@ -4,7 +4,13 @@
  * regions (each its own exact-size allocation, so ASan sees any byte past a region), descriptor
  * tables, avail rings and the guest memory contents, then a few bursts run. ASan/UBSan must never
  * fire, every burst must terminate, and the ring bookkeeping must stay consistent.
+ *
+ * Features bit 5: a ring resumed after a stop (reconnect, migration): the used indices come from
+ * the input too instead of equal to the avail ones (init accepts any 16-bit pair). Bit 6: before
+ * the bursts, init is also called with what it must reject (size 0, not a power of two, > 32768,
+ * a NULL ring), and must return -EINVAL without touching the vring.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -127,6 +133,44 @@ check(bool ok)
 		__builtin_trap();
 }
 
+/* What vl_vring_init must refuse, chosen by the input: -EINVAL, and *vq untouched. The valid
+ * arguments are the ring's own. */
+static void
+check_init_rejects(struct input *in, struct fuzz_ring *r, const struct vl_vring *vq)
+{
+	struct vl_vring probe = *vq;
+	uint8_t before[sizeof(probe)];
+	struct vl_vring_desc *desc = r->desc;
+	struct vl_vring_avail *avail = r->avail;
+	struct vl_vring_used *used = r->used;
+	uint8_t how = in_u8(in);
+	uint16_t v = in_u16(in), size = r->size, last_avail = in_u16(in), last_used = in_u16(in);
+
+	memcpy(before, &probe, sizeof(probe));
+	switch (how % 6) {
+	case 0:
+		size = 0;
+		break;
+	case 1: /* not a power of two: at least two bits set */
+		size = (uint16_t)(v | 3u << (v % 15));
+		break;
+	case 2:
+		size = (uint16_t)(VL_VRING_SIZE_MAX + 1 + v % (0x10000u - 0x8001u));
+		break;
+	case 3:
+		desc = NULL;
+		break;
+	case 4:
+		avail = NULL;
+		break;
+	default:
+		used = NULL;
+		break;
+	}
+	check(vl_vring_init(&probe, desc, avail, used, size, last_avail, last_used) == -EINVAL);
+	check(memcmp(before, &probe, sizeof(probe)) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -141,6 +185,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t tx_size = (uint16_t)(1u << ((sizes & 0xf) % (FUZZ_SIZE_LOG2_MAX + 1)));
 	uint16_t rx_size = (uint16_t)(1u << ((sizes >> 4) % (FUZZ_SIZE_LOG2_MAX + 1)));
 	uint16_t tx_start = in_u16(&in), rx_start = in_u16(&in);
+	uint16_t tx_used_start = tx_start, rx_used_start = rx_start;
+	uint16_t tx_total = 0, rx_total = 0; /* chains and buffers consumed so far */
 
 	opts = (struct vl_vring_opts){
 		.mrg_rxbuf = features & 1,
@@ -149,6 +195,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.rx_lag_polls = ((features >> 4) & 1) ? 2 : 0, /* some bursts wait for RX */
 	};
 	opts.hdr_len = (opts.mrg_rxbuf || (features >> 3) & 1) ? 12 : 10;
+	if ((features >> 5) & 1) { /* resumed: the used indices where the input puts them */
+		tx_used_start = in_u16(&in);
+		rx_used_start = in_u16(&in);
+	}
 
 	/* Regions: guest-physically adjacent or with a hole, each its own allocation. */
 	nb_regions = (uint8_t)(1 + in_u8(&in) % 3);
@@ -173,8 +223,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t i = 0; i < nb_regions; i++)
 		in_bytes(&in, region_mem[i], mem.regions[i].size);
 
-	check(vl_vring_init(&tx, txr.desc, txr.avail, txr.used, tx_size, tx_start, tx_start) == 0);
-	check(vl_vring_init(&rx, rxr.desc, rxr.avail, rxr.used, rx_size, rx_start, rx_start) == 0);
+	check(vl_vring_init(&tx, txr.desc, txr.avail, txr.used, tx_size, tx_start, tx_used_start) ==
+	      0);
+	check(vl_vring_init(&rx, rxr.desc, rxr.avail, rxr.used, rx_size, rx_start, rx_used_start) ==
+	      0);
+	if ((features >> 6) & 1) {
+		check_init_rejects(&in, &txr, &tx);
+		check_init_rejects(&in, &rxr, &rx);
+	}
 	vl_vring_suppress_kicks(&tx, &opts);
 	vl_vring_suppress_kicks(&rx, &opts);
 
@@ -197,6 +253,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(n <= tx_size && res.nb_rx_bufs <= rx_size);
 		check(res.nb_frames + res.drop_rx_full + res.drop_truncated + res.drop_short <= n);
 		check(res.nb_frames <= res.nb_rx_bufs);
+		/* Both indices moved by what was consumed since the start (resumed or not). */
+		tx_total = (uint16_t)(tx_total + n);
+		rx_total = (uint16_t)(rx_total + res.nb_rx_bufs);
+		check((uint16_t)(tx.last_avail_idx - tx_start) == tx_total);
+		check((uint16_t)(tx.last_used_idx - tx_used_start) == tx_total);
+		check((uint16_t)(rx.last_avail_idx - rx_start) == rx_total);
+		check((uint16_t)(rx.last_used_idx - rx_used_start) == rx_total);
+		/* The RX lag: a poll that waits moves nothing; a timeout only with the lag on. */
+		check(res.rx_lag_waits <= 1 && res.rx_lag_timeouts <= 1);
+		check(!(res.rx_lag_waits && res.rx_lag_timeouts));
+		if (res.rx_lag_waits)
+			check(n == 0 && res.nb_rx_bufs == 0 && res.nb_frames == 0);
+		if (opts.rx_lag_polls == 0)
+			check(res.rx_lag_waits == 0 && res.rx_lag_timeouts == 0);
 		if (n != 0)
 			check(txr.used->idx == tx.last_used_idx);
 		if (res.nb_rx_bufs != 0)

@@ -6,7 +6,15 @@
  * driver's event area and the guest memory contents; between bursts the "driver" posts more
  * descriptors at the device's cursor. ASan/UBSan must never fire, every burst must terminate,
  * and the cursors must stay consistent (everything consumed is handed back in the same burst).
+ *
+ * Features bit 5: a ring resumed after a stop (reconnect, migration): the used cursors and their
+ * wrap counters come from the input too, anywhere init accepts them (behind the avail cursor
+ * with buffers in flight, level with it, or a hostile frontend's "ahead"); every burst must then
+ * keep the distance between the two cursors. Bit 6: before the bursts, init is also called with
+ * what it must reject (a slot >= size, size 0 or > 32768, a NULL area), and must return -EINVAL
+ * without touching the vring.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,12 +133,84 @@ check(bool ok)
 		__builtin_trap();
 }
 
-/* Used cursor == avail cursor: everything consumed was handed back in the burst. */
+/* A cursor (slot, wrap counter) as a position on the circle of 2 * size. */
+static uint32_t
+cursor_pos(uint16_t slot, bool wrap, uint16_t size)
+{
+	return slot + (wrap ? 0u : size);
+}
+
+/* How far the avail cursor is ahead of the used one, mod 2 * size. */
+static uint32_t
+cursor_gap(const struct vl_vring *vq)
+{
+	uint32_t circle = 2u * vq->size;
+
+	return (cursor_pos(vq->last_avail_idx, vq->avail_wrap, vq->size) + circle -
+		cursor_pos(vq->last_used_idx, vq->used_wrap, vq->size)) %
+	       circle;
+}
+
+/* The gap the ring started with (0 unless resumed) is kept: everything consumed was handed
+ * back in the burst. */
 static void
-check_cursors(const struct vl_vring *vq)
+check_cursors(const struct vl_vring *vq, uint32_t gap)
 {
 	check(vq->last_avail_idx < vq->size && vq->last_used_idx < vq->size);
-	check(vq->last_avail_idx == vq->last_used_idx && vq->avail_wrap == vq->used_wrap);
+	check(cursor_gap(vq) == gap);
+	if (gap == 0)
+		check(vq->last_avail_idx == vq->last_used_idx && vq->avail_wrap == vq->used_wrap);
+}
+
+/* A valid base (slot < size, any wrap counter) from an input word. */
+static uint16_t
+base_of(uint16_t v, uint16_t size)
+{
+	return (uint16_t)((v & 0x8000) | (v & 0x7fff) % size);
+}
+
+/*
+ * What vl_vring_packed_init must refuse, chosen by the input: -EINVAL, and *vq untouched. The
+ * valid arguments are the ring's own.
+ */
+static void
+check_init_rejects(struct input *in, struct fuzz_ring *r, const struct vl_vring *vq)
+{
+	struct vl_vring probe = *vq;
+	uint8_t before[sizeof(probe)];
+	struct vl_vring_packed_desc *desc = r->desc;
+	struct vl_vring_packed_event *drv = r->drv, *dev = r->dev;
+	uint8_t how = in_u8(in);
+	uint16_t v = in_u16(in), size = r->size;
+	uint16_t avail_base = base_of(in_u16(in), size), used_base = base_of(in_u16(in), size);
+	uint16_t bad_slot = (uint16_t)(size + v % (0x8000u - size)); /* size..0x7fff */
+
+	memcpy(before, &probe, sizeof(probe));
+	switch (how % 7) {
+	case 0:
+		avail_base = (uint16_t)((avail_base & 0x8000) | bad_slot);
+		break;
+	case 1:
+		used_base = (uint16_t)((used_base & 0x8000) | bad_slot);
+		break;
+	case 2:
+		size = 0;
+		break;
+	case 3:
+		size = (uint16_t)(VL_VRING_PACKED_SIZE_MAX + 1 + v % (0x10000u - 0x8001u));
+		break;
+	case 4:
+		desc = NULL;
+		break;
+	case 5:
+		drv = NULL;
+		break;
+	default:
+		dev = NULL;
+		break;
+	}
+	check(vl_vring_packed_init(&probe, desc, drv, dev, size, avail_base, used_base) == -EINVAL);
+	check(memcmp(before, &probe, sizeof(probe)) == 0);
 }
 
 int
@@ -147,6 +227,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t tx_size = (uint16_t)(1 + in_u8(&in) % FUZZ_SIZE_MAX);
 	uint16_t rx_size = (uint16_t)(1 + in_u8(&in) % FUZZ_SIZE_MAX);
 	uint16_t tx_base = in_u16(&in), rx_base = in_u16(&in);
+	uint16_t tx_used_base, rx_used_base;
+	uint32_t tx_gap, rx_gap;
 
 	opts = (struct vl_vring_opts){
 		.mrg_rxbuf = features & 1,
@@ -155,8 +237,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.in_order = (features >> 4) & 1,
 	};
 	opts.hdr_len = (opts.mrg_rxbuf || (features >> 3) & 1) ? 12 : 10;
-	tx_base = (uint16_t)((tx_base & 0x8000) | (tx_base & 0x7fff) % tx_size);
-	rx_base = (uint16_t)((rx_base & 0x8000) | (rx_base & 0x7fff) % rx_size);
+	tx_base = base_of(tx_base, tx_size);
+	rx_base = base_of(rx_base, rx_size);
+	tx_used_base = tx_base;
+	rx_used_base = rx_base;
+	if ((features >> 5) & 1) { /* resumed: the used cursors where the input puts them */
+		tx_used_base = base_of(in_u16(&in), tx_size);
+		rx_used_base = base_of(in_u16(&in), rx_size);
+	}
 
 	nb_regions = (uint8_t)(1 + in_u8(&in) % 3);
 	for (uint32_t i = 0; i < nb_regions; i++) {
@@ -175,10 +263,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ring_new(&txr, tx_size) || !ring_new(&rxr, rx_size))
 		goto out;
-	check(vl_vring_packed_init(&tx, txr.desc, txr.drv, txr.dev, tx_size, tx_base, tx_base) ==
-	      0);
-	check(vl_vring_packed_init(&rx, rxr.desc, rxr.drv, rxr.dev, rx_size, rx_base, rx_base) ==
-	      0);
+	check(vl_vring_packed_init(&tx, txr.desc, txr.drv, txr.dev, tx_size, tx_base,
+				   tx_used_base) == 0);
+	check(vl_vring_packed_init(&rx, rxr.desc, rxr.drv, rxr.dev, rx_size, rx_base,
+				   rx_used_base) == 0);
+	tx_gap = cursor_gap(&tx);
+	rx_gap = cursor_gap(&rx);
+	if ((features >> 6) & 1) {
+		check_init_rejects(&in, &txr, &tx);
+		check_init_rejects(&in, &rxr, &rx);
+	}
 	/* Slots start "used in the previous phase" unless the input overwrites them. */
 	for (uint16_t i = 0; i < tx_size; i++)
 		txr.desc[i].flags = (i < tx.last_avail_idx) == tx.avail_wrap
@@ -212,8 +306,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(n <= tx_size && res.nb_rx_bufs <= rx_size);
 		check(res.nb_frames + res.drop_rx_full + res.drop_truncated + res.drop_short <= n);
 		check(res.nb_frames <= res.nb_rx_bufs);
-		check_cursors(&tx);
-		check_cursors(&rx);
+		check_cursors(&tx, tx_gap);
+		check_cursors(&rx, rx_gap);
 		(void)vl_vring_packed_need_call(&tx, &opts);
 		(void)vl_vring_packed_need_call(&rx, &opts);
 		(void)vl_vring_fault_str(tx.fault);

@@ -8,10 +8,19 @@ AVAIL, USED, NEXT, WRITE, INDIRECT = 1 << 7, 1 << 15, 1, 2, 4
 def desc(addr, ln, did, flags=0, ctl=0):
     return struct.pack("<BQIHH", ctl, addr, ln, did, flags)
 
+RESUMED, REJECTS = 1 << 5, 1 << 6  # features: used bases from the input; init's refusals
+
 class Seed:
-    def __init__(s, features, tx_size, rx_size, tx_base, rx_base, region_len):
-        s.b = bytearray(struct.pack("<BBBHHB", features, tx_size - 1, rx_size - 1, tx_base, rx_base, 0))
+    # used: (tx_used_base, rx_used_base) with RESUMED; rejects: two (how, v, avail, used) with
+    # REJECTS (the target's check_init_rejects, TX then RX).
+    def __init__(s, features, tx_size, rx_size, tx_base, rx_base, region_len, used=None, rejects=()):
+        s.b = bytearray(struct.pack("<BBBHH", features, tx_size - 1, rx_size - 1, tx_base, rx_base))
+        if features & RESUMED:
+            s.b += struct.pack("<HH", *used)
+        s.b += struct.pack("<B", 0)
         s.b += struct.pack("<HB", region_len - 1, 0)
+        for r in rejects if features & REJECTS else ():
+            s.b += struct.pack("<BHHH", *r)
         s.region = bytearray(region_len)
     def mem(s, off, data):
         s.region[off:off + len(data)] = data
@@ -28,7 +37,7 @@ def frame(hdr, n, seed):
     return bytes(hdr) + bytes((seed * 31 + i * 7) & 0xff for i in range(n))
 
 seeds = {}
-HOLD = 0  # features bits 5-7: unused by the target
+HOLD = 0  # features bit 7: unused by the target
 
 # 1. one descriptor per frame (header + frame), 12-byte header, the TX driver polling (DISABLE):
 # two bursts, an empty poll, another burst.
@@ -89,6 +98,20 @@ s.burst([desc(0, 612, 1)], [desc(1024 + k * 128, 128, 6 + k, WRITE) for k in ran
 s.burst([], [], 0)
 s.burst([], [], 0)
 seeds["mrg-tiny-bufs"] = s
+
+# 6. a ring resumed after a stop: 4 buffers in flight on both rings (used cursors 4 slots behind
+# the avail ones, across the wrap: avail slot 2 in phase 0, used slot 6 in phase 1), one burst
+# that wraps; init first refuses an avail slot beyond the ring (TX) and a NULL driver area (RX).
+s = Seed(RESUMED | REJECTS | 8 | 1, 8, 8, 0x0002, 0x0002, 4096, used=(0x8006, 0x8006),
+         rejects=((0, 100, 0x0002, 0x8006), (5, 0, 0x0002, 0x8006)))
+for k in range(8):
+    s.mem(k * 128, frame(b"\0" * 12, 60, k))
+s.done_header()
+s.burst([desc(k * 128, 72, k) for k in range(4)], [desc(2048 + k * 256, 256, k, WRITE) for k in range(4)], 0)
+s.burst([desc(512 + k * 128, 72, 4 + k) for k in range(3)], [desc(2048 + (4 + k) * 256, 256, 4 + k, WRITE) for k in range(3)], 0)
+s.burst([], [], 0)
+s.burst([], [], 0)
+seeds["resumed-in-flight"] = s
 
 os.makedirs(OUT, exist_ok=True)
 for name, s in seeds.items():
