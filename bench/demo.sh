@@ -29,3 +29,11 @@ kill -INT $engine
 wait $engine
 rm -rf "/var/run/dpdk/vldemo-$$"
 trap - EXIT
+cat <<'EOT'
+--- reading it ---
+Mpps per queue: frames looped per queue pair, as the engine counts them each second.
+drops: frames that found no free buffer in the guest's RX ring (drop_rx_full in the table). The
+  generator sends at full rate and posts RX buffers in between; now and then it is behind.
+cyc/frame: the engine's busy TSC cycles per looped frame; gen ... cycles/frame: the generator's.
+Side by side with testpmd's vhost backend: bench/compare (docs/BENCHMARKS.md).
+EOT
