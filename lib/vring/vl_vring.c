@@ -492,7 +492,7 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 	 * after this burst's are the ones it is writing now. Touched in ascending order, this
 	 * core's stream prefetcher would fetch them ahead of us and take them from the guest
 	 * in the middle of its writes; in descending order it runs into lines both sides are
-	 * done with (docs/BENCHMARKS.md, "The guest's descriptor lines").
+	 * done with (docs/GUEST-COST.md, "The guest's descriptor lines").
 	 */
 	for (uint32_t i = nb_tx; i-- > 0;) {
 		tx_heads[i] = __atomic_load_n(&tx->avail->ring[(tx_first_idx + i) & tx_mask],
@@ -546,7 +546,7 @@ vring_burst(struct vring_ctx *c, unsigned int nb_tx, bool hdr12)
 			/* The header's line for reading (vring_rx_hdr_write usually leaves it
 			 * alone). The frame's last line: for writing (PREFETCHW) when the frame
 			 * fits in two lines; for reading above that, where the exclusive request
-			 * measured mixed (docs/BENCHMARKS.md, "Prefetch for writing, for real"). */
+			 * measured mixed (docs/GUEST-COST.md, "Prefetch for writing, for real"). */
 			__builtin_prefetch(dst);
 			if (frame_len <= 128)
 				vring_prefetchw(dst + frame_len - 1);
@@ -617,7 +617,7 @@ vring_avail_jump(struct vl_vring *vq, uint16_t avail_idx)
  * pending TX frames (at most half the ring), let the burst wait up to opts->rx_lag_polls polls
  * for its next refill. A non-in-order virtio PMD frees and refills its RX descriptors through a
  * linked free list; read by our core right after its refill, those lines are what its next
- * free-and-refill stalls on (docs/BENCHMARKS.md, "One refill behind").
+ * free-and-refill stalls on (docs/GUEST-COST.md, "One refill behind").
  * Returns true when this poll should wait (res->rx_lag_waits = 1); a burst that goes ahead after
  * waiting the whole limit sets res->rx_lag_timeouts = 1. The guest counts buffers, not frames:
  * with MRG_RXBUF a frame may take several, and those that find none are drop_rx_full as without

@@ -194,7 +194,7 @@ struct vl_vring {
 };
 
 /* The engine's opts.rx_lag_polls: ~3500 TSC cycles of idle polls on the test host, under half
- * of what its guest takes to post one 64 B burst (docs/BENCHMARKS.md, "One refill behind"). */
+ * of what its guest takes to post one 64 B burst (docs/GUEST-COST.md, "One refill behind"). */
 #define VL_VRING_RX_LAG_POLLS 100
 
 /* Frames one vl_vring_loop_burst call moves at most (a larger max_burst is clamped). */
