@@ -175,7 +175,7 @@ struct vl_vring {
 	bool signalled_used_valid; /* false after (re)start: the first decision calls */
 	uint32_t region_hint;	   /* last memory region hit */
 	enum vl_vring_fault fault; /* != NONE: broken, skipped */
-	uint16_t nb_lag_polls;	   /* split RX: polls a TX burst has waited (opts rx_lag_polls) */
+	uint16_t nb_lag_polls;	   /* polls waited (opts rx_lag_polls): split RX vring, packed TX */
 
 	/* Packed layout (vl_vring_packed_init; desc/avail/used are NULL then). The three indices
 	 * above are ring slots (< size) and each has its wrap counter here. */
@@ -183,6 +183,7 @@ struct vl_vring {
 	bool avail_wrap;
 	bool used_wrap;
 	bool signalled_used_wrap;
+	uint16_t tx_far_slots; /* TX: slots taken by the last burst that took any (0: none yet) */
 	struct vl_vring_packed_desc *pdesc;
 	struct vl_vring_packed_event *driver_event; /* the driver's: when it wants calls */
 	struct vl_vring_packed_event *device_event; /* ours: kicks */
@@ -210,7 +211,9 @@ struct vl_vring_opts {
 	bool indirect;	  /* VIRTIO_RING_F_INDIRECT_DESC */
 	bool in_order;	  /* VIRTIO_F_IN_ORDER (packed rings: one used descriptor per TX batch) */
 	/* Split rings: while the guest has posted fewer RX buffers than twice the pending TX
-	 * frames, wait up to this many polls for more before taking them (0: never wait). */
+	 * frames, wait up to this many polls for more before taking them (0: never wait).
+	 * Packed rings: while the TX slot where the guest's expected burst ends is not available,
+	 * poll only that slot, up to this many polls, before the cursor (0: always the cursor). */
 	uint16_t rx_lag_polls;
 };
 

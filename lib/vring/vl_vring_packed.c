@@ -11,6 +11,9 @@
  * cursor trails the avail cursor by what is in flight.
  *
  * Shape of a burst (vl_vring_packed_loop_burst):
+ *   0. with opts->rx_lag_polls, an idle poll reads only the TX slot where the guest's expected
+ *      burst ends (as many slots on as the last burst took), up to that many polls in a row,
+ *      then the cursor (pk_tx_far_idle);
  *   1. read the TX heads at the avail cursor ahead (flags with acquire, then the descriptors as
  *      locals) as long as they have a shape the batch takes (one slot, or a header-alone head
  *      and one more), translating and prefetching the indirect tables of all of them at once;
@@ -39,6 +42,9 @@
 #include "vring_priv.h"
 #include "vring_walk.h"
 
+/* PAUSE instructions after an idle far-end poll (~26 TSC cycles each on the test host, so
+ * ~420 per poll): docs/BENCHMARKS.md, "Idle polls at the far end of the guest's TX burst". */
+#define PK_FAR_IDLE_PAUSES 16
 /* RX buffers one mergeable frame may take; a frame needing more is dropped as truncated. */
 #define PK_RX_BUFS_MAX 256
 /* Committed RX used descriptors held per burst before an intermediate publish, + one frame. */
@@ -831,6 +837,45 @@ pk_finish(struct pk_ctx *c)
 	c->tx->region_hint = c->tx_hint;
 }
 
+/*
+ * Far-end idle poll: true when this poll should look no further. A packed ring's descriptors
+ * are made available one by one, four to a 64-byte line, front to back: a poller that reads the
+ * flags at its TX cursor reads the line the guest writes next, over and over while idle, so
+ * each of the guest's stores into it may have to take the line back first (and the guest's
+ * fence before its kick check waits for those stores). So while the slot where the guest's
+ * expected burst ends (tx_far_slots: the TX slots the last burst that moved frames took;
+ * max_burst before the first) is not available, we read only that slot, up to max_polls polls
+ * in a row; then the cursor, as without it, so a shorter burst waits at most max_polls polls and
+ * sets the expectation for the next one (a single frame: the cursor itself, every poll).
+ * The far slot is only a hint for when to look: the burst checks every head as always, so a
+ * guest writing anything there gets no frame taken and no fault for it, only max_polls polls.
+ */
+static inline bool
+pk_tx_far_idle(struct vl_vring *tx, unsigned int nb_max, uint16_t max_polls)
+{
+	uint32_t e = tx->tx_far_slots != 0 ? tx->tx_far_slots : nb_max;
+	uint16_t slot = tx->last_avail_idx, flags;
+	bool wrap = tx->avail_wrap;
+
+	e = VL_MIN(e, (uint32_t)tx->size);
+	if (e <= 1 || tx->nb_lag_polls >= max_polls) {
+		tx->nb_lag_polls = 0;
+		return false;
+	}
+	pk_advance(&slot, &wrap, e - 1, tx->size);
+	flags = __atomic_load_n(&tx->pdesc[slot].flags, __ATOMIC_RELAXED);
+	if (pk_is_avail(flags, wrap)) {
+		tx->nb_lag_polls = 0;
+		return false;
+	}
+	tx->nb_lag_polls++;
+	/* And stay off that line a little longer: the guest writes four descriptors into it,
+	 * and each of our reads between its stores takes it away from the guest once more. */
+	for (unsigned int k = 0; k < PK_FAR_IDLE_PAUSES; k++)
+		vring_pause();
+	return true;
+}
+
 /* Always inlined so that obs == NULL folds the observer out of vl_vring_packed_loop_burst. */
 static __attribute__((always_inline)) inline unsigned int
 pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem,
@@ -844,6 +889,8 @@ pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem
 	if (unlikely(tx->fault != VL_VRING_FAULT_NONE || rx->fault != VL_VRING_FAULT_NONE))
 		return 0;
 	if (unlikely(opts->hdr_len != 10 && opts->hdr_len != 12) || !tx->packed || !rx->packed)
+		return 0;
+	if (opts->rx_lag_polls != 0 && pk_tx_far_idle(tx, nb_max, opts->rx_lag_polls))
 		return 0;
 
 	c.tx = tx;
@@ -870,6 +917,8 @@ pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem
 		pk_run(&c, nb_max, false);
 	vring_observe_flush(c.obs, &c.nb_obs);
 	pk_finish(&c);
+	if (c.tx_inflight != 0)
+		tx->tx_far_slots = c.tx_inflight;
 	return res->nb_tx_done;
 }
 

@@ -204,4 +204,13 @@ vring_prefetchw(const void *p)
 #endif
 }
 
+/* A spin-wait hint (PAUSE on x86): a short delay that leaves the other core's lines alone. */
+static inline void
+vring_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 #endif /* VRING_PRIV_H */
