@@ -12,7 +12,8 @@
  * with buffers in flight, level with it, or a hostile frontend's "ahead"); every burst must then
  * keep the distance between the two cursors. Bit 6: before the bursts, init is also called with
  * what it must reject (a slot >= size, size 0 or > 32768, a NULL area), and must return -EINVAL
- * without touching the vring.
+ * without touching the vring. Bit 7: opts.rx_lag_polls 2, the packed TX far-end idle poll (idle
+ * polls that read only the slot where the expected burst ends, at most 2 in a row).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -235,6 +236,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.event_idx = (features >> 1) & 1,
 		.indirect = (features >> 2) & 1,
 		.in_order = (features >> 4) & 1,
+		/* Packed TX: idle polls look at the far end of the expected burst, 2 at most. */
+		.rx_lag_polls = (features >> 7) & 1 ? 2 : 0,
 	};
 	opts.hdr_len = (opts.mrg_rxbuf || (features >> 3) & 1) ? 12 : 10;
 	tx_base = base_of(tx_base, tx_size);

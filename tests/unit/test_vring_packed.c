@@ -1345,6 +1345,137 @@ split_functions_refuse_nothing_packed_functions_refuse_split(void **state)
 	g_free(g);
 }
 
+/* ---- far-end idle poll (opts.rx_lag_polls) ------------------------------------------------ */
+
+/* Post n 64-byte frames (seeds seed..) and as many RX buffers. */
+static void
+far_post(struct guest *g, unsigned int n, uint32_t seed)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		rx_post_n(g, 1, 2048);
+		tx_post(g, 64, seed + i, 1, NULL, false);
+	}
+}
+
+static void
+far_expect(struct guest *g, unsigned int n, uint32_t seed)
+{
+	for (unsigned int i = 0; i < n; i++)
+		rx_expect(g, 64, seed + i, 1);
+	tx_expect_done(g, n);
+}
+
+/*
+ * With opts.rx_lag_polls = 3 the burst looks only at the slot where the guest's expected burst
+ * ends (the TX slots the last burst that moved frames took, max_burst before the first) until
+ * it is available, for at most 3 polls in a row; then at the cursor. A ring of 16 starting at
+ * slot 11, so that the far slot and the bursts cross the end of the ring in both phases.
+ */
+static void
+idle_poll_waits_for_the_far_end_of_the_expected_burst(void **state)
+{
+	(void)state;
+	for (int start_wrap = 0; start_wrap < 2; start_wrap++) {
+		struct guest *g = g_new_at(16, 12, false, 11, start_wrap);
+		uint32_t seed = 0;
+
+		g->opts.rx_lag_polls = 3;
+		/* Nothing yet: the first burst expects max_burst (4) slots, the guest sends 3
+		 * (slots 11-13): three polls move nothing and leave both rings alone, the fourth
+		 * goes to the cursor and takes them. */
+		far_post(g, 3, seed);
+		for (int poll = 0; poll < 3; poll++) {
+			assert_int_equal(g_burst(g, 4), 0);
+			assert_true(nothing_used(&g->txr));
+			assert_true(nothing_used(&g->rxr));
+		}
+		assert_int_equal(g_burst(g, 4), 3);
+		far_expect(g, 3, seed);
+		seed += 3;
+		/* Expected now: 3 slots. Three frames at slots 14, 15, 0: the far slot (0) is in
+		 * the next phase; two of them are not enough, the third is taken at once. */
+		for (int lap = 0; lap < 8; lap++) {
+			far_post(g, 2, seed);
+			assert_int_equal(g_burst(g, 4), 0);
+			far_post(g, 1, seed + 2);
+			assert_int_equal(g_burst(g, 4), 3);
+			far_expect(g, 3, seed);
+			seed += 3;
+			assert_int_equal(g->tx.last_avail_idx, g->txr.avail_slot);
+			assert_int_equal(g->tx.avail_wrap, g->txr.avail_wrap);
+		}
+		/* The guest slows down to one frame: taken after the bounded wait, then every
+		 * single frame at once (expected: 1 slot, the cursor itself). */
+		far_post(g, 1, seed);
+		for (int poll = 0; poll < 3; poll++)
+			assert_int_equal(g_burst(g, 4), 0);
+		assert_int_equal(g_burst(g, 4), 1);
+		far_expect(g, 1, seed++);
+		for (int i = 0; i < 20; i++) {
+			far_post(g, 1, seed);
+			assert_int_equal(g_burst(g, 4), 1);
+			far_expect(g, 1, seed++);
+		}
+		/* More than expected: all of them (up to max_burst) in one burst. */
+		far_post(g, 4, seed);
+		assert_int_equal(g_burst(g, 4), 4);
+		far_expect(g, 4, seed);
+		assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+		assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+		g_free(g);
+	}
+}
+
+/*
+ * The far slot is only a hint for when to look: a hostile guest that makes it available (or
+ * writes a used pattern there) while the cursor's slot is not gets no frame taken, no fault,
+ * and no endless wait; and without opts.rx_lag_polls every burst looks at the cursor.
+ */
+static void
+far_end_hint_from_a_hostile_guest_takes_nothing(void **state)
+{
+	struct guest *g = g_new_at(16, 12, false, 0, true);
+	struct vl_vring_packed_desc *far;
+	uint32_t seed = 0;
+
+	(void)state;
+	g->opts.rx_lag_polls = 3;
+	far_post(g, 4, seed);
+	assert_int_equal(g_burst(g, 4), 4); /* expected now: 4 slots */
+	far_expect(g, 4, seed);
+	seed += 4;
+	rx_post_n(g, 4, 2048);
+	/* Slot 7 (the far end from cursor 4) available, slots 4-6 not. */
+	far = &g->txr.desc[7];
+	far->addr = 0;
+	far->len = 100;
+	far->id = 0;
+	far->flags = F_AVAIL;
+	for (int poll = 0; poll < 10; poll++)
+		assert_int_equal(g_burst(g, 4), 0);
+	/* A used pattern in the current phase there: not a fault (only the cursor's is). */
+	far->flags = F_AVAIL | F_USED;
+	for (int poll = 0; poll < 10; poll++)
+		assert_int_equal(g_burst(g, 4), 0);
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+	assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+	assert_int_equal(g->tx.last_avail_idx, 4);
+	assert_true(nothing_used(&g->txr));
+	assert_true(nothing_used(&g->rxr));
+	g_free(g);
+
+	/* Off (rx_lag_polls 0): one frame after a burst of four is taken at once. */
+	g = g_new_at(16, 12, false, 0, true);
+	far_post(g, 4, seed);
+	assert_int_equal(g_burst(g, 4), 4);
+	far_expect(g, 4, seed);
+	seed += 4;
+	far_post(g, 1, seed);
+	assert_int_equal(g_burst(g, 4), 1);
+	far_expect(g, 1, seed);
+	g_free(g);
+}
+
 int
 main(void)
 {
@@ -1379,6 +1510,8 @@ main(void)
 		cmocka_unit_test(need_call_with_event_idx_uses_off_wrap_across_the_wrap),
 		cmocka_unit_test(sink_returns_chains_and_leaves_rx_alone),
 		cmocka_unit_test(split_functions_refuse_nothing_packed_functions_refuse_split),
+		cmocka_unit_test(idle_poll_waits_for_the_far_end_of_the_expected_burst),
+		cmocka_unit_test(far_end_hint_from_a_hostile_guest_takes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
