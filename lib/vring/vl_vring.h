@@ -183,7 +183,7 @@ struct vl_vring {
 	bool avail_wrap;
 	bool used_wrap;
 	bool signalled_used_wrap;
-	uint16_t tx_far_slots; /* TX: slots taken by the last burst that took any (0: none yet) */
+	uint16_t tx_far_slots; /* TX: slots the last full burst took, 0 after a short one */
 	struct vl_vring_packed_desc *pdesc;
 	struct vl_vring_packed_event *driver_event; /* the driver's: when it wants calls */
 	struct vl_vring_packed_event *device_event; /* ours: kicks */
@@ -212,8 +212,9 @@ struct vl_vring_opts {
 	bool in_order;	  /* VIRTIO_F_IN_ORDER (packed rings: one used descriptor per TX batch) */
 	/* Split rings: while the guest has posted fewer RX buffers than twice the pending TX
 	 * frames, wait up to this many polls for more before taking them (0: never wait).
-	 * Packed rings: while the TX slot where the guest's expected burst ends is not available,
-	 * poll only that slot, up to this many polls, before the cursor (0: always the cursor). */
+	 * Packed rings: after a full TX burst, while the slot where the guest's next full burst
+	 * ends is not available, poll only that slot, up to this many polls (at most 16), before
+	 * the cursor (0: always the cursor). */
 	uint16_t rx_lag_polls;
 };
 

@@ -11,9 +11,9 @@
  * cursor trails the avail cursor by what is in flight.
  *
  * Shape of a burst (vl_vring_packed_loop_burst):
- *   0. with opts->rx_lag_polls, an idle poll reads only the TX slot where the guest's expected
- *      burst ends (as many slots on as the last burst took), up to that many polls in a row,
- *      then the cursor (pk_tx_far_idle);
+ *   0. with opts->rx_lag_polls, after a full burst, an idle poll reads only the TX slot where
+ *      the guest's next full burst ends (as many slots on as the last one took), up to
+ *      PK_FAR_IDLE_POLLS polls in a row, then the cursor (pk_tx_far_idle);
  *   1. read the TX heads at the avail cursor ahead (flags with acquire, then the descriptors as
  *      locals) as long as they have a shape the batch takes (one slot, or a header-alone head
  *      and one more), translating and prefetching the indirect tables of all of them at once;
@@ -43,8 +43,15 @@
 #include "vring_walk.h"
 
 /* PAUSE instructions after an idle far-end poll (~26 TSC cycles each on the test host, so
- * ~420 per poll): docs/BENCHMARKS.md, "Idle polls at the far end of the guest's TX burst". */
+ * ~480 per poll with the read): docs/BENCHMARKS.md, "Idle polls at the far end of the guest's
+ * TX burst". */
 #define PK_FAR_IDLE_PAUSES 16
+/* Far-end idle polls in a row at most, then the cursor (and no more far-end polls until the next
+ * full burst). 16 polls of ~480 TSC cycles are ~7,700 cycles (~3 us at 2.5 GHz): one period of
+ * a guest sending full bursts of 32 at 64 B (~250 cycles per frame, ~8,000 per burst). A guest
+ * whose next full burst is not complete within that is not saturating the ring, and a frame
+ * that comes after the end of full-rate traffic waits at most that once. */
+#define PK_FAR_IDLE_POLLS 16
 /* RX buffers one mergeable frame may take; a frame needing more is dropped as truncated. */
 #define PK_RX_BUFS_MAX 256
 /* Committed RX used descriptors held per burst before an intermediate publish, + one frame. */
@@ -842,24 +849,28 @@ pk_finish(struct pk_ctx *c)
  * are made available one by one, four to a 64-byte line, front to back: a poller that reads the
  * flags at its TX cursor reads the line the guest writes next, over and over while idle, so
  * each of the guest's stores into it may have to take the line back first (and the guest's
- * fence before its kick check waits for those stores). So while the slot where the guest's
- * expected burst ends (tx_far_slots: the TX slots the last burst that moved frames took;
- * max_burst before the first) is not available, we read only that slot, up to max_polls polls
- * in a row; then the cursor, as without it, so a shorter burst waits at most max_polls polls and
- * sets the expectation for the next one (a single frame: the cursor itself, every poll).
+ * fence before its kick check waits for those stores). So, only while the guest saturates the
+ * ring (the last burst that moved frames was a full one: tx_far_slots != 0, the TX slots it
+ * took), we read just the slot where the next such burst ends until it is available, for at
+ * most VL_MIN(max_polls, PK_FAR_IDLE_POLLS) polls in a row. When that bound runs out the guest
+ * is not sending full bursts any more: back to the cursor (tx_far_slots = 0) until a full burst
+ * again. After any shorter burst every poll reads the cursor, so a guest below full rate sees
+ * exactly the cursor poll (and its latency).
  * The far slot is only a hint for when to look: the burst checks every head as always, so a
- * guest writing anything there gets no frame taken and no fault for it, only max_polls polls.
+ * guest writing anything there gets no frame taken and no fault for it, only the bounded wait.
  */
 static inline bool
-pk_tx_far_idle(struct vl_vring *tx, unsigned int nb_max, uint16_t max_polls)
+pk_tx_far_idle(struct vl_vring *tx, uint16_t max_polls)
 {
-	uint32_t e = tx->tx_far_slots != 0 ? tx->tx_far_slots : nb_max;
+	uint32_t e = VL_MIN((uint32_t)tx->tx_far_slots, (uint32_t)tx->size);
 	uint16_t slot = tx->last_avail_idx, flags;
 	bool wrap = tx->avail_wrap;
 
-	e = VL_MIN(e, (uint32_t)tx->size);
-	if (e <= 1 || tx->nb_lag_polls >= max_polls) {
+	if (e <= 1)
+		return false;
+	if (tx->nb_lag_polls >= VL_MIN(max_polls, PK_FAR_IDLE_POLLS)) {
 		tx->nb_lag_polls = 0;
+		tx->tx_far_slots = 0;
 		return false;
 	}
 	pk_advance(&slot, &wrap, e - 1, tx->size);
@@ -890,7 +901,7 @@ pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem
 		return 0;
 	if (unlikely(opts->hdr_len != 10 && opts->hdr_len != 12) || !tx->packed || !rx->packed)
 		return 0;
-	if (opts->rx_lag_polls != 0 && pk_tx_far_idle(tx, nb_max, opts->rx_lag_polls))
+	if (opts->rx_lag_polls != 0 && pk_tx_far_idle(tx, opts->rx_lag_polls))
 		return 0;
 
 	c.tx = tx;
@@ -917,8 +928,9 @@ pk_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *mem
 		pk_run(&c, nb_max, false);
 	vring_observe_flush(c.obs, &c.nb_obs);
 	pk_finish(&c);
-	if (c.tx_inflight != 0)
-		tx->tx_far_slots = c.tx_inflight;
+	/* Far-end idle polls only after a full burst (pk_tx_far_idle). */
+	if (res->nb_tx_done != 0)
+		tx->tx_far_slots = res->nb_tx_done >= nb_max ? c.tx_inflight : 0;
 	return res->nb_tx_done;
 }
 
