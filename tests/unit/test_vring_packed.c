@@ -1366,10 +1366,11 @@ far_expect(struct guest *g, unsigned int n, uint32_t seed)
 }
 
 /*
- * With opts.rx_lag_polls = 3 the burst looks only at the slot where the guest's expected burst
- * ends (the TX slots the last burst that moved frames took, max_burst before the first) until
- * it is available, for at most 3 polls in a row; then at the cursor. A ring of 16 starting at
- * slot 11, so that the far slot and the bursts cross the end of the ring in both phases.
+ * With opts.rx_lag_polls = 3, only after a full burst (max_burst frames) does the burst look
+ * only at the slot where the guest's next full burst ends (as many TX slots on as that burst
+ * took), until it is available, for at most 3 polls in a row; then at the cursor, and at the
+ * cursor on every poll until the next full burst. A ring of 16 starting at slot 11, so that the
+ * far slot and the bursts cross the end of the ring in both phases.
  */
 static void
 idle_poll_waits_for_the_far_end_of_the_expected_burst(void **state)
@@ -1380,50 +1381,119 @@ idle_poll_waits_for_the_far_end_of_the_expected_burst(void **state)
 		uint32_t seed = 0;
 
 		g->opts.rx_lag_polls = 3;
-		/* Nothing yet: the first burst expects max_burst (4) slots, the guest sends 3
-		 * (slots 11-13): three polls move nothing and leave both rings alone, the fourth
-		 * goes to the cursor and takes them. */
+		/* No full burst yet: three frames (slots 11-13) are taken at the cursor at once. */
 		far_post(g, 3, seed);
-		for (int poll = 0; poll < 3; poll++) {
-			assert_int_equal(g_burst(g, 4), 0);
-			assert_true(nothing_used(&g->txr));
-			assert_true(nothing_used(&g->rxr));
-		}
 		assert_int_equal(g_burst(g, 4), 3);
 		far_expect(g, 3, seed);
 		seed += 3;
-		/* Expected now: 3 slots. Three frames at slots 14, 15, 0: the far slot (0) is in
-		 * the next phase; two of them are not enough, the third is taken at once. */
+		/* A full burst (slots 14, 15, 0, 1): at once too; from now on 4 slots expected. */
+		far_post(g, 4, seed);
+		assert_int_equal(g_burst(g, 4), 4);
+		far_expect(g, 4, seed);
+		seed += 4;
+		/* Full bursts across the end of the ring (the far slot in the next phase every
+		 * fourth lap): three of four posted are not looked at, the fourth makes the burst.
+		 */
 		for (int lap = 0; lap < 8; lap++) {
-			far_post(g, 2, seed);
+			far_post(g, 3, seed);
 			assert_int_equal(g_burst(g, 4), 0);
-			far_post(g, 1, seed + 2);
-			assert_int_equal(g_burst(g, 4), 3);
-			far_expect(g, 3, seed);
-			seed += 3;
+			assert_true(nothing_used(&g->txr));
+			assert_true(nothing_used(&g->rxr));
+			far_post(g, 1, seed + 3);
+			assert_int_equal(g_burst(g, 4), 4);
+			far_expect(g, 4, seed);
+			seed += 4;
 			assert_int_equal(g->tx.last_avail_idx, g->txr.avail_slot);
 			assert_int_equal(g->tx.avail_wrap, g->txr.avail_wrap);
 		}
-		/* The guest slows down to one frame: taken after the bounded wait, then every
-		 * single frame at once (expected: 1 slot, the cursor itself). */
-		far_post(g, 1, seed);
+		/* The guest slows down: two frames wait out the bound (3 polls), then the cursor
+		 * takes them; that short burst ends the far-end polls, so every single frame after
+		 * it is taken at once. */
+		far_post(g, 2, seed);
 		for (int poll = 0; poll < 3; poll++)
 			assert_int_equal(g_burst(g, 4), 0);
-		assert_int_equal(g_burst(g, 4), 1);
-		far_expect(g, 1, seed++);
+		assert_int_equal(g_burst(g, 4), 2);
+		far_expect(g, 2, seed);
+		seed += 2;
 		for (int i = 0; i < 20; i++) {
 			far_post(g, 1, seed);
 			assert_int_equal(g_burst(g, 4), 1);
 			far_expect(g, 1, seed++);
 		}
-		/* More than expected: all of them (up to max_burst) in one burst. */
+		/* A full burst again, then the guest stops: three idle far-end polls, then the
+		 * cursor for good, so a frame after the pause is taken on the first poll. */
 		far_post(g, 4, seed);
 		assert_int_equal(g_burst(g, 4), 4);
 		far_expect(g, 4, seed);
+		seed += 4;
+		for (int poll = 0; poll < 3 + 5; poll++)
+			assert_int_equal(g_burst(g, 4), 0);
+		far_post(g, 1, seed);
+		assert_int_equal(g_burst(g, 4), 1);
+		far_expect(g, 1, seed++);
 		assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
 		assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
 		g_free(g);
 	}
+}
+
+/*
+ * The far-end polls are bounded by the engine's constant whatever opts.rx_lag_polls says (the
+ * engine sets 100): after a full burst, a single frame is taken on the 17th poll at the latest.
+ */
+static void
+far_end_polls_are_bounded_by_16(void **state)
+{
+	struct guest *g = g_new_at(64, 12, false, 0, true);
+	uint32_t seed = 0;
+	int polls = 0;
+
+	(void)state;
+	g->opts.rx_lag_polls = 100;
+	far_post(g, 32, seed);
+	assert_int_equal(g_burst(g, 32), 32);
+	far_expect(g, 32, seed);
+	seed += 32;
+	far_post(g, 1, seed);
+	while (polls < 200 && g_burst(g, 32) == 0)
+		polls++;
+	assert_int_equal(polls, 16);
+	far_expect(g, 1, seed);
+	g_free(g);
+}
+
+/*
+ * The gating: after a burst that took fewer than max_burst frames, the next poll reads the
+ * cursor even though the last burst took as many TX slots as a full one (four frames of two
+ * slots, a header alone and the rest, after a full burst of four one-slot frames): a frame
+ * posted at the cursor is taken on the very next poll.
+ */
+static void
+after_a_short_burst_the_next_poll_reads_the_cursor(void **state)
+{
+	struct guest *g = g_new_at(16, 12, false, 0, true);
+	uint32_t seed = 0;
+
+	(void)state;
+	g->opts.rx_lag_polls = 3;
+	far_post(g, 4, seed);
+	assert_int_equal(g_burst(g, 4), 4); /* full: 4 slots expected now */
+	far_expect(g, 4, seed);
+	seed += 4;
+	/* Two frames of two slots each: slots 4-7, the far slot (7) is available. */
+	for (unsigned int i = 0; i < 2; i++) {
+		rx_post_n(g, 1, 2048);
+		tx_post(g, 64, seed + i, 2, (uint32_t[]){12, 64}, false);
+	}
+	assert_int_equal(g_burst(g, 4), 2);
+	far_expect(g, 2, seed);
+	seed += 2;
+	/* Short (2 of 4 frames, though 4 slots): one frame at the cursor goes at once. */
+	far_post(g, 1, seed);
+	assert_int_equal(g_burst(g, 4), 1);
+	far_expect(g, 1, seed);
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+	g_free(g);
 }
 
 /*
@@ -1512,6 +1582,8 @@ main(void)
 		cmocka_unit_test(split_functions_refuse_nothing_packed_functions_refuse_split),
 		cmocka_unit_test(idle_poll_waits_for_the_far_end_of_the_expected_burst),
 		cmocka_unit_test(far_end_hint_from_a_hostile_guest_takes_nothing),
+		cmocka_unit_test(far_end_polls_are_bounded_by_16),
+		cmocka_unit_test(after_a_short_burst_the_next_poll_reads_the_cursor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
