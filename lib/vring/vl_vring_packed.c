@@ -43,7 +43,7 @@
 #include "vring_walk.h"
 
 /* PAUSE instructions after an idle far-end poll (~26 TSC cycles each on the test host, so
- * ~480 per poll with the read): docs/BENCHMARKS.md, "Idle polls at the far end of the guest's
+ * ~480 per poll with the read): docs/GUEST-COST.md, "Idle polls at the far end of the guest's
  * TX burst". */
 #define PK_FAR_IDLE_PAUSES 16
 /* Far-end idle polls in a row at most, then the cursor (and no more far-end polls until the next
