@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -281,6 +282,26 @@ dev_qp_log_faults_say(struct vl_dev *dev, struct vl_qp *qp)
 }
 
 /*
+ * A stopped pair's lazy interrupt decisions (vl_vring_need_call_lazy) may still owe the guest
+ * their fenced look: take it here, after the grace period (the pair is ours, its rings are mapped
+ * and the call fds open until the request that stopped it is handled).
+ */
+static void
+dev_qp_settle_calls(struct vl_qp *qp)
+{
+	struct vl_vring *vqs[2] = {&qp->rx, &qp->tx};
+	const struct vl_qp_irq *irqs[2] = {&qp->irq_rx, &qp->irq_tx};
+
+	for (unsigned int i = 0; i < 2; i++) {
+		/* A settle that finds no call counts nothing: the lazy decision counted it. */
+		if (vl_vring_call_settle(vqs[i], &qp->opts) && irqs[i]->callfd >= 0) {
+			eventfd_write(irqs[i]->callfd, 1);
+			qp->stats.calls++;
+		}
+	}
+}
+
+/*
  * Stop the queue pairs [first, first + n). With wait, returns only after every polling lcore
  * has passed a quiescent state, i.e. none is inside a poll of these queue pairs any more.
  */
@@ -309,6 +330,7 @@ dev_qps_stop(struct vl_dev *dev, uint16_t first, uint16_t n, bool wait)
 	/* Only the pairs that ran in this session have indices worth pushing. */
 	for (uint16_t q = first; q < first + n; q++)
 		if (stopped[q]) {
+			dev_qp_settle_calls(dev->qps[q]);
 			dev_qp_push_indices(dev, dev->qps[q]);
 			dev_qp_log_faults_say(dev, dev->qps[q]);
 		}

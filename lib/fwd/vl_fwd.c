@@ -64,39 +64,76 @@ static void __attribute__((cold)) fwd_qp_broken(struct vl_qp *qp)
 		   vl_vring_fault_str(tx ? qp->tx.fault : qp->rx.fault));
 }
 
-/*
- * Interrupt decision for one vring after a burst that published nb_new used entries. Without
- * coalescing: once per burst. With it: when enough frames are pending, when the oldest has
- * waited long enough, or - only without a time limit - when the queue went idle (the guest is
- * waiting for what we hold). A real guest posts frames slower than we poll, so nearly every
- * poll after a frame is idle: with a time limit the idle flush would undo the coalescing.
- */
+/* Signal the guest (true) or count the suppressed call. */
 static inline void
-fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, struct vl_qp_irq *irq,
-	uint32_t nb_new, bool idle, uint64_t now)
+fwd_call(struct vl_qp *qp, const struct vl_qp_irq *irq, bool call)
 {
-	if (nb_new != 0) {
-		if (irq->pending == 0)
-			irq->pending_tsc = now;
-		irq->pending += nb_new;
-	}
-	if (irq->pending == 0)
-		return;
-	if ((fl->irq_coalesce_frames | fl->irq_coalesce_cycles) != 0 &&
-	    !(idle && fl->irq_coalesce_cycles == 0) &&
-	    !(fl->irq_coalesce_frames != 0 && irq->pending >= fl->irq_coalesce_frames) &&
-	    !(fl->irq_coalesce_cycles != 0 && now - irq->pending_tsc >= fl->irq_coalesce_cycles))
-		return;
-	irq->pending = 0;
-	if ((vq->packed ? vl_vring_packed_need_call(vq, &qp->opts)
-			: vl_vring_need_call(vq, &qp->opts)) &&
-	    irq->callfd >= 0) {
+	if (call && irq->callfd >= 0) {
 		/* The call fd is re-read on every start; SET_VRING_CALL stops us first. */
 		eventfd_write(irq->callfd, 1);
 		qp->stats.calls++;
 	} else {
 		qp->stats.calls_suppressed++;
 	}
+}
+
+/* Split rings: the fenced look a lazy "no call" is owed (vl_vring_need_call_lazy). One that
+ * finds no call counts nothing: the lazy decision counted it as suppressed. */
+static void __attribute__((noinline))
+fwd_irq_settle(struct vl_qp *qp, struct vl_vring *vq, const struct vl_qp_irq *irq)
+{
+	if (vl_vring_call_settle(vq, &qp->opts) && irq->callfd >= 0) {
+		eventfd_write(irq->callfd, 1);
+		qp->stats.calls++;
+	}
+}
+
+/* A queue pair that broke: settle what its last decisions owe the guest. */
+static void __attribute__((noinline, cold)) fwd_qp_settle(struct vl_qp *qp)
+{
+	if (vl_vring_call_owed(&qp->rx))
+		fwd_irq_settle(qp, &qp->rx, &qp->irq_rx);
+	if (vl_vring_call_owed(&qp->tx))
+		fwd_irq_settle(qp, &qp->tx, &qp->irq_tx);
+}
+
+/*
+ * Interrupt decision for one vring after a burst that published nb_new used entries. Without
+ * coalescing: once per burst, without the fence on split rings (vl_vring_need_call_lazy); a "no
+ * call" that is owed its fenced look gets it at the first poll that publishes nothing on this
+ * vring (usually the next one), or from the lazy decision itself after a few in a row. With
+ * coalescing: when enough frames are pending, when the oldest has waited long enough, or - only
+ * without a time limit - when the queue went idle (the guest is waiting for what we hold). A real
+ * guest posts frames slower than we poll, so nearly every poll after a frame is idle: with a time
+ * limit the idle flush would undo the coalescing.
+ */
+static inline void
+fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, struct vl_qp_irq *irq,
+	uint32_t nb_new, bool idle, uint64_t now)
+{
+	bool coalesce = (fl->irq_coalesce_frames | fl->irq_coalesce_cycles) != 0;
+
+	if (nb_new != 0) {
+		if (irq->pending == 0)
+			irq->pending_tsc = now;
+		irq->pending += nb_new;
+	}
+	if (irq->pending == 0) {
+		if (unlikely(vl_vring_call_owed(vq)))
+			fwd_irq_settle(qp, vq, irq);
+		return;
+	}
+	if (coalesce && !(idle && fl->irq_coalesce_cycles == 0) &&
+	    !(fl->irq_coalesce_frames != 0 && irq->pending >= fl->irq_coalesce_frames) &&
+	    !(fl->irq_coalesce_cycles != 0 && now - irq->pending_tsc >= fl->irq_coalesce_cycles))
+		return;
+	irq->pending = 0;
+	if (vq->packed)
+		fwd_call(qp, irq, vl_vring_packed_need_call(vq, &qp->opts));
+	else if (coalesce) /* rare decisions: fenced, nothing owed */
+		fwd_call(qp, irq, vl_vring_need_call(vq, &qp->opts));
+	else
+		fwd_call(qp, irq, vl_vring_need_call_lazy(vq, &qp->opts));
 }
 
 /* The direct datapath's observer: the frames of one burst, still in the guest's RX buffers. */
@@ -129,8 +166,11 @@ fwd_qp_poll_direct(struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 	struct vl_vring_burst res; /* vl_vring_loop_burst overwrites it */
 	unsigned int n;
 
-	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE))
+	if (unlikely((qp->tx.fault | qp->rx.fault) != VL_VRING_FAULT_NONE)) {
+		if (unlikely(vl_vring_call_owed(&qp->rx) || vl_vring_call_owed(&qp->tx)))
+			fwd_qp_settle(qp);
 		return 0;
+	}
 	/* Ring layout fixed per queue pair at start (VIRTIO_F_RING_PACKED). */
 	if (unlikely(qp->steer != NULL)) /* the audit's one branch when it is off */
 		n = fwd_qp_burst_audited(fl, qp, &res);
@@ -164,8 +204,11 @@ fwd_qp_poll_sink(const struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 	struct vl_vring_burst res;
 	unsigned int n;
 
-	if (unlikely(qp->tx.fault != VL_VRING_FAULT_NONE))
+	if (unlikely(qp->tx.fault != VL_VRING_FAULT_NONE)) {
+		if (unlikely(vl_vring_call_owed(&qp->tx)))
+			fwd_qp_settle(qp);
 		return 0;
+	}
 	if (qp->tx.packed)
 		n = vl_vring_packed_sink_burst(&qp->tx, &qp->opts, fl->burst, &res);
 	else
@@ -235,7 +278,7 @@ fwd_pass(struct vl_fwd_lcore *fl, unsigned int *nb_qps)
 
 		/* Pairs with the control plane's release store of run. */
 		if (!__atomic_load_n(&qp->run, __ATOMIC_ACQUIRE))
-			continue;
+			continue; /* what its last decisions owe: dev_qps_stop settles it */
 		if (qp->datapath == VL_DATAPATH_DIRECT)
 			n = fwd_qp_poll_direct(fl, qp, t0);
 		else if (qp->datapath == VL_DATAPATH_MBUF)
@@ -347,6 +390,7 @@ fwd_sleep(struct vl_fwd_lcore *fl)
 		/* While the frontend logs dirty pages (migration) we write no unlogged kick flags:
 		 * keep polling. */
 		if (qp->kick_fd < 0 || (qp->irq_rx.pending | qp->irq_tx.pending) != 0 ||
+		    vl_vring_call_owed(&qp->rx) || vl_vring_call_owed(&qp->tx) ||
 		    qp->tx.log != NULL || epoll_ctl(ep, EPOLL_CTL_ADD, qp->kick_fd, &ev) != 0) {
 			ok = false;
 			break;

@@ -136,30 +136,102 @@ vl_vring_enable_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts)
 	return avail_idx != vq->last_avail_idx;
 }
 
-bool
-vl_vring_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
+/* The virtio spec's vring_need_event: does moving used from old to new_used pass event? */
+static inline bool
+vring_need_event(uint16_t event, uint16_t new_used, uint16_t old)
+{
+	return (uint16_t)(new_used - event - 1) < (uint16_t)(new_used - old);
+}
+
+/* The guest's wish for the used entries (old, new_used]; the caller orders the read. */
+static inline bool
+vring_wants_call(const struct vl_vring *vq, const struct vl_vring_opts *opts, uint16_t old,
+		 uint16_t new_used)
+{
+	if (opts->event_idx)
+		return vring_need_event(__atomic_load_n(vring_used_event(vq), __ATOMIC_RELAXED),
+					new_used, old);
+	return !(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
+		 VL_VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+/* vring_wants_call for the lazy decision: NO_INTERRUPT as the burst read it. */
+static inline bool
+vring_wants_call_seen(const struct vl_vring *vq, const struct vl_vring_opts *opts, uint16_t old,
+		      uint16_t new_used)
+{
+	if (opts->event_idx)
+		return vring_wants_call(vq, opts, old, new_used);
+	return !(vq->avail_flags & VL_VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+/*
+ * One decision for what was published since the previous one. Fenced, or lazy (no fence: a "no
+ * call" is owed a fenced look, vl_vring_call_settle). A fenced decision also covers the entries of
+ * the owed ones before it (its window starts where theirs did); so does a call: the eventfd write
+ * that follows takes a lock in the kernel, so our stores are visible before the guest wakes.
+ */
+static inline bool
+vring_call_decide(struct vl_vring *vq, const struct vl_vring_opts *opts, bool fenced)
 {
 	uint16_t new_used = vq->last_used_idx;
 	uint16_t old_used = vq->signalled_used;
-	bool valid = vq->signalled_used_valid;
+	bool valid = vq->signalled_used_valid, call;
 
-	/* Store->load: our used->idx store must be visible before we read the guest's wishes
-	 * (pairs with the guest's fence between writing used_event/flags and reading used->idx). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (fenced) {
+		/* Store->load: our used->idx store must be visible before we read the guest's
+		 * wishes (pairs with the guest's fence between writing used_event/flags and reading
+		 * used->idx). */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (vq->nb_call_owed != 0)
+			old_used = vq->call_owed_from;
+	}
 	if (new_used == old_used)
 		return false; /* nothing added since the previous decision */
 	vq->signalled_used = new_used;
 	vq->signalled_used_valid = true;
-	if (opts->event_idx) {
-		uint16_t used_event = __atomic_load_n(vring_used_event(vq), __ATOMIC_RELAXED);
-
-		if (!valid)
-			return true; /* first decision after (re)start: old_used is not the guest's
-				      */
-		return (uint16_t)(new_used - used_event - 1) < (uint16_t)(new_used - old_used);
+	if (opts->event_idx && !valid)
+		call = true; /* first decision after (re)start: old_used is not the guest's */
+	else if (fenced)
+		call = vring_wants_call(vq, opts, old_used, new_used);
+	else
+		call = vring_wants_call_seen(vq, opts, old_used, new_used);
+	if (call || fenced) {
+		vq->nb_call_owed = 0;
+		return call;
 	}
-	return !(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
-		 VL_VRING_AVAIL_F_NO_INTERRUPT);
+	if (vq->nb_call_owed == 0)
+		vq->call_owed_from = old_used;
+	if (++vq->nb_call_owed < VL_VRING_CALL_OWED_MAX)
+		return false;
+	return vl_vring_call_settle(vq, opts); /* the bound: settle now */
+}
+
+bool
+vl_vring_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	return vring_call_decide(vq, opts, true);
+}
+
+bool
+vl_vring_need_call_lazy(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	return vring_call_decide(vq, opts, false);
+}
+
+bool
+vl_vring_call_settle(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	bool call;
+
+	if (vq->nb_call_owed == 0)
+		return false;
+	/* The same store->load fence as vl_vring_need_call: every used->idx store of the owed
+	 * decisions is visible before we read the guest's wishes once more. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	call = vring_wants_call(vq, opts, vq->call_owed_from, vq->signalled_used);
+	vq->nb_call_owed = 0;
+	return call;
 }
 
 /* ---- burst state -------------------------------------------------------------------------- */
@@ -717,9 +789,13 @@ vring_loop_burst(struct vl_vring *tx, struct vl_vring *rx, const struct vl_mem *
 	nb_tx = VL_MIN(nb_tx, VL_MIN(max_burst, (unsigned int)VL_VRING_BURST_MAX));
 	if (nb_tx == 0)
 		return 0;
+	/* The line is ours now: the guest's interrupt wish for the lazy decision after the burst
+	 * (vl_vring_need_call_lazy), so that it does not take the line back from the guest. */
+	tx->avail_flags = __atomic_load_n(&tx->avail->flags, __ATOMIC_RELAXED);
 	rx_avail_idx = __atomic_load_n(&rx->avail->idx, __ATOMIC_ACQUIRE);
 	if (unlikely(vring_avail_jump(rx, rx_avail_idx)))
 		return 0;
+	rx->avail_flags = __atomic_load_n(&rx->avail->flags, __ATOMIC_RELAXED);
 	if (vring_rx_lag_wait(rx, rx_avail_idx, nb_tx, opts, res))
 		return 0;
 
@@ -782,6 +858,7 @@ vl_vring_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts, unsig
 	avail_idx = __atomic_load_n(&tx->avail->idx, __ATOMIC_ACQUIRE);
 	if (unlikely(vring_avail_jump(tx, avail_idx)))
 		return 0;
+	tx->avail_flags = __atomic_load_n(&tx->avail->flags, __ATOMIC_RELAXED);
 	nb = (uint16_t)(avail_idx - tx->last_avail_idx);
 	nb = VL_MIN(nb, VL_MIN(max_burst, (unsigned int)VL_VRING_BURST_MAX));
 	for (i = 0; i < nb; i++) {

@@ -176,6 +176,14 @@ struct vl_vring {
 	uint32_t region_hint;	   /* last memory region hit */
 	enum vl_vring_fault fault; /* != NONE: broken, skipped */
 	uint16_t nb_lag_polls;	   /* polls waited (opts rx_lag_polls): split RX vring, packed TX */
+	/* Split rings, vl_vring_need_call_lazy: decisions in a row that found no call without the
+	 * fence (0: nothing owed), and the used idx of the last decision that settled everything
+	 * before it (a fenced one, or a call). */
+	uint16_t call_owed_from;
+	uint8_t nb_call_owed;
+	/* Split rings: avail->flags as the last burst that moved frames read it, next to
+	 * avail->idx (the lazy decision's NO_INTERRUPT, without a second miss on that line). */
+	uint16_t avail_flags;
 
 	/* Packed layout (vl_vring_packed_init; desc/avail/used are NULL then). The three indices
 	 * above are ring slots (< size) and each has its wrap counter here. */
@@ -309,6 +317,34 @@ unsigned int vl_vring_sink_burst(struct vl_vring *tx, const struct vl_vring_opts
  * Updates the decision point. Call at most once per vring per burst.
  */
 bool vl_vring_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+/*
+ * The same decision without the fence, for the busy poll. A call it finds is certain (calling is
+ * always allowed). "No call" is not: the guest may have asked for interrupts while our used->idx
+ * store was still on its way, read the old index and gone to sleep (the store->load race the
+ * fence closes). Such a decision is owed: vl_vring_call_settle must follow, at the latest when the
+ * vring publishes nothing in a poll; after VL_VRING_CALL_OWED_MAX owed decisions in a row this
+ * function settles itself (fence included). Call it only where no coalescing holds entries back
+ * (every publish is decided in the same poll). Without EVENT_IDX it takes NO_INTERRUPT as the last
+ * burst read it (vq->avail_flags), with EVENT_IDX it reads used_event. docs/DATAPATH.md,
+ * "Interrupts without a fence in the busy poll".
+ */
+bool vl_vring_need_call_lazy(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+#define VL_VRING_CALL_OWED_MAX 8
+
+/* Is a lazy "no call" waiting for its fenced look? */
+static inline bool
+vl_vring_call_owed(const struct vl_vring *vq)
+{
+	return vq->nb_call_owed != 0;
+}
+
+/*
+ * Fence, then decide for every entry published since the last settled decision (true: call the
+ * guest). Nothing owed: false, no fence.
+ */
+bool vl_vring_call_settle(struct vl_vring *vq, const struct vl_vring_opts *opts);
 
 /* ---- packed rings (vl_vring_packed.c) ---------------------------------------------------------
  *
