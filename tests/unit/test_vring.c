@@ -1961,6 +1961,141 @@ need_call_with_event_idx_uses_used_event_and_wraps(void **state)
 	free(used);
 }
 
+/* Publish one looped frame on g's rings. */
+static void
+g_loop_one(struct guest *g)
+{
+	uint8_t payload[64] = {0};
+
+	rx_add(g, 2048);
+	tx_add(g, payload, 64);
+	assert_int_equal(g_burst(g, 32), 1);
+}
+
+/*
+ * The lazy decision (no fence) is certain when it finds a call; a "no call" is owed a fenced
+ * look, because the guest may have enabled interrupts while our used->idx store was in flight.
+ * Here the guest clears NO_INTERRUPT after the lazy read: the settle must call, once.
+ */
+static void
+lazy_call_no_interrupt_is_owed_and_settled(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+
+	(void)state;
+	assert_false(vl_vring_call_owed(&g->rx));
+	assert_false(vl_vring_call_settle(&g->rx, &g->opts)); /* nothing owed */
+	g->rxr.avail->flags = VL_VRING_AVAIL_F_NO_INTERRUPT;
+	g_loop_one(g);
+	assert_false(vl_vring_need_call_lazy(&g->rx, &g->opts));
+	assert_true(vl_vring_call_owed(&g->rx));
+	g->rxr.avail->flags = 0; /* the guest enabled interrupts meanwhile */
+	assert_true(vl_vring_call_settle(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	assert_false(vl_vring_call_settle(&g->rx, &g->opts)); /* settled once */
+	/* Interrupts wanted when the burst read the flags: a call at once, nothing owed, even if
+	 * the guest has turned them off since (a spurious call is allowed, a missed one is not). */
+	g_loop_one(g);
+	g->rxr.avail->flags = VL_VRING_AVAIL_F_NO_INTERRUPT;
+	assert_true(vl_vring_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	g->rxr.avail->flags = 0;
+	/* Still suppressed at the settle: no call, nothing owed any more. */
+	g->rxr.avail->flags = VL_VRING_AVAIL_F_NO_INTERRUPT;
+	g_loop_one(g);
+	assert_false(vl_vring_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_settle(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	/* Nothing published since the last decision: nothing to decide, nothing owed. */
+	assert_false(vl_vring_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	g_free(g);
+}
+
+/* A queue whose lazy decisions never stop finding "no call" settles itself after
+ * VL_VRING_CALL_OWED_MAX of them in a row: the owed look comes within a bounded delay. */
+static void
+lazy_call_settles_itself_after_the_bound(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+
+	(void)state;
+	g->rxr.avail->flags = VL_VRING_AVAIL_F_NO_INTERRUPT;
+	for (unsigned int round = 0; round < 2; round++) {
+		for (unsigned int k = 1; k < VL_VRING_CALL_OWED_MAX; k++) {
+			g_loop_one(g);
+			assert_false(vl_vring_need_call_lazy(&g->rx, &g->opts));
+			assert_true(vl_vring_call_owed(&g->rx));
+		}
+		g_loop_one(g);
+		assert_false(vl_vring_need_call_lazy(&g->rx, &g->opts)); /* the bound: settled */
+		assert_false(vl_vring_call_owed(&g->rx));
+	}
+	/* The bound's settle calls when the guest asked meanwhile. */
+	for (unsigned int k = 1; k < VL_VRING_CALL_OWED_MAX; k++) {
+		g_loop_one(g);
+		assert_false(vl_vring_need_call_lazy(&g->rx, &g->opts));
+	}
+	g_loop_one(g);
+	g->rxr.avail->flags = 0;
+	assert_true(vl_vring_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	g_free(g);
+}
+
+/*
+ * EVENT_IDX: the settle (and a fenced decision that follows owed ones) looks at every entry
+ * published since the last settled decision, not only the last burst's: a used_event the guest
+ * wrote for an earlier owed window must still bring its call.
+ */
+static void
+lazy_call_with_event_idx_settles_the_whole_owed_window(void **state)
+{
+	struct vl_vring_avail *avail = calloc(1, sizeof(*avail) + 17 * sizeof(uint16_t));
+	struct vl_vring_used *used = calloc(1, sizeof(*used) + 16 * 8 + 8);
+	struct vl_vring_desc desc[16];
+	struct vl_vring_opts opts = {.hdr_len = 12, .event_idx = true};
+	struct vl_vring vq;
+
+	(void)state;
+	assert_non_null(avail);
+	assert_non_null(used);
+	assert_int_equal(vl_vring_init(&vq, desc, avail, used, 16, 65534, 65534), 0);
+	avail->ring[16] = 40000; /* far away: no call */
+	vq.last_used_idx = 0;
+	assert_true(vl_vring_need_call_lazy(&vq, &opts)); /* first decision after init */
+	assert_false(vl_vring_call_owed(&vq));
+	vq.last_used_idx = 2;
+	assert_false(vl_vring_need_call_lazy(&vq, &opts)); /* window (0, 2], owed */
+	vq.last_used_idx = 4;
+	assert_false(vl_vring_need_call_lazy(&vq, &opts)); /* window (2, 4], owed */
+	/* The guest had seen used idx 1 and asked for a call past it: in the first owed window. */
+	avail->ring[16] = 1;
+	assert_true(vl_vring_call_settle(&vq, &opts));
+	assert_false(vl_vring_call_owed(&vq));
+	/* A fenced decision after owed ones covers their entries too. */
+	avail->ring[16] = 40000;
+	vq.last_used_idx = 6;
+	assert_false(vl_vring_need_call_lazy(&vq, &opts)); /* window (4, 6], owed */
+	avail->ring[16] = 5;
+	vq.last_used_idx = 8;
+	assert_true(vl_vring_need_call(&vq, &opts)); /* (4, 8] holds 5 */
+	assert_false(vl_vring_call_owed(&vq));
+	/* Settled: the next window starts at 8. */
+	vq.last_used_idx = 10;
+	assert_false(vl_vring_need_call_lazy(&vq, &opts)); /* used_event 5 is behind (8, 10] */
+	assert_false(vl_vring_call_settle(&vq, &opts));
+	/* A lazy decision that calls settles what was owed before it. */
+	vq.last_used_idx = 12;
+	assert_false(vl_vring_need_call_lazy(&vq, &opts));
+	avail->ring[16] = 12;
+	vq.last_used_idx = 14;
+	assert_true(vl_vring_need_call_lazy(&vq, &opts));
+	assert_false(vl_vring_call_owed(&vq));
+	free(avail);
+	free(used);
+}
+
 static void
 suppress_kicks_sets_no_notify_or_keeps_avail_event_behind(void **state)
 {
@@ -2188,6 +2323,9 @@ main(void)
 		cmocka_unit_test(broken_queue_is_skipped_until_reinitialised),
 		cmocka_unit_test(need_call_without_event_idx_follows_no_interrupt),
 		cmocka_unit_test(need_call_with_event_idx_uses_used_event_and_wraps),
+		cmocka_unit_test(lazy_call_no_interrupt_is_owed_and_settled),
+		cmocka_unit_test(lazy_call_settles_itself_after_the_bound),
+		cmocka_unit_test(lazy_call_with_event_idx_settles_the_whole_owed_window),
 		cmocka_unit_test(suppress_kicks_sets_no_notify_or_keeps_avail_event_behind),
 		cmocka_unit_test(enable_kicks_arms_the_guest_and_reports_what_is_already_posted),
 		cmocka_unit_test(
