@@ -273,8 +273,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(rxr.used->idx == rx.last_used_idx);
 		for (uint16_t k = 0; k < n; k++)
 			check(txr.used->ring[(uint16_t)(tx_used0 + k) & (tx_size - 1)].len == 0);
-		(void)vl_vring_need_call(&tx, &opts);
-		(void)vl_vring_need_call(&rx, &opts);
+		/* The interrupt decision: fenced, or the busy poll's lazy one, whose owed looks
+		 * are settled now and then (never more than the bound owed in a row). */
+		if (b % 2 == 0) {
+			(void)vl_vring_need_call(&tx, &opts);
+			(void)vl_vring_need_call(&rx, &opts);
+			check(!vl_vring_call_owed(&tx) && !vl_vring_call_owed(&rx));
+		} else {
+			(void)vl_vring_need_call_lazy(&tx, &opts);
+			(void)vl_vring_need_call_lazy(&rx, &opts);
+			check(tx.nb_call_owed < VL_VRING_CALL_OWED_MAX &&
+			      rx.nb_call_owed < VL_VRING_CALL_OWED_MAX);
+			if (b % 3 == 0) {
+				(void)vl_vring_call_settle(&tx, &opts);
+				(void)vl_vring_call_settle(&rx, &opts);
+				check(!vl_vring_call_owed(&tx) && !vl_vring_call_owed(&rx));
+			}
+		}
 		(void)vl_vring_fault_str(tx.fault);
 		(void)vl_vring_fault_str(rx.fault);
 		/* The guest sometimes resets a broken ring. */
