@@ -29,6 +29,12 @@ enum {
 	GEN_EXIT_USAGE = 2,
 	GEN_LATENCY_SAMPLE_DEFAULT = 32, /* perf mode: one timed frame per 32 returned */
 	GEN_LATENCY_SAMPLE_MAX = 65535,
+	/*
+	 * Perf mode's default TX free threshold is the ring size minus this: the virtio PMD then
+	 * cleans its TX ring once more than this many descriptors are in use, so each transmit
+	 * frees about this many recently sent mbufs (README: "TX free threshold").
+	 */
+	GEN_TX_FREE_RECENT = 32,
 };
 
 enum gen_mode {
@@ -46,6 +52,11 @@ struct gen_config {
 	bool in_order;
 	bool packed;
 	uint16_t ring_size;
+	/*
+	 * The TX queues' tx_free_thresh (rte_eth_txconf), resolved by gen_opts_parse(): 0 is the
+	 * PMD's default. Split rings only: the virtio PMD's packed TX path ignores it.
+	 */
+	uint16_t tx_free_thresh;
 	enum gen_mode mode;
 	double connect_timeout_s;
 	const char *json_path;

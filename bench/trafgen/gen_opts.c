@@ -30,6 +30,7 @@ enum {
 	OPT_IN_ORDER,
 	OPT_PACKED,
 	OPT_RING_SIZE,
+	OPT_TX_FREE_THRESH,
 	OPT_MODE,
 	OPT_CONNECT_TIMEOUT,
 	OPT_JSON,
@@ -68,6 +69,7 @@ static const struct option gen_long_opts[] = {
 	{"in-order", required_argument, NULL, OPT_IN_ORDER},
 	{"packed", required_argument, NULL, OPT_PACKED},
 	{"ring-size", required_argument, NULL, OPT_RING_SIZE},
+	{"tx-free-thresh", required_argument, NULL, OPT_TX_FREE_THRESH},
 	{"mode", required_argument, NULL, OPT_MODE},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"json", required_argument, NULL, OPT_JSON},
@@ -130,6 +132,16 @@ gen_opts_usage(FILE *f, const char *prog)
 		"  --packed 0|1           packed virtqueues (default 0)\n"
 		"  --ring-size N          virtqueue size, power of two in [64, 4096] (default "
 		"256)\n"
+		"  --tx-free-thresh N     the TX queues' tx_free_thresh: the virtio PMD frees sent "
+		"mbufs\n"
+		"                         once more than ring size - N came back used; 0 = "
+		"DPDK's\n"
+		"                         default (32 for rings of 128 and up), else < ring size - "
+		"3.\n"
+		"                         Split rings only (packed TX ignores it). Default: perf "
+		"mode\n"
+		"                         ring size - %d (frees ~%d recent mbufs at a time), "
+		"check mode 0\n"
 		"  --mode check|perf      default check\n"
 		"  --connect-timeout S    how long to wait for the socket, the link and the first\n"
 		"                         looped frame, and at most between two looped frames "
@@ -193,9 +205,10 @@ gen_opts_usage(FILE *f, const char *prog)
 		"                         duplicate 1\n"
 		"\n"
 		"Exit status: 0 pass, 1 check failure / cannot connect / timeout, 2 usage error.\n",
-		prog, GEN_MAX_QP, GEN_FRAME_MIN_BYTES, GEN_FRAME_MAX_BYTES, GEN_FRAME_MIN_BYTES,
-		GEN_FRAME_MAX_BYTES, GEN_MAX_BURST, GEN_LATENCY_SAMPLE_MAX,
-		GEN_LATENCY_SAMPLE_DEFAULT, GEN_FLOWS_MAX, GEN_SPLIT_FLOWS_MAX);
+		prog, GEN_MAX_QP, GEN_TX_FREE_RECENT, GEN_TX_FREE_RECENT, GEN_FRAME_MIN_BYTES,
+		GEN_FRAME_MAX_BYTES, GEN_FRAME_MIN_BYTES, GEN_FRAME_MAX_BYTES, GEN_MAX_BURST,
+		GEN_LATENCY_SAMPLE_MAX, GEN_LATENCY_SAMPLE_DEFAULT, GEN_FLOWS_MAX,
+		GEN_SPLIT_FLOWS_MAX);
 }
 
 static int
@@ -349,7 +362,7 @@ gen_config_max_frame_bytes(const struct gen_config *cfg)
 }
 
 static int
-opts_finish(struct gen_config *cfg, bool user_vdev, bool window_given)
+opts_finish(struct gen_config *cfg, bool user_vdev, bool window_given, bool tx_free_thresh_given)
 {
 	uint16_t max_frame;
 
@@ -365,6 +378,17 @@ opts_finish(struct gen_config *cfg, bool user_vdev, bool window_given)
 	if ((cfg->ring_size & (cfg->ring_size - 1)) != 0) {
 		fprintf(stderr, "vhostloop-gen: --ring-size %u: want a power of two\n",
 			cfg->ring_size);
+		return -EINVAL;
+	}
+	if (!tx_free_thresh_given)
+		cfg->tx_free_thresh =
+			cfg->mode == GEN_MODE_PERF ? cfg->ring_size - GEN_TX_FREE_RECENT : 0;
+	/* The virtio PMD refuses a threshold of ring size - 3 or more (rte_eth_tx_queue_setup). */
+	if (cfg->tx_free_thresh != 0 && cfg->tx_free_thresh >= cfg->ring_size - 3) {
+		fprintf(stderr,
+			"vhostloop-gen: --tx-free-thresh %u: want 0 (DPDK's default) or less than "
+			"the ring size minus 3 (%u)\n",
+			cfg->tx_free_thresh, cfg->ring_size - 3);
 		return -EINVAL;
 	}
 	if (cfg->window > cfg->ring_size) {
@@ -450,7 +474,7 @@ opts_idle_qp(struct gen_config *cfg, const char *s)
 int
 gen_opts_parse(struct gen_config *cfg, int argc, char **argv, bool user_vdev)
 {
-	bool window_given = false;
+	bool window_given = false, tx_free_thresh_given = false;
 	const double max_s = 7 * 24 * 3600.0;
 	int opt, ret = 0;
 
@@ -485,6 +509,10 @@ gen_opts_parse(struct gen_config *cfg, int argc, char **argv, bool user_vdev)
 			break;
 		case OPT_RING_SIZE:
 			ret = opts_u16("ring-size", optarg, 64, 4096, &cfg->ring_size);
+			break;
+		case OPT_TX_FREE_THRESH:
+			ret = opts_u16("tx-free-thresh", optarg, 0, 4096, &cfg->tx_free_thresh);
+			tx_free_thresh_given = true;
 			break;
 		case OPT_MODE:
 			if (strcmp(optarg, "check") == 0)
@@ -597,7 +625,7 @@ gen_opts_parse(struct gen_config *cfg, int argc, char **argv, bool user_vdev)
 		ret = -EINVAL;
 	}
 	if (ret == 0)
-		ret = opts_finish(cfg, user_vdev, window_given);
+		ret = opts_finish(cfg, user_vdev, window_given, tx_free_thresh_given);
 	optind = 1; /* rte_eal_init() runs getopt again */
 	return ret;
 }

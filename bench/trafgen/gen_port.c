@@ -55,6 +55,7 @@ static int
 port_configure(struct gen_port *port, const struct gen_config *cfg)
 {
 	struct rte_eth_conf conf;
+	struct rte_eth_txconf txconf;
 	struct rte_eth_dev_info info;
 	uint16_t max_frame = gen_config_max_frame_bytes(cfg);
 	uint32_t mtu = max_frame - GEN_ETH_HDR_BYTES;
@@ -97,6 +98,13 @@ port_configure(struct gen_port *port, const struct gen_config *cfg)
 	ret = rte_eth_dev_configure(port->port_id, cfg->nb_qp, cfg->nb_qp, &conf);
 	if (ret != 0)
 		return ret;
+	/*
+	 * The PMD's TX defaults (port offloads are set above), and the TX free threshold (gen.h): 0
+	 * keeps the PMD's default. The split-ring virtio PMD frees every used TX descriptor at once
+	 * when more than ring size - threshold are used; see README.md, "TX free threshold".
+	 */
+	txconf = info.default_txconf;
+	txconf.tx_free_thresh = cfg->tx_free_thresh;
 	for (uint16_t q = 0; q < cfg->nb_qp; q++) {
 		/* virtio-user takes the ring size from queue_size=; nb_desc is only a hint. */
 		ret = rte_eth_rx_queue_setup(port->port_id, q, cfg->ring_size,
@@ -104,7 +112,7 @@ port_configure(struct gen_port *port, const struct gen_config *cfg)
 		if (ret != 0)
 			return ret;
 		ret = rte_eth_tx_queue_setup(port->port_id, q, cfg->ring_size,
-					     (unsigned int)rte_socket_id(), NULL);
+					     (unsigned int)rte_socket_id(), &txconf);
 		if (ret != 0)
 			return ret;
 	}

@@ -66,6 +66,7 @@ gen_json_config(const struct gen_config *cfg)
 		rc |= json_object_set_new(c, "latency_sample", json_integer(cfg->latency_sample));
 		rc |= json_object_set_new(c, "tx_only", json_boolean(cfg->tx_only));
 	}
+	rc |= json_object_set_new(c, "tx_free_thresh", json_integer(cfg->tx_free_thresh));
 	if (rc != 0) {
 		fprintf(stderr, "vhostloop-gen: --json: config: out of memory\n");
 		json_decref(c);

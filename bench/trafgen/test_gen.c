@@ -175,6 +175,47 @@ perf_options_are_parsed(void **state)
 }
 
 static void
+tx_free_thresh_defaults_and_limits(void **state)
+{
+	struct gen_config cfg;
+
+	(void)state;
+	/* Check mode keeps DPDK's default, perf mode frees the used mbufs 32 at a time. */
+	assert_int_equal(PARSE(&cfg, "--socket", "s"), 0);
+	assert_int_equal(cfg.tx_free_thresh, 0);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf"), 0);
+	assert_int_equal(cfg.tx_free_thresh, 256 - GEN_TX_FREE_RECENT);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--ring-size", "1024"), 0);
+	assert_int_equal(cfg.tx_free_thresh, 1024 - GEN_TX_FREE_RECENT);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--ring-size", "64"), 0);
+	assert_int_equal(cfg.tx_free_thresh, 64 - GEN_TX_FREE_RECENT);
+	/* Given: taken as is, 0 included, whatever the mode and the option order. */
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--tx-free-thresh", "0"),
+			 0);
+	assert_int_equal(cfg.tx_free_thresh, 0);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "224"), 0);
+	assert_int_equal(cfg.tx_free_thresh, 224);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "252"), 0);
+	assert_int_equal(cfg.tx_free_thresh, 252);
+	assert_int_equal(
+		PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "1000", "--ring-size", "1024"), 0);
+	assert_int_equal(cfg.tx_free_thresh, 1000);
+	/* The virtio PMD wants less than the ring size minus 3. */
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "253"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "256"), -EINVAL);
+	assert_int_equal(
+		PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "224", "--ring-size", "128"),
+		-EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--mode", "perf", "--ring-size", "64",
+			       "--tx-free-thresh", "61"),
+			 -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "4097"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "-1"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-free-thresh", "32x"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--socket", "s", "--tx-free-thresh", ""), -EINVAL);
+}
+
+static void
 flow_options_are_parsed_and_checked(void **state)
 {
 	struct gen_config cfg;
@@ -614,6 +655,7 @@ json_result_keeps_the_field_names_and_escapes_the_socket_path(void **state)
 	assert_int_equal(json_integer_value(json_object_get(c, "window")), cfg.window);
 	assert_true(json_is_number(json_object_get(c, "timeout_s")));
 	assert_true(json_is_true(json_object_get(c, "tx_hdr_desc")));
+	assert_int_equal(json_integer_value(json_object_get(c, "tx_free_thresh")), 0);
 	assert_null(json_object_get(c, "duration_s"));
 	json_decref(doc);
 
@@ -635,6 +677,8 @@ json_result_keeps_the_field_names_and_escapes_the_socket_path(void **state)
 	assert_true(json_is_true(json_object_get(c, "latency")));
 	assert_int_equal(json_integer_value(json_object_get(c, "latency_sample")), 8);
 	assert_true(json_is_false(json_object_get(c, "tx_only")));
+	assert_int_equal(json_integer_value(json_object_get(c, "tx_free_thresh")),
+			 256 - GEN_TX_FREE_RECENT);
 	assert_null(json_object_get(c, "frames"));
 	assert_true(json_real_value(json_object_get(r, "x")) == 4.801234);
 	assert_true(json_is_null(json_object_get(r, "nan")));
@@ -653,6 +697,7 @@ main(void)
 		cmocka_unit_test(default_window_keeps_half_the_rx_ring_free),
 		cmocka_unit_test(bad_values_are_usage_errors),
 		cmocka_unit_test(perf_options_are_parsed),
+		cmocka_unit_test(tx_free_thresh_defaults_and_limits),
 		cmocka_unit_test(flow_options_are_parsed_and_checked),
 		cmocka_unit_test(flows_take_turns_and_split_flows_use_two_queue_pairs),
 		cmocka_unit_test(flow_apply_rewrites_only_the_ports),
