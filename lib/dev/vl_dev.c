@@ -29,6 +29,7 @@
 
 #include <numa.h>
 
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_vhost.h>
@@ -918,6 +919,45 @@ dev_destroy_device(int vid)
 	pthread_mutex_unlock(&dev->lock);
 }
 
+/*
+ * TX descriptors the guest posted on a stopped pair that the owner never took (split: avail
+ * entries, packed: available descriptor slots), read from guest memory for a log line only: a
+ * hostile guest can make it say anything up to the ring size, nothing else. The pair must be
+ * stopped (grace period over) with its rings mapped.
+ */
+static unsigned int
+dev_qp_tx_untaken(const struct vl_qp *qp)
+{
+	const struct vl_vring *vq = &qp->tx;
+	unsigned int n = 0;
+
+	if (vq->size == 0)
+		return 0;
+	if (!vq->packed) {
+		uint16_t avail;
+
+		if (vq->avail == NULL)
+			return 0;
+		avail = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+		n = (uint16_t)(avail - vq->last_avail_idx);
+		return n <= vq->size ? n : vq->size;
+	}
+	if (vq->pdesc == NULL)
+		return 0;
+	for (uint16_t slot = vq->last_avail_idx, wrap = vq->avail_wrap; n < vq->size; n++) {
+		uint16_t flags = __atomic_load_n(&vq->pdesc[slot].flags, __ATOMIC_ACQUIRE);
+
+		if (!!(flags & VL_VRING_DESC_F_AVAIL) != wrap ||
+		    !!(flags & VL_VRING_DESC_F_USED) == wrap)
+			break;
+		if (++slot == vq->size) {
+			slot = 0;
+			wrap = !wrap;
+		}
+	}
+	return n;
+}
+
 /* Runs with every vring lock held: only lock-free library calls below. */
 static int
 dev_vring_state_changed(int vid, uint16_t vring, int enable)
@@ -935,11 +975,35 @@ dev_vring_state_changed(int vid, uint16_t vring, int enable)
 	qp = dev->qps[vring / 2];
 	qp->vring_enabled[vring & 1] = enable != 0;
 	DEV_LOG(DEBUG, dev, "qp %u: vring %u %s", qp->idx, vring, enable ? "enabled" : "disabled");
-	if (!enable)
+	if (!enable) {
+		bool was_running = __atomic_load_n(&qp->run, __ATOMIC_RELAXED) != 0;
+		uint64_t t0 = rte_rdtsc();
+
 		/* mbuf: its burst calls may be waiting for the lock we hold, so do not wait. */
 		dev_qps_stop(dev, qp->idx, 1, dev_own_rings(dev));
-	else
+		/*
+		 * A guest that lowers its queue pairs may leave frames on this TX ring, posted
+		 * after the owner's last poll (a poller the host did not run for a while: the
+		 * wait for it says so). They stay there, and are looped if the guest enables the
+		 * pair again (we resume from our indices; the vhost-user spec would have a net
+		 * back-end discard them). Said, because the guest counts them as sent.
+		 */
+		if (was_running && dev_own_rings(dev)) {
+			unsigned int n = dev_qp_tx_untaken(qp);
+
+			if (n != 0)
+				DEV_LOG(INFO, dev,
+					"qp %u: stopped (vring %u disabled) with %u TX %s posted by "
+					"the guest and not taken; the stop waited %.1f ms for lcore "
+					"%u",
+					qp->idx, vring, n,
+					qp->tx.packed ? "descriptor(s)" : "frame(s)",
+					(double)(rte_rdtsc() - t0) * 1e3 / (double)rte_get_tsc_hz(),
+					qp->lcore);
+		}
+	} else {
 		dev_qp_try_start(dev, qp);
+	}
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }

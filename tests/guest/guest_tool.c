@@ -14,7 +14,8 @@
  * Every command prints one result line for the host to parse:
  *     VLGUEST <case> PASS|FAIL key=value ...
  * Usage: guest_tool loop CASE QUEUES FRAMES
- *        guest_tool channels CASE FRAMES N1,N2,...   (channel count changed with frames in flight)
+ *        guest_tool channels CASE FRAMES N1,N2,...   (channel count changed with frames in flight;
+ *                                                    see gt_park for frames the guest strands)
  *        guest_tool rebind CASE FRAMES
  *        guest_tool lone CASE REPEATS IDLE_MS
  *        guest_tool soak CASE QUEUES SECONDS    (while the host restarts the backend)
@@ -49,7 +50,7 @@
 #define GT_FRAME_MIN 60
 #define GT_FRAME_MAX 1514
 #define GT_WINDOW 32	/* frames in flight per queue: well under the 256-entry RX ring */
-#define GT_WAIT_MS 3000 /* no progress for this long: the rest are lost */
+#define GT_WAIT_MS 3000 /* no progress for this long: the rest are lost (or parked: gt_park) */
 #define GT_MAX_STATS 512
 #define GT_NB_VEC (2 * GT_MAX_QUEUES) /* MSI-X vectors: RX queues, then TX queues */
 
@@ -78,6 +79,12 @@ struct gt_queue {
 	uint32_t corrupt;
 	uint32_t wrong_queue;
 	uint32_t written_off; /* given up on (soak: sent across a backend outage) */
+	/* channels: the guest disabled this queue with frames the device had not taken off its
+	 * TX ring (they stay there): not waited for until the queue is enabled again, then they
+	 * must come back like any other frame. */
+	bool parked;
+	uint32_t parks;		/* times parked */
+	uint32_t parked_frames; /* frames outstanding when parked, summed */
 	uint8_t seen[GT_MAX_FRAMES / 8];
 };
 
@@ -409,7 +416,10 @@ gt_frame_build(uint8_t *buf, const uint8_t mac[6], unsigned int txq, uint32_t se
 
 struct gt_run {
 	struct gt_if *ifc;
-	int tx_fd;
+	/* One sender socket per TX queue: its unsent/uncompleted bytes (SIOCOUTQ) say whether the
+	 * device has taken that queue's frames (the driver frees them, and uncharges the socket,
+	 * only once the device returned them on the TX ring). */
+	int tx_fd[GT_MAX_QUEUES];
 	int rx_fd[GT_MAX_QUEUES + 1];
 	unsigned int nb_rx_fd; /* fanout members: the device's maximum queue pairs + 1 */
 	unsigned int nb_active;
@@ -428,9 +438,13 @@ gt_run_open(struct gt_run *run, struct gt_if *ifc)
 	gt_channels_get(ifc, &cur, &max);
 	run->nb_active = cur;
 	run->nb_rx_fd = max + 1;
-	run->tx_fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (run->tx_fd < 0)
-		return -1;
+	for (unsigned int q = 0; q < GT_MAX_QUEUES; q++)
+		run->tx_fd[q] = -1;
+	for (unsigned int q = 0; q < max; q++) {
+		run->tx_fd[q] = socket(AF_PACKET, SOCK_RAW, 0);
+		if (run->tx_fd[q] < 0)
+			return -1;
+	}
 	for (unsigned int q = 0; q < run->nb_rx_fd; q++) {
 		int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(GT_ETHERTYPE));
 
@@ -457,7 +471,9 @@ gt_run_open(struct gt_run *run, struct gt_if *ifc)
 static void
 gt_run_close(struct gt_run *run)
 {
-	close(run->tx_fd);
+	for (unsigned int q = 0; q < GT_MAX_QUEUES; q++)
+		if (run->tx_fd[q] >= 0)
+			close(run->tx_fd[q]);
 	for (unsigned int q = 0; q < run->nb_rx_fd; q++)
 		close(run->rx_fd[q]);
 }
@@ -471,12 +487,15 @@ gt_send(struct gt_run *run, unsigned int q)
 	uint8_t buf[GT_FRAME_MAX];
 	unsigned int len;
 
-	if (gq->sent >= GT_MAX_FRAMES)
+	if (gq->sent >= GT_MAX_FRAMES || q + 1 >= run->nb_rx_fd) {
+		errno = EINVAL;
 		return -1;
+	}
 	memcpy(sll.sll_addr, run->ifc->mac, 6);
 	gt_frame_build(buf, run->ifc->mac, q, gq->sent);
 	len = gt_frame_len(q, gq->sent);
-	if (sendto(run->tx_fd, buf, len, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)len)
+	if (sendto(run->tx_fd[q], buf, len, 0, (struct sockaddr *)&sll, sizeof(sll)) !=
+	    (ssize_t)len)
 		return -1;
 	gq->sent++;
 	return 0;
@@ -522,6 +541,7 @@ gt_check(const uint8_t *buf, ssize_t n, unsigned int member, const uint8_t mac[6
 		gq->wrong_queue++;
 }
 
+/* Frames sent and not back yet (nor written off), parked queues left out. */
 static unsigned int
 gt_outstanding(void)
 {
@@ -530,7 +550,7 @@ gt_outstanding(void)
 	for (unsigned int q = 0; q < GT_MAX_QUEUES; q++) {
 		const struct gt_queue *gq = &gt_queues[q];
 
-		if (gq->sent > gq->received + gq->written_off)
+		if (!gq->parked && gq->sent > gq->received + gq->written_off)
 			n += gq->sent - gq->received - gq->written_off;
 	}
 	return n;
@@ -584,15 +604,70 @@ gt_receive(struct gt_run *run, unsigned int wait_ms)
 	return gt_receive_keep(run, wait_ms, 0);
 }
 
+/* Bytes the guest still holds for what was sent on TX queue Q (SIOCOUTQ), -1 if unknown. */
+static int
+gt_tx_held(const struct gt_run *run, unsigned int q)
+{
+	int n = -1;
+
+	if (q >= GT_MAX_QUEUES || run->tx_fd[q] < 0 || ioctl(run->tx_fd[q], SIOCOUTQ, &n) != 0)
+		return -1;
+	return n;
+}
+
+/*
+ * A window stopped making progress (nothing arrived for GT_WAIT_MS). Frames still out on a queue
+ * the guest has since disabled (a lower channel count) and that the device never took off that
+ * queue's TX ring are the guest's own doing: it shut the queue with them on it, the device had
+ * no chance to loop them. Such a queue is parked: its frames stay expected, once the queue is
+ * enabled again (the device then resumes the ring where it stopped). Anything else is a loss:
+ * frames out on an active queue, or on a disabled queue whose TX ring the device completed (it
+ * took them and nothing came back). 0: everything outstanding parked; -1 with ERR saying what.
+ */
+static int
+gt_park(struct gt_run *run, unsigned int window, char *err, size_t errlen)
+{
+	char lost[256] = "";
+	size_t o = 0;
+
+	for (unsigned int q = 0; q + 1 < run->nb_rx_fd; q++) {
+		struct gt_queue *gq = &gt_queues[q];
+		uint32_t out = gq->sent - gq->received;
+		int held;
+
+		if (gq->parked || gq->sent <= gq->received)
+			continue;
+		held = gt_tx_held(run, q);
+		if (q >= run->nb_active && held > 0) {
+			gq->parked = true;
+			gq->parks++;
+			gq->parked_frames += out;
+			continue;
+		}
+		if (o < sizeof(lost))
+			o += (size_t)snprintf(lost + o, sizeof(lost) - o, ":q%u_out%u_%s_txheld%d",
+					      q, out, q < run->nb_active ? "active" : "disabled",
+					      held);
+	}
+	if (lost[0] == '\0')
+		return 0;
+	snprintf(err, errlen, "stalled_in_window_%u%s", window, lost);
+	return -1;
+}
+
 /*
  * Sends FRAMES frames in windows over the active queues, receiving after each window. CHANGES
  * (0-terminated) are channel counts applied one per window, each with that window in flight.
+ * Frames the guest strands on a queue it disables are parked (gt_park) and due again once the
+ * queue is back; at the end every queue is enabled again if one is still parked, so that every
+ * frame sent must have come back.
  */
 static int
 gt_traffic(struct gt_run *run, unsigned int frames, const unsigned int *changes, char *err,
 	   size_t errlen)
 {
-	unsigned int total = 0, window = 0, change = 0;
+	unsigned int total = 0, window = 0, change = 0, max = run->nb_rx_fd - 1;
+	bool parked = false;
 
 	while (total < frames) {
 		for (unsigned int q = 0; q < run->nb_active && total < frames; q++) {
@@ -615,12 +690,30 @@ gt_traffic(struct gt_run *run, unsigned int frames, const unsigned int *changes,
 			}
 			run->nb_active = changes[change++];
 		}
+		/* Enabled again: what was parked there is due in this window. */
+		for (unsigned int q = 0; q < run->nb_active && q < GT_MAX_QUEUES; q++)
+			gt_queues[q].parked = false;
 		/* Fail fast: a window that does not come back will not be followed by more. */
-		if (gt_receive(run, GT_WAIT_MS) != 0) {
-			snprintf(err, errlen, "stalled_in_window_%u", window);
+		if (gt_receive(run, GT_WAIT_MS) != 0 && gt_park(run, window, err, errlen) != 0)
 			return -1;
-		}
 		window++;
+	}
+	for (unsigned int q = 0; q < GT_MAX_QUEUES; q++)
+		if (gt_queues[q].parked)
+			parked = true;
+	if (!parked)
+		return 0;
+	/* A queue still parked: enable them all, its frames must come back now. */
+	if (gt_channels_set(run->ifc, max) != 0) {
+		snprintf(err, errlen, "schannels_%u_at_end", max);
+		return -1;
+	}
+	run->nb_active = max;
+	for (unsigned int q = 0; q < GT_MAX_QUEUES; q++)
+		gt_queues[q].parked = false;
+	if (gt_receive(run, GT_WAIT_MS) != 0) {
+		gt_park(run, window, err, errlen); /* every queue is active: says what is lost */
+		return -1;
 	}
 	return 0;
 }
@@ -632,7 +725,7 @@ gt_report(const char *name, struct gt_run *run, const char *err, uint64_t us, ui
 {
 	char detail[2048];
 	size_t o = 0;
-	uint32_t sent = 0, recv = 0, bad = 0;
+	uint32_t sent = 0, recv = 0, bad = 0, parked = 0;
 	uint64_t vec_rx = 0, vec_tx = 0;
 	bool ok = err[0] == '\0';
 
@@ -656,6 +749,9 @@ gt_report(const char *name, struct gt_run *run, const char *err, uint64_t us, ui
 		GT_ADD(" q%u=%u/%u,rxq%u", q, gq->received, gq->sent, gq->member_rx);
 		if (gq->dup + gq->corrupt + gq->wrong_queue > 0)
 			GT_ADD(",dup%u,corrupt%u,wrongq%u", gq->dup, gq->corrupt, gq->wrong_queue);
+		if (gq->parks > 0)
+			GT_ADD(",parked%u_times%u", gq->parked_frames, gq->parks);
+		parked += gq->parked_frames;
 		if (tx0 < 0 || rx0 < 0 || tx1 < 0 || rx1 < 0) {
 			/* The driver lists only its active queues. */
 			if (gq->sent + gq->member_rx > 0) {
@@ -683,6 +779,8 @@ gt_report(const char *name, struct gt_run *run, const char *err, uint64_t us, ui
 		vec_rx += irq_vec[q];
 		vec_tx += irq_vec[GT_MAX_QUEUES + q];
 	}
+	if (parked > 0)
+		GT_ADD(" parked=%u", parked);
 	printf("VLGUEST %s %s frames=%u received=%u bad=%u ms=%" PRIu64 " irqs=%" PRIu64
 	       " irq_per_frame=%.3f rx_irq_per_frame=%.3f tx_irq_per_frame=%.3f%s%s%s\n",
 	       name, ok ? "PASS" : "FAIL", sent, recv, bad, us / 1000, irqs,
@@ -700,7 +798,7 @@ gt_run_case(const char *name, struct gt_if *ifc, unsigned int queues, unsigned i
 {
 	uint64_t irq0, irq1, in0[GT_NB_VEC], in1[GT_NB_VEC], t0;
 	struct gt_run run;
-	char err[128] = "";
+	char err[512] = "";
 	int rc;
 
 	if (queues > 0 && gt_channels_set(ifc, queues) != 0) {
