@@ -67,6 +67,10 @@ run direct isolate
 vl_expect_eq 5 "$(n queue_broken vhost0/1)" "isolate: qp 1 broke 5 times"
 vl_expect_eq 0 "$(n queue_broken vhost0/0)" "isolate: qp 0 never broke"
 vl_expect_grep "qp 1: guest TX vring 3 broken" "$VL_TMP/engine.log" "isolate: qp 1's fault logged"
+# Each reset disables the broken pair with its hostile entry still on the TX ring: the stop says
+# what it left there (the line a guest's lowered channel count produces, docs/CONTROL-PLANE.md).
+vl_expect_eq 5 "$(grep -c 'qp 1: stopped (vring 2 disabled) with [0-9]* TX frame(s) posted by the guest and not taken' "$VL_TMP/engine.log")" \
+	"isolate: each reset says what the pair left on its TX ring"
 
 # What a frontend negotiates: no offloads offered, multiqueue (feature and protocol feature)
 # only with more than one pair, GET_QUEUE_NUM answering the pairs served - at most 128.
