@@ -20,7 +20,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -282,24 +281,12 @@ dev_qp_log_faults_say(struct vl_dev *dev, struct vl_qp *qp)
 	qp->log_faults_said = n;
 }
 
-/*
- * A stopped pair's lazy interrupt decisions (vl_vring_need_call_lazy) may still owe the guest
- * their fenced look: take it here, after the grace period (the pair is ours, its rings are mapped
- * and the call fds open until the request that stopped it is handled).
- */
+/* A stopped pair's lazy interrupt decisions may still owe the guest their fenced look. */
 static void
 dev_qp_settle_calls(struct vl_qp *qp)
 {
-	struct vl_vring *vqs[2] = {&qp->rx, &qp->tx};
-	const struct vl_qp_irq *irqs[2] = {&qp->irq_rx, &qp->irq_tx};
-
-	for (unsigned int i = 0; i < 2; i++) {
-		/* A settle that finds no call counts nothing: the lazy decision counted it. */
-		if (vl_vring_call_settle(vqs[i], &qp->opts) && irqs[i]->callfd >= 0) {
-			eventfd_write(irqs[i]->callfd, 1);
-			qp->stats.calls++;
-		}
-	}
+	vl_qp_call_settle(qp, &qp->rx, &qp->irq_rx);
+	vl_qp_call_settle(qp, &qp->tx, &qp->irq_tx);
 }
 
 /*

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/eventfd.h>
 
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
@@ -118,6 +119,21 @@ struct vl_qp {
 } __attribute__((aligned(64)));
 
 #define VL_QP_KICK_NONE (-2)
+
+/*
+ * The fenced look a split vring's lazy "no call" is owed (vl_vring_need_call_lazy), and the call
+ * it finds. One that finds no call counts nothing: the lazy decision counted it as suppressed.
+ * The owner takes it while the pair runs; the control plane once the pair has stopped (the
+ * grace period is over and the call fds stay open until it is done).
+ */
+static inline void
+vl_qp_call_settle(struct vl_qp *qp, struct vl_vring *vq, const struct vl_qp_irq *irq)
+{
+	if (vl_vring_call_settle(vq, &qp->opts) && irq->callfd >= 0) {
+		eventfd_write(irq->callfd, 1);
+		qp->stats.calls++;
+	}
+}
 
 /*
  * Wake the (maybe sleeping) poller of lcore: the control plane calls it after starting or

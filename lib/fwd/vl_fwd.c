@@ -77,15 +77,11 @@ fwd_call(struct vl_qp *qp, const struct vl_qp_irq *irq, bool call)
 	}
 }
 
-/* Split rings: the fenced look a lazy "no call" is owed (vl_vring_need_call_lazy). One that
- * finds no call counts nothing: the lazy decision counted it as suppressed. */
+/* Split rings: the fenced look a lazy "no call" is owed, kept out of the burst's code. */
 static void __attribute__((noinline))
 fwd_irq_settle(struct vl_qp *qp, struct vl_vring *vq, const struct vl_qp_irq *irq)
 {
-	if (vl_vring_call_settle(vq, &qp->opts) && irq->callfd >= 0) {
-		eventfd_write(irq->callfd, 1);
-		qp->stats.calls++;
-	}
+	vl_qp_call_settle(qp, vq, irq);
 }
 
 /* A queue pair that broke: settle what its last decisions owe the guest. */
