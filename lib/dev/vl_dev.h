@@ -121,8 +121,9 @@ struct vl_qp {
 #define VL_QP_KICK_NONE (-2)
 
 /*
- * The fenced look a split vring's lazy "no call" is owed (vl_vring_need_call_lazy), and the call
- * it finds. One that finds no call counts nothing: the lazy decision counted it as suppressed.
+ * The fenced look a vring's lazy "no call" is owed (vl_vring_need_call_lazy, packed rings
+ * vl_vring_packed_need_call_lazy; vl_vring_call_settle takes either layout), and the call it
+ * finds. One that finds no call counts nothing: the lazy decision counted it as suppressed.
  * The owner takes it while the pair runs; the control plane once the pair has stopped (the
  * grace period is over and the call fds stay open until it is done).
  */

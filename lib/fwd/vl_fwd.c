@@ -77,7 +77,7 @@ fwd_call(struct vl_qp *qp, const struct vl_qp_irq *irq, bool call)
 	}
 }
 
-/* Split rings: the fenced look a lazy "no call" is owed, kept out of the burst's code. */
+/* The fenced look a lazy "no call" is owed (either ring layout), kept out of the burst's code. */
 static void __attribute__((noinline))
 fwd_irq_settle(struct vl_qp *qp, struct vl_vring *vq, const struct vl_qp_irq *irq)
 {
@@ -95,13 +95,14 @@ static void __attribute__((noinline, cold)) fwd_qp_settle(struct vl_qp *qp)
 
 /*
  * Interrupt decision for one vring after a burst that published nb_new used entries. Without
- * coalescing: once per burst, without the fence on split rings (vl_vring_need_call_lazy); a "no
- * call" that is owed its fenced look gets it at the first poll that publishes nothing on this
- * vring (usually the next one), or from the lazy decision itself after a few in a row. With
- * coalescing: when enough frames are pending, when the oldest has waited long enough, or - only
- * without a time limit - when the queue went idle (the guest is waiting for what we hold). A real
- * guest posts frames slower than we poll, so nearly every poll after a frame is idle: with a time
- * limit the idle flush would undo the coalescing.
+ * coalescing: once per burst, without the fence (vl_vring_need_call_lazy, packed rings
+ * vl_vring_packed_need_call_lazy); a "no call" that is owed its fenced look gets it at the first
+ * poll that publishes nothing on this vring (usually the next one), or from the lazy decision
+ * itself after a few in a row. With coalescing (fenced decisions, either layout): when enough
+ * frames are pending, when the oldest has waited long enough, or - only without a time limit -
+ * when the queue went idle (the guest is waiting for what we hold). A real guest posts frames
+ * slower than we poll, so nearly every poll after a frame is idle: with a time limit the idle
+ * flush would undo the coalescing.
  */
 static inline void
 fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, struct vl_qp_irq *irq,
@@ -124,10 +125,12 @@ fwd_irq(const struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring *vq, st
 	    !(fl->irq_coalesce_cycles != 0 && now - irq->pending_tsc >= fl->irq_coalesce_cycles))
 		return;
 	irq->pending = 0;
-	if (vq->packed)
-		fwd_call(qp, irq, vl_vring_packed_need_call(vq, &qp->opts));
-	else if (coalesce) /* rare decisions: fenced, nothing owed */
-		fwd_call(qp, irq, vl_vring_need_call(vq, &qp->opts));
+	if (coalesce) /* rare decisions: fenced, nothing owed */
+		fwd_call(qp, irq,
+			 vq->packed ? vl_vring_packed_need_call(vq, &qp->opts)
+				    : vl_vring_need_call(vq, &qp->opts));
+	else if (vq->packed)
+		fwd_call(qp, irq, vl_vring_packed_need_call_lazy(vq, &qp->opts));
 	else
 		fwd_call(qp, irq, vl_vring_need_call_lazy(vq, &qp->opts));
 }

@@ -226,6 +226,8 @@ vl_vring_call_settle(struct vl_vring *vq, const struct vl_vring_opts *opts)
 
 	if (vq->nb_call_owed == 0)
 		return false;
+	if (vq->packed)
+		return vring_packed_call_settle(vq, opts);
 	/* The same store->load fence as vl_vring_need_call: every used->idx store of the owed
 	 * decisions is visible before we read the guest's wishes once more. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

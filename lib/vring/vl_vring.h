@@ -176,9 +176,10 @@ struct vl_vring {
 	uint32_t region_hint;	   /* last memory region hit */
 	enum vl_vring_fault fault; /* != NONE: broken, skipped */
 	uint16_t nb_lag_polls;	   /* polls waited (opts rx_lag_polls): split RX vring, packed TX */
-	/* Split rings, vl_vring_need_call_lazy: decisions in a row that found no call without the
-	 * fence (0: nothing owed), and the used idx of the last decision that settled everything
-	 * before it (a fenced one, or a call). */
+	/* vl_vring_need_call_lazy / vl_vring_packed_need_call_lazy: decisions in a row that found
+	 * no call without the fence (0: nothing owed), and the used idx (packed: used slot, its
+	 * wrap counter in call_owed_from_wrap) of the last decision that settled everything before
+	 * it (a fenced one, or a call). */
 	uint16_t call_owed_from;
 	uint8_t nb_call_owed;
 	/* Split rings: avail->flags as the last burst that moved frames read it, next to
@@ -191,7 +192,8 @@ struct vl_vring {
 	bool avail_wrap;
 	bool used_wrap;
 	bool signalled_used_wrap;
-	uint16_t tx_far_slots; /* TX: slots the last full burst took, 0 after a short one */
+	bool call_owed_from_wrap; /* the wrap counter of call_owed_from */
+	uint16_t tx_far_slots;	  /* TX: slots the last full burst took, 0 after a short one */
 	struct vl_vring_packed_desc *pdesc;
 	struct vl_vring_packed_event *driver_event; /* the driver's: when it wants calls */
 	struct vl_vring_packed_event *device_event; /* ours: kicks */
@@ -341,8 +343,8 @@ vl_vring_call_owed(const struct vl_vring *vq)
 }
 
 /*
- * Fence, then decide for every entry published since the last settled decision (true: call the
- * guest). Nothing owed: false, no fence.
+ * Fence, then decide for every entry (packed: used descriptor) published since the last settled
+ * decision (true: call the guest). Either layout. Nothing owed: false, no fence.
  */
 bool vl_vring_call_settle(struct vl_vring *vq, const struct vl_vring_opts *opts);
 
@@ -385,8 +387,20 @@ unsigned int vl_vring_packed_loop_burst_observed(struct vl_vring *tx, struct vl_
 unsigned int vl_vring_packed_sink_burst(struct vl_vring *tx, const struct vl_vring_opts *opts,
 					unsigned int max_burst, struct vl_vring_burst *res);
 
-/* Driver event area: DISABLE, ENABLE, or DESC (off_wrap, with EVENT_IDX). Once per burst. */
+/* Driver event area: DISABLE, ENABLE, or DESC (off_wrap, with EVENT_IDX). Once per burst. The
+ * fenced decision: it also covers what lazy decisions before it owe. */
 bool vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
+/*
+ * vl_vring_need_call_lazy for packed rings: the same decision without the fence, under the same
+ * contract (a call is certain, a "no call" is owed vl_vring_call_settle, which handles both
+ * layouts; only where no coalescing holds used descriptors back). It reads the driver event area
+ * as it is now: that area is a line of its own the driver writes only when its wish changes
+ * (docs/DATAPATH.md, "Interrupts without a fence in the busy poll"). Besides the bound of
+ * VL_VRING_CALL_OWED_MAX decisions, it settles itself once the owed window reaches the ring size,
+ * so that the window stays shorter than the circle of 2 x size positions the event offset names.
+ */
+bool vl_vring_packed_need_call_lazy(struct vl_vring *vq, const struct vl_vring_opts *opts);
 
 /* The indices to hand back to librte_vhost (rte_vhost_set_vring_base): split rings as they are,
  * packed rings as slot | wrap counter << 15. */

@@ -164,26 +164,37 @@ pk_pos(uint16_t slot, bool wrap, uint16_t size)
 	return (uint32_t)slot + (wrap ? size : 0);
 }
 
-bool
-vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
+/* Steps forward from position from to position to (both < 2 * size) on that circle. */
+static inline uint32_t
+pk_dist(uint32_t from, uint32_t to, uint16_t size)
 {
-	const uint32_t circle = 2u * vq->size;
-	uint32_t old_pos, new_pos, event_pos;
+	return to >= from ? to - from : to + 2u * size - from;
+}
+
+/*
+ * The driver's wish for the used descriptors written at positions [old_pos, new_pos) of the
+ * circle, a window shorter than the circle; the caller orders the read. valid false: the first
+ * decision after a (re)start or after a burst that published RX twice (pk_rx_make_room), whose
+ * window cannot be trusted, so DESC calls.
+ *
+ * Read without a fence (the lazy decision), the driver event area steals no line from the
+ * guest's datapath: it is 4 bytes in a line of their own (DPDK's virtio driver puts it right
+ * after the descriptor array, size x 16 bytes, and the device area on the next 4 KiB boundary;
+ * Linux allocates it apart from the descriptors), and the driver writes it only when its wish
+ * changes: a polling driver (DPDK's PMD, Linux's NAPI while it polls) once, to DISABLE, so the
+ * line stays shared in both caches and this load hits. A driver that wants interrupts with
+ * EVENT_IDX (DESC) rewrites off_wrap as it consumes used descriptors; then the line is read here
+ * as the fenced decision has always read it.
+ */
+static inline bool
+pk_wants_call(const struct vl_vring *vq, const struct vl_vring_opts *opts, uint32_t old_pos,
+	      uint32_t new_pos, bool valid)
+{
+	uint32_t event_pos;
 	uint16_t flags, off_wrap;
-	bool valid = vq->signalled_used_valid;
 
-	/* Store->load: our used flags must be visible before we read the driver's wishes (pairs
-	 * with the driver's fence between writing its event area and reading our flags). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (vq->last_used_idx == vq->signalled_used && vq->used_wrap == vq->signalled_used_wrap)
-		return false; /* nothing published since the previous decision */
-	old_pos = pk_pos(vq->signalled_used, vq->signalled_used_wrap, vq->size);
-	new_pos = pk_pos(vq->last_used_idx, vq->used_wrap, vq->size);
-	vq->signalled_used = vq->last_used_idx;
-	vq->signalled_used_wrap = vq->used_wrap;
-	vq->signalled_used_valid = true;
-
-	flags = __atomic_load_n(&vq->driver_event->flags, __ATOMIC_RELAXED);
+	/* Acquire: pairs with the driver's write barrier between off_wrap and flags. */
+	flags = __atomic_load_n(&vq->driver_event->flags, __ATOMIC_ACQUIRE);
 	if (flags == VL_VRING_EVENT_F_DISABLE)
 		return false;
 	/* ENABLE, or DESC without EVENT_IDX, or garbage: call rather than leave it waiting. */
@@ -194,9 +205,93 @@ vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
 		return true;
 	event_pos =
 		pk_pos(off_wrap & 0x7fffu, (off_wrap >> VL_VRING_PACKED_WRAP_BIT) != 0, vq->size);
-	/* Call if the driver's event descriptor is among those written since the previous
-	 * decision: [old, new) on the circle. */
-	return (event_pos + circle - old_pos) % circle < (new_pos + circle - old_pos) % circle;
+	/* Call if the driver's event descriptor is among those written in the window. */
+	return pk_dist(old_pos, event_pos, vq->size) < pk_dist(old_pos, new_pos, vq->size);
+}
+
+bool
+vring_packed_call_settle(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	bool call;
+
+	/* The same store->load fence as vl_vring_packed_need_call: every used descriptor of the
+	 * owed decisions is visible before we read the driver's wishes once more. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	call = pk_wants_call(vq, opts,
+			     pk_pos(vq->call_owed_from, vq->call_owed_from_wrap, vq->size),
+			     pk_pos(vq->signalled_used, vq->signalled_used_wrap, vq->size), true);
+	vq->nb_call_owed = 0;
+	return call;
+}
+
+/*
+ * One decision for what was published since the previous one, fenced or lazy: vl_vring.c's
+ * vring_call_decide on positions of the circle (slot and wrap counter), with the same owed
+ * bookkeeping (call_owed_from, nb_call_owed) and the same settle (vl_vring_call_settle). A fenced
+ * decision also covers the owed window before it, and so does a call (the eventfd write that
+ * follows takes a lock in the kernel before the guest is woken). One more bound than on split
+ * rings: the owed window is settled before it reaches the ring size. The event offset names a
+ * position on a circle of only 2 x size, and a burst publishes at most size slots per ring, so
+ * a window kept below size plus one burst stays shorter than the circle, where [old, new) is
+ * unambiguous. (A split ring's 16-bit indices give 65536 entries of room; 8 bursts fit there.)
+ */
+static inline bool
+pk_call_decide(struct vl_vring *vq, const struct vl_vring_opts *opts, bool fenced)
+{
+	uint16_t old_slot = vq->signalled_used;
+	bool old_wrap = vq->signalled_used_wrap, valid = vq->signalled_used_valid, call;
+	uint32_t new_pos;
+
+	if (fenced) {
+		/* Store->load: our used flags must be visible before we read the driver's wishes
+		 * (pairs with the driver's fence between writing its event area and reading our
+		 * flags). */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (vq->nb_call_owed != 0) {
+			old_slot = vq->call_owed_from;
+			old_wrap = vq->call_owed_from_wrap;
+		}
+	}
+	if (vq->last_used_idx == old_slot && vq->used_wrap == old_wrap)
+		return false; /* nothing published since the previous decision */
+	new_pos = pk_pos(vq->last_used_idx, vq->used_wrap, vq->size);
+	vq->signalled_used = vq->last_used_idx;
+	vq->signalled_used_wrap = vq->used_wrap;
+	vq->signalled_used_valid = true;
+	call = pk_wants_call(vq, opts, pk_pos(old_slot, old_wrap, vq->size), new_pos, valid);
+	if (unlikely(!valid) && opts->event_idx && !call && !fenced) {
+		/* The first decision after a restart (or a burst that published RX twice) has no
+		 * window an event offset can be owed against: decide it fenced, which settles
+		 * everything before it. (Without EVENT_IDX no window is looked at.) */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		call = pk_wants_call(vq, opts, 0, 0, false);
+		fenced = true;
+	}
+	if (call || fenced) {
+		vq->nb_call_owed = 0;
+		return call;
+	}
+	if (vq->nb_call_owed == 0) {
+		vq->call_owed_from = old_slot;
+		vq->call_owed_from_wrap = old_wrap;
+	}
+	if (++vq->nb_call_owed < VL_VRING_CALL_OWED_MAX &&
+	    pk_dist(pk_pos(vq->call_owed_from, vq->call_owed_from_wrap, vq->size), new_pos,
+		    vq->size) < vq->size)
+		return false;
+	return vring_packed_call_settle(vq, opts); /* a bound: settle now */
+}
+
+bool
+vl_vring_packed_need_call(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	return pk_call_decide(vq, opts, true);
+}
+
+bool
+vl_vring_packed_need_call_lazy(struct vl_vring *vq, const struct vl_vring_opts *opts)
+{
+	return pk_call_decide(vq, opts, false);
 }
 
 /* ---- publish ------------------------------------------------------------------------------ */
@@ -755,14 +850,20 @@ pk_fast_batch(struct pk_ctx *c, const struct pk_tx_head *th, uint32_t nb, bool h
 	return i;
 }
 
-/* Mergeable frames took many RX buffers: publish them to make room for the next frame(s)
- * (the observer sees their frames first). */
+/*
+ * Mergeable frames took many RX buffers: publish them to make room for the next frame(s) (the
+ * observer sees their frames first). The burst may then take more than size RX slots if the
+ * driver reposts meanwhile, and the interrupt decision's window [old, new) on the circle of
+ * 2 x size would no longer say which slots were written: the next decision on this ring is
+ * taken as the first after a restart (fenced; DESC calls).
+ */
 static inline void
 pk_rx_make_room(struct pk_ctx *c)
 {
 	if (unlikely(c->nb_rx_shadow > VL_VRING_BURST_MAX)) {
 		vring_observe_flush(c->obs, &c->nb_obs);
 		pk_publish(c->rx, c->rx_shadow, c->nb_rx_shadow, c->mem);
+		c->rx->signalled_used_valid = false;
 		c->nb_rx_shadow = 0;
 		c->rx_inflight = 0;
 	}

@@ -175,6 +175,12 @@ vring_observe_flush(struct vl_vring_observer *obs, uint32_t *nb_obs)
 	}
 }
 
+/* ---- interrupts ----------------------------------------------------------------------------- */
+
+/* vl_vring_call_settle of a packed ring (vl_vring_packed.c), something owed: fence, then decide
+ * for the whole owed window. */
+bool vring_packed_call_settle(struct vl_vring *vq, const struct vl_vring_opts *opts);
+
 /* ---- dirty-page logging (vl_vring_log.c; cold: only with a log attached) ------------------- */
 
 /* Split RX: mark the bytes written into the chains of used entries [from, to) (not yet
