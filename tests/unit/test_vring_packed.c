@@ -1229,6 +1229,220 @@ need_call_with_event_idx_uses_off_wrap_across_the_wrap(void **state)
 	g_free(g);
 }
 
+/*
+ * The lazy decision (no fence) is certain when it finds a call; a "no call" is owed a fenced
+ * look, because the driver may have enabled interrupts while our used flags were in flight.
+ * Here the driver switches from DISABLE to ENABLE after the lazy read: the settle calls, once.
+ */
+static void
+lazy_call_disable_is_owed_and_settled(void **state)
+{
+	struct guest *g = g_new(8, 12, false);
+
+	(void)state;
+	assert_false(vl_vring_call_owed(&g->rx));
+	assert_false(vl_vring_call_settle(&g->rx, &g->opts)); /* nothing owed */
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DISABLE;
+	loop_frames(g, 1);
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_true(vl_vring_call_owed(&g->rx));
+	g->rxr.drv->flags = VL_VRING_EVENT_F_ENABLE; /* the driver enabled interrupts meanwhile */
+	assert_true(vl_vring_call_settle(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	assert_false(vl_vring_call_settle(&g->rx, &g->opts)); /* settled once */
+	/* Interrupts wanted at the decision: a call at once, nothing owed. */
+	loop_frames(g, 1);
+	assert_true(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	/* Still disabled at the settle: no call, nothing owed any more. */
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DISABLE;
+	loop_frames(g, 1);
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_settle(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	/* DESC without EVENT_IDX at the settle is ENABLE. */
+	loop_frames(g, 1);
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DESC;
+	assert_true(vl_vring_call_settle(&g->rx, &g->opts));
+	/* Nothing published since the last decision: nothing to decide, nothing owed. */
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DISABLE;
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	/* With EVENT_IDX the first decision after a restart has no window to owe: it is taken
+	 * fenced, nothing owed. */
+	g->opts.event_idx = true;
+	assert_int_equal(vl_vring_packed_init(&g->rx, g->rxr.desc, g->rxr.drv, g->rxr.dev, 8,
+					      base_of(g->rx.last_avail_idx, g->rx.avail_wrap),
+					      base_of(g->rx.last_used_idx, g->rx.used_wrap)),
+			 0);
+	loop_frames(g, 1);
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	g_free(g);
+}
+
+/* A ring whose lazy decisions never stop finding "no call" settles itself after
+ * VL_VRING_CALL_OWED_MAX of them in a row: the owed look comes within a bounded delay. */
+static void
+lazy_call_settles_itself_after_the_bound(void **state)
+{
+	struct guest *g = g_new(64, 12, false);
+
+	(void)state;
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DISABLE;
+	for (unsigned int round = 0; round < 2; round++) {
+		for (unsigned int k = 1; k < VL_VRING_CALL_OWED_MAX; k++) {
+			loop_frames(g, 1);
+			assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+			assert_true(vl_vring_call_owed(&g->rx));
+		}
+		loop_frames(g, 1);
+		assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts)); /* the bound */
+		assert_false(vl_vring_call_owed(&g->rx));
+	}
+	/* The bound's settle calls when the driver asked meanwhile for a descriptor of an earlier
+	 * owed decision (the last decision's own window does not hold it). Used cursor: slot 16,
+	 * phase 1. */
+	g->opts.event_idx = true;
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DESC;
+	g->rxr.drv->off_wrap = 0; /* slot 0 of phase 0: half the circle away */
+	for (unsigned int k = 1; k < VL_VRING_CALL_OWED_MAX; k++) {
+		loop_frames(g, 1);
+		assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	}
+	g->rxr.drv->off_wrap = 0x8000 | 16; /* the first owed descriptor */
+	loop_frames(g, 1);
+	assert_true(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	g_free(g);
+}
+
+/*
+ * EVENT_IDX: the settle (and a fenced decision that follows owed ones) looks at every used
+ * descriptor written since the last settled decision, not only the last burst's, on the circle
+ * of slot and wrap counter: an off_wrap the driver wrote for an earlier owed window, here one
+ * that crosses the end of the ring, must still bring its call.
+ */
+static void
+lazy_call_with_event_idx_settles_the_whole_owed_window_across_the_wrap(void **state)
+{
+	struct guest *g = g_new_at(8, 12, false, 6, true);
+
+	(void)state;
+	g->opts.event_idx = true;
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DESC;
+	g->rxr.drv->off_wrap = 3; /* slot 3 of phase 0: not in any window below */
+	loop_frames(g, 1);	  /* used 6 */
+	assert_true(vl_vring_packed_need_call_lazy(&g->rx, &g->opts)); /* first decision */
+	assert_false(vl_vring_call_owed(&g->rx));
+	loop_frames(g, 1); /* used 7 of phase 1; the cursor wraps to 0 of phase 0 */
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	loop_frames(g, 1); /* used 0 of phase 0 */
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_true(vl_vring_call_owed(&g->rx));
+	/* The driver had seen slot 6 and asked for a call at slot 7 of phase 1: the first owed
+	 * window, before the wrap. */
+	g->rxr.drv->off_wrap = 0x8000 | 7;
+	assert_true(vl_vring_call_settle(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	assert_false(vl_vring_call_settle(&g->rx, &g->opts));
+	/* A fenced decision after owed ones covers their descriptors too. */
+	g->rxr.drv->off_wrap = 0x8000 | 1; /* slot 1 of phase 1: half the circle away */
+	loop_frames(g, 1);		   /* used 1 */
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	g->rxr.drv->off_wrap = 1; /* slot 1 of phase 0: the owed one */
+	loop_frames(g, 1);	  /* used 2 */
+	assert_true(vl_vring_packed_need_call(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	/* Settled: the next window starts at slot 3. */
+	loop_frames(g, 1);						/* used 3 */
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts)); /* slot 1 is behind */
+	assert_false(vl_vring_call_settle(&g->rx, &g->opts));
+	/* A lazy decision that calls settles what was owed before it. */
+	g->rxr.drv->off_wrap = 0x8000 | 4;
+	loop_frames(g, 1); /* used 4 */
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	g->rxr.drv->off_wrap = 5;
+	loop_frames(g, 1); /* used 5 */
+	assert_true(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	g_free(g);
+}
+
+/*
+ * The event offset names one of 2 x size positions, so an owed window as long as the ring is
+ * settled at once (then a window plus the next burst, at most size slots, stays shorter than
+ * the circle): here after 4 decisions of 2 slots on a ring of 8, well before the bound of 8.
+ */
+static void
+lazy_call_owed_window_is_settled_before_it_reaches_the_ring_size(void **state)
+{
+	struct guest *g = g_new_at(8, 12, false, 5, false);
+
+	(void)state;
+	g->opts.event_idx = true;
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DESC;
+	loop_frames(g, 1);					       /* used 5 */
+	assert_true(vl_vring_packed_need_call_lazy(&g->rx, &g->opts)); /* first decision */
+	/* Windows from slot 6 of phase 0; slot 5 of phase 0 is a lap behind, in none of them. */
+	g->rxr.drv->off_wrap = 5;
+	for (unsigned int k = 0; k < 3; k++) {
+		loop_frames(g, 2);
+		assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+		assert_true(vl_vring_call_owed(&g->rx));
+	}
+	loop_frames(g, 2); /* 8 slots owed */
+	assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	/* Again from slot 6 of phase 1; the settle at that bound calls for its first slot. */
+	g->rxr.drv->off_wrap = 0x8000 | 5;
+	for (unsigned int k = 0; k < 3; k++) {
+		loop_frames(g, 2);
+		assert_false(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+		assert_true(vl_vring_call_owed(&g->rx));
+	}
+	g->rxr.drv->off_wrap = 0x8000 | 6;
+	loop_frames(g, 2);
+	assert_true(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	g_free(g);
+}
+
+/*
+ * Mergeable frames that take more than a burst's worth of RX buffers make the burst publish RX
+ * twice; it may then have taken more slots than the circle of 2 x size tells apart, so the next
+ * decision calls with DESC, wherever off_wrap points.
+ */
+static void
+rx_published_twice_in_a_burst_makes_the_next_decision_call(void **state)
+{
+	struct guest *g = g_new(512, 12, true);
+	uint32_t tiny = 16;
+
+	(void)state;
+	g->opts.event_idx = true;
+	g->rxr.drv->flags = VL_VRING_EVENT_F_DESC;
+	rx_post_n(g, 4, tiny);
+	tx_post(g, 52, 1, 1, NULL, false); /* 64 bytes: 4 buffers */
+	assert_int_equal(g_burst(g, 32), 1);
+	rx_expect(g, 52, 1, 4);
+	tx_expect_done(g, 1);
+	assert_true(vl_vring_packed_need_call_lazy(&g->rx, &g->opts)); /* first decision */
+	g->rxr.drv->off_wrap = 0x8000 | 3; /* a lap behind the RX cursor (slot 4 of phase 1) */
+	rx_post_n(g, 400, tiny);
+	tx_post(g, 3188, 2, 1, NULL, false); /* 3200 bytes: 200 buffers each */
+	tx_post(g, 3188, 3, 1, NULL, false);
+	assert_int_equal(g_burst(g, 32), 2);
+	assert_int_equal(g->res.nb_rx_bufs, 400);
+	rx_expect(g, 3188, 2, 200);
+	rx_expect(g, 3188, 3, 200);
+	tx_expect_done(g, 2);
+	assert_true(vl_vring_packed_need_call_lazy(&g->rx, &g->opts));
+	assert_false(vl_vring_call_owed(&g->rx));
+	g_free(g);
+}
+
 static void
 sink_returns_chains_and_leaves_rx_alone(void **state)
 {
@@ -1578,6 +1792,12 @@ main(void)
 		cmocka_unit_test(enable_kicks_sets_enable_and_reports_what_is_already_posted),
 		cmocka_unit_test(need_call_follows_enable_and_disable),
 		cmocka_unit_test(need_call_with_event_idx_uses_off_wrap_across_the_wrap),
+		cmocka_unit_test(lazy_call_disable_is_owed_and_settled),
+		cmocka_unit_test(lazy_call_settles_itself_after_the_bound),
+		cmocka_unit_test(
+			lazy_call_with_event_idx_settles_the_whole_owed_window_across_the_wrap),
+		cmocka_unit_test(lazy_call_owed_window_is_settled_before_it_reaches_the_ring_size),
+		cmocka_unit_test(rx_published_twice_in_a_burst_makes_the_next_decision_call),
 		cmocka_unit_test(sink_returns_chains_and_leaves_rx_alone),
 		cmocka_unit_test(split_functions_refuse_nothing_packed_functions_refuse_split),
 		cmocka_unit_test(idle_poll_waits_for_the_far_end_of_the_expected_burst),
