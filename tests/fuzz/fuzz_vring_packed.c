@@ -14,6 +14,14 @@
  * what it must reject (a slot >= size, size 0 or > 32768, a NULL area), and must return -EINVAL
  * without touching the vring. Bit 7: opts.rx_lag_polls 2, the packed TX far-end idle poll (idle
  * polls that read only the slot where the expected burst ends, at most 2 in a row).
+ *
+ * The interrupt decision after each burst is, as the input picks, the fenced one or the busy
+ * poll's lazy one, whose owed looks are settled now and then (and before a broken ring is reset,
+ * as lib/fwd does). An oracle follows each vring: the used descriptors written since the vring
+ * last owed nothing, counted burst by burst. Whenever a decision or settle leaves nothing owed
+ * without having called since then, a fenced look at the driver event area as it is now must not
+ * want a call for that window either (the lazy decision may postpone a call, never lose one);
+ * never the bound of owed decisions in a row, and an owed window stays shorter than the ring.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -27,7 +35,8 @@
 #define FUZZ_GPA_BASE 0x10000ULL
 #define FUZZ_REGION_MAX_BYTES 8192u
 #define FUZZ_SIZE_MAX 64
-#define FUZZ_BURSTS 4
+/* Bursts per input: enough for the bound of owed decisions in a row (8) to be reached. */
+#define FUZZ_BURSTS 12
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -163,6 +172,88 @@ check_cursors(const struct vl_vring *vq, uint32_t gap)
 		check(vq->last_avail_idx == vq->last_used_idx && vq->avail_wrap == vq->used_wrap);
 }
 
+/* ---- the interrupt oracle ----------------------------------------------------------------- */
+
+/* One vring's used descriptors written since it last owed nothing: win slots from pos. */
+struct irq_model {
+	uint32_t pos; /* slot + (wrap counter ? size : 0), as the driver's off_wrap counts */
+	uint32_t win; /* may exceed the circle of 2 x size: counted burst by burst */
+};
+
+static uint32_t
+used_pos(const struct vl_vring *vq)
+{
+	return vq->last_used_idx + (vq->used_wrap ? vq->size : 0u);
+}
+
+static void
+model_reset(struct irq_model *m, const struct vl_vring *vq)
+{
+	m->pos = used_pos(vq);
+	m->win = 0;
+}
+
+/* The burst moved the used cursor from before: at most size slots (the driver posts nothing
+ * during a burst here), so the distance on the circle is exact. */
+static void
+model_burst(struct irq_model *m, uint32_t before, const struct vl_vring *vq)
+{
+	uint32_t circle = 2u * vq->size;
+
+	m->win += (used_pos(vq) + circle - before) % circle;
+}
+
+/* Would a fenced look at the driver event area now want a call for the window? */
+static bool
+model_must_call(const struct irq_model *m, const struct vl_vring *vq, const struct fuzz_ring *r,
+		const struct vl_vring_opts *opts)
+{
+	uint16_t flags = r->drv->flags, off = r->drv->off_wrap & 0x7fff;
+	uint32_t circle = 2u * vq->size, ev;
+
+	if (m->win == 0 || flags == VL_VRING_EVENT_F_DISABLE)
+		return false;
+	if (flags != VL_VRING_EVENT_F_DESC || !opts->event_idx || off >= vq->size)
+		return true;
+	ev = off + ((r->drv->off_wrap >> 15) ? vq->size : 0u);
+	return (ev + circle - m->pos) % circle < m->win;
+}
+
+/* A decision or settle returned call: a call covers the window. Nothing owed after a "no call":
+ * the oracle must agree. Still owed: within the bounds. */
+static void
+model_decided(struct irq_model *m, const struct vl_vring *vq, const struct fuzz_ring *r,
+	      const struct vl_vring_opts *opts, bool call)
+{
+	if (call) {
+		model_reset(m, vq);
+		return;
+	}
+	if (vl_vring_call_owed(vq)) {
+		check(vq->nb_call_owed < VL_VRING_CALL_OWED_MAX && m->win < vq->size);
+		return;
+	}
+	check(!model_must_call(m, vq, r, opts));
+	model_reset(m, vq);
+}
+
+/* The interrupt decision after a burst: fenced (mode 0), lazy (1, 2), lazy then settled (3). */
+static void
+decide(uint8_t mode, struct irq_model *m, struct vl_vring *vq, const struct fuzz_ring *r,
+       const struct vl_vring_opts *opts)
+{
+	if (mode == 0) {
+		model_decided(m, vq, r, opts, vl_vring_packed_need_call(vq, opts));
+		check(!vl_vring_call_owed(vq));
+		return;
+	}
+	model_decided(m, vq, r, opts, vl_vring_packed_need_call_lazy(vq, opts));
+	if (mode == 3) {
+		model_decided(m, vq, r, opts, vl_vring_call_settle(vq, opts));
+		check(!vl_vring_call_owed(vq));
+	}
+}
+
 /* A valid base (slot < size, any wrap counter) from an input word. */
 static uint16_t
 base_of(uint16_t v, uint16_t size)
@@ -230,6 +321,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t tx_base = in_u16(&in), rx_base = in_u16(&in);
 	uint16_t tx_used_base, rx_used_base;
 	uint32_t tx_gap, rx_gap;
+	struct irq_model tx_irq, rx_irq;
 
 	opts = (struct vl_vring_opts){
 		.mrg_rxbuf = features & 1,
@@ -290,12 +382,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vl_vring_packed_suppress_kicks(&tx, &opts);
 	vl_vring_packed_suppress_kicks(&rx, &opts);
 	check(txr.dev->flags == VL_VRING_EVENT_F_DISABLE);
+	model_reset(&tx_irq, &tx);
+	model_reset(&rx_irq, &rx);
 
 	for (uint32_t b = 0; b < FUZZ_BURSTS; b++) {
 		struct vl_vring_burst res;
 		unsigned int n;
 		uint16_t av, us;
 		struct vl_vring again;
+		uint32_t tx_before = used_pos(&tx), rx_before = used_pos(&rx);
+		uint8_t mode;
 
 		ring_post(&txr, &in, &tx, gpa - FUZZ_GPA_BASE);
 		ring_post(&rxr, &in, &rx, gpa - FUZZ_GPA_BASE);
@@ -311,8 +407,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(res.nb_frames <= res.nb_rx_bufs);
 		check_cursors(&tx, tx_gap);
 		check_cursors(&rx, rx_gap);
-		(void)vl_vring_packed_need_call(&tx, &opts);
-		(void)vl_vring_packed_need_call(&rx, &opts);
+		model_burst(&tx_irq, tx_before, &tx);
+		model_burst(&rx_irq, rx_before, &rx);
+		mode = in_u8(&in) % 4;
+		decide(mode, &tx_irq, &tx, &txr, &opts);
+		decide(mode, &rx_irq, &rx, &rxr, &opts);
 		(void)vl_vring_fault_str(tx.fault);
 		(void)vl_vring_fault_str(rx.fault);
 
@@ -327,10 +426,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The guest sometimes resets a broken ring (a restart from the base). */
 		if ((tx.fault != VL_VRING_FAULT_NONE || rx.fault != VL_VRING_FAULT_NONE) &&
 		    (in_u8(&in) & 1)) {
+			/* What the broken pair's decisions owe is settled first (lib/fwd). */
+			model_decided(&tx_irq, &tx, &txr, &opts, vl_vring_call_settle(&tx, &opts));
+			model_decided(&rx_irq, &rx, &rxr, &opts, vl_vring_call_settle(&rx, &opts));
 			tx = again;
 			vl_vring_base(&rx, &av, &us);
 			check(vl_vring_packed_init(&rx, rxr.desc, rxr.drv, rxr.dev, rx_size, av,
 						   us) == 0);
+			model_reset(&tx_irq, &tx);
+			model_reset(&rx_irq, &rx);
 		}
 	}
 
