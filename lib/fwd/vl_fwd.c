@@ -183,8 +183,8 @@ fwd_qp_poll_direct(struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 	fwd_irq(fl, qp, &qp->rx, &qp->irq_rx, res.nb_rx_bufs, n == 0, now);
 	fwd_irq(fl, qp, &qp->tx, &qp->irq_tx, res.nb_tx_done, n == 0, now);
 	/* A wait moves nothing (n == 0); a timeout usually moves frames, not always (a fault). */
-	qp->stats.rx_lag_waits += res.rx_lag_waits;
-	qp->stats.rx_lag_timeouts += res.rx_lag_timeouts;
+	qp->stats.rx_lag_waits += res.rx_lag == VL_VRING_RX_LAG_WAIT;
+	qp->stats.rx_lag_timeouts += res.rx_lag == VL_VRING_RX_LAG_TIMEOUT;
 	if (n == 0)
 		return 0;
 	qp->stats.frames += res.nb_frames;

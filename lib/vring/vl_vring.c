@@ -38,7 +38,7 @@ static const char *const vring_fault_names[] = {
 #undef X
 };
 
-/* The lag's two counters sit in the padding after nb_frames: clearing *res costs what it did. */
+/* The lag's outcome sits in the padding after nb_frames: clearing *res costs what it did. */
 _Static_assert(sizeof(struct vl_vring_burst) == 40, "struct vl_vring_burst grew");
 
 const char *
@@ -692,10 +692,10 @@ vring_avail_jump(struct vl_vring *vq, uint16_t avail_idx)
  * for its next refill. A non-in-order virtio PMD frees and refills its RX descriptors through a
  * linked free list; read by our core right after its refill, those lines are what its next
  * free-and-refill stalls on (docs/GUEST-COST.md, "One refill behind").
- * Returns true when this poll should wait (res->rx_lag_waits = 1); a burst that goes ahead after
- * waiting the whole limit sets res->rx_lag_timeouts = 1. The guest counts buffers, not frames:
- * with MRG_RXBUF a frame may take several, and those that find none are drop_rx_full as without
- * the lag.
+ * Returns true when this poll should wait (res->rx_lag = VL_VRING_RX_LAG_WAIT); a burst that goes
+ * ahead after waiting the whole limit sets res->rx_lag = VL_VRING_RX_LAG_TIMEOUT. The guest counts
+ * buffers, not frames: with MRG_RXBUF a frame may take several, and those that find none are
+ * drop_rx_full as without the lag.
  */
 static inline bool
 vring_rx_lag_wait(struct vl_vring *rx, uint16_t rx_avail_idx, unsigned int nb_tx,
@@ -710,11 +710,12 @@ vring_rx_lag_wait(struct vl_vring *rx, uint16_t rx_avail_idx, unsigned int nb_tx
 	}
 	if (rx->nb_lag_polls < opts->rx_lag_polls) {
 		rx->nb_lag_polls++;
-		res->rx_lag_waits = 1;
+		res->rx_lag = VL_VRING_RX_LAG_WAIT;
 		return true;
 	}
 	/* Waited the limit (or the lag is off, rx_lag_polls 0): take what is there. */
-	res->rx_lag_timeouts = rx->nb_lag_polls != 0;
+	if (rx->nb_lag_polls != 0)
+		res->rx_lag = VL_VRING_RX_LAG_TIMEOUT;
 	rx->nb_lag_polls = 0;
 	return false;
 }

@@ -248,20 +248,28 @@ void vl_vring_suppress_kicks(struct vl_vring *vq, const struct vl_vring_opts *op
  */
 bool vl_vring_enable_kicks(struct vl_vring *vq, const struct vl_vring_opts *opts);
 
+/* What the RX lag (split rings, opts.rx_lag_polls) did in one call: struct vl_vring_burst.rx_lag.
+ */
+enum vl_vring_rx_lag {
+	VL_VRING_RX_LAG_NONE,
+	VL_VRING_RX_LAG_WAIT, /* this poll waited for the guest's next RX refill: moved nothing */
+	VL_VRING_RX_LAG_TIMEOUT, /* the burst went ahead short of RX buffers after waiting
+				    rx_lag_polls polls (frames without a buffer: drop_rx_full) */
+};
+
 /* Result of one burst, added to the queue pair's counters by the caller. */
 struct vl_vring_burst {
 	uint32_t nb_frames; /* frames written to the RX ring */
-	/* Split rings with opts.rx_lag_polls (0 or 1 per call; they fill the padding before
-	 * nb_bytes, so the struct the burst clears does not grow): */
-	uint16_t rx_lag_waits; /* this poll waited for the guest's next RX refill: moved nothing */
-	uint16_t rx_lag_timeouts; /* this burst went ahead short of RX buffers after waiting
-				     rx_lag_polls polls (frames without a buffer: drop_rx_full) */
-	uint64_t nb_bytes;	  /* the frames' length without the virtio-net header */
-	uint32_t nb_rx_bufs;	  /* RX buffers (chains) used */
-	uint32_t drop_rx_full;	  /* no (or not enough) RX buffers: dropped, TX chain returned */
-	uint32_t drop_truncated;  /* frame larger than the RX chain (not mergeable) or > 64 KiB */
-	uint32_t drop_short;	  /* TX chain shorter than the virtio-net header */
-	uint32_t nb_tx_done;	  /* TX chains returned to the guest (looped + dropped) */
+	/* enum vl_vring_rx_lag, in the padding before nb_bytes (the struct the burst clears does
+	 * not grow). One field written once: the caller reads it right after the burst, and a
+	 * wider load over two narrow fields, one just stored, would miss store forwarding. */
+	uint16_t rx_lag;
+	uint64_t nb_bytes;	 /* the frames' length without the virtio-net header */
+	uint32_t nb_rx_bufs;	 /* RX buffers (chains) used */
+	uint32_t drop_rx_full;	 /* no (or not enough) RX buffers: dropped, TX chain returned */
+	uint32_t drop_truncated; /* frame larger than the RX chain (not mergeable) or > 64 KiB */
+	uint32_t drop_short;	 /* TX chain shorter than the virtio-net header */
+	uint32_t nb_tx_done;	 /* TX chains returned to the guest (looped + dropped) */
 };
 
 /*

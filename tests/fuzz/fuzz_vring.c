@@ -261,12 +261,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check((uint16_t)(rx.last_avail_idx - rx_start) == rx_total);
 		check((uint16_t)(rx.last_used_idx - rx_used_start) == rx_total);
 		/* The RX lag: a poll that waits moves nothing; a timeout only with the lag on. */
-		check(res.rx_lag_waits <= 1 && res.rx_lag_timeouts <= 1);
-		check(!(res.rx_lag_waits && res.rx_lag_timeouts));
-		if (res.rx_lag_waits)
+		check(res.rx_lag <= VL_VRING_RX_LAG_TIMEOUT);
+		if (res.rx_lag == VL_VRING_RX_LAG_WAIT)
 			check(n == 0 && res.nb_rx_bufs == 0 && res.nb_frames == 0);
 		if (opts.rx_lag_polls == 0)
-			check(res.rx_lag_waits == 0 && res.rx_lag_timeouts == 0);
+			check(res.rx_lag == VL_VRING_RX_LAG_NONE);
 		if (n != 0)
 			check(txr.used->idx == tx.last_used_idx);
 		if (res.nb_rx_bufs != 0)
