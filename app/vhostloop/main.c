@@ -758,6 +758,7 @@ app_run(struct vl_fwd_lcore *main_poller, struct app_clock *clk)
 					break; /* time may have passed: housekeeping */
 			}
 			app_housekeeping(clk, rte_rdtsc());
+			vl_fwd_lcore_clock_restart(main_poller); /* housekeeping is no poll */
 		}
 		vl_fwd_lcore_offline(main_poller);
 	} else {

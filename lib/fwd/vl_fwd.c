@@ -260,32 +260,49 @@ fwd_qp_poll_mbuf(const struct vl_fwd_lcore *fl, struct vl_qp *qp)
 	return nb_rx;
 }
 
-/* One pass; *nb_qps = the pairs on the list it walked (read before the quiescent report). */
+/*
+ * One pass; *nb_qps = the pairs on the list it walked (read before the quiescent report).
+ *
+ * The poll clock. A poll that moved frames counts as busy the TSC cycles from a read right before
+ * it to one right after it (the interval busy_cycles has always measured). Every other cycle while
+ * the lcore polls is idle, read at the start of each poll: an idle poll's cycles run to the start
+ * of the next poll, the time after a busy poll until the next poll starts is idle too. So while an
+ * lcore polls, its pairs' busy + idle cycles are all of its time, at one TSC read per idle poll
+ * (two per busy one). The running idle interval (since fl->idle_tsc) belongs to the pair polled
+ * last in this pass; across passes it goes to the pass's first pair, which is the same pair on an
+ * lcore with one; with several, the pass ends by closing its last pair's interval. Not polling
+ * restarts the clock (fl->idle_tsc = 0, uncounted): a pass with no pair to poll, a sleep, the main
+ * lcore's housekeeping (vl_fwd_lcore_clock_restart).
+ */
 static inline unsigned int
 fwd_pass(struct vl_fwd_lcore *fl, unsigned int *nb_qps)
 {
 	/* Pairs with the release store of vl_fwd_move: the list's contents are visible. */
 	const struct vl_fwd_qp_list *list = __atomic_load_n(&fl->list, __ATOMIC_ACQUIRE);
-	uint64_t t0 = rte_rdtsc(), t1;
-	unsigned int total = 0, nb = list != NULL ? list->nb_qps : 0;
+	unsigned int total = 0, nb_polled = 0, nb = list != NULL ? list->nb_qps : 0;
+	struct vl_qp *last = NULL; /* polled before in this pass: the running interval's owner */
 
 	*nb_qps = nb;
 
 	for (unsigned int i = 0; i < nb; i++) {
 		struct vl_qp *qp = list->qps[i];
+		uint64_t t0, t1;
 		unsigned int n;
 
 		/* Pairs with the control plane's release store of run. */
 		if (!__atomic_load_n(&qp->run, __ATOMIC_ACQUIRE))
 			continue; /* what its last decisions owe: dev_qps_stop settles it */
+		t0 = rte_rdtsc();
+		if (likely(fl->idle_tsc != 0))
+			(last != NULL ? last : qp)->stats.idle_cycles += t0 - fl->idle_tsc;
 		if (qp->datapath == VL_DATAPATH_DIRECT)
 			n = fwd_qp_poll_direct(fl, qp, t0);
 		else if (qp->datapath == VL_DATAPATH_MBUF)
 			n = fwd_qp_poll_mbuf(fl, qp);
 		else
 			n = fwd_qp_poll_sink(fl, qp, t0);
-		t1 = rte_rdtsc();
 		if (n != 0) {
+			t1 = rte_rdtsc();
 			if (unlikely(qp->wake_tsc != 0)) { /* first frames since an idle sleep */
 				uint64_t lat = t1 - qp->wake_tsc;
 
@@ -298,12 +315,23 @@ fwd_pass(struct vl_fwd_lcore *fl, unsigned int *nb_qps)
 			qp->stats.bursts++;
 			qp->stats.burst_hist[vl_stats_burst_bucket(n)]++;
 			qp->stats.busy_cycles += t1 - t0;
+			fl->idle_tsc = t1;
 		} else {
 			qp->stats.polls_idle++;
-			qp->stats.idle_cycles += t1 - t0;
+			fl->idle_tsc = t0;
 		}
-		t0 = t1;
+		last = qp;
+		nb_polled++;
 		total += n;
+	}
+	if (nb_polled == 0) {
+		fl->idle_tsc = 0; /* nothing polled: what follows is no poll's */
+	} else if (nb_polled > 1) {
+		/* The next pass may start with another pair: the last one's interval ends here. */
+		uint64_t t = rte_rdtsc();
+
+		last->stats.idle_cycles += t - fl->idle_tsc;
+		fl->idle_tsc = t;
 	}
 	/* Nothing of any queue pair is held past this point: the control plane may proceed. */
 	rte_rcu_qsbr_quiescent(vl_dev_qsv, fl->lcore);
@@ -464,8 +492,10 @@ fwd_idle(struct vl_fwd_lcore *fl, unsigned int n)
 	if (now - fl->last_busy_tsc < fl->idle_sleep_cycles)
 		return;
 	fl->slept = fwd_sleep(fl);
-	/* Slept or not (a frame came, a pair cannot sleep): idle time starts again. */
+	/* Slept or not (a frame came, a pair cannot sleep): idle time starts again, and the poll
+	 * clock with it (the sleep, or the look before it, is no poll's). */
 	fl->last_busy_tsc = rte_rdtsc();
+	fl->idle_tsc = fl->last_busy_tsc;
 }
 
 int
@@ -593,8 +623,15 @@ vl_fwd_lcore_free(struct vl_fwd_lcore *fl)
 }
 
 void
-vl_fwd_lcore_online(const struct vl_fwd_lcore *fl)
+vl_fwd_lcore_clock_restart(struct vl_fwd_lcore *fl)
 {
+	fl->idle_tsc = 0;
+}
+
+void
+vl_fwd_lcore_online(struct vl_fwd_lcore *fl)
+{
+	vl_fwd_lcore_clock_restart(fl);
 	rte_rcu_qsbr_thread_register(vl_dev_qsv, fl->lcore);
 	rte_rcu_qsbr_thread_online(vl_dev_qsv, fl->lcore);
 }

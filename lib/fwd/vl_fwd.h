@@ -37,7 +37,9 @@ struct vl_fwd_lcore {
 	int sleep_timeout_ms; /* epoll_wait bound: -1 (workers) or the main lcore's housekeeping */
 	int wake_fd;	      /* eventfd vl_fwd_wake writes, -1 without idle sleep */
 	uint64_t last_busy_tsc; /* last pass that moved a frame (or the last sleep) */
-	bool slept;		/* the last vl_fwd_poll_once slept */
+	/* The poll clock (fwd_pass): since when the running idle interval runs, 0 = restart. */
+	uint64_t idle_tsc;
+	bool slept; /* the last vl_fwd_poll_once slept */
 	/* Steering audit: the direct datapath's scratch for the frames of one burst (its ctx is
 	 * set to the pair polled). Used only for pairs with a steer table. */
 	struct vl_vring_observer steer_obs;
@@ -67,7 +69,13 @@ int vl_fwd_lcore_main(void *fl);
 /* One pass over fl's queue pairs plus the quiescent report; returns frames moved. For a main
  * lcore that polls itself between housekeeping (register it with vl_fwd_lcore_online first). */
 unsigned int vl_fwd_poll_once(struct vl_fwd_lcore *fl);
-void vl_fwd_lcore_online(const struct vl_fwd_lcore *fl);
+/* Registers with RCU and restarts the poll clock. */
+void vl_fwd_lcore_online(struct vl_fwd_lcore *fl);
+/*
+ * fl did something other than polling since its last pass (the main lcore's housekeeping): the
+ * next poll starts its own clock instead of counting that time as its busy or idle cycles.
+ */
+void vl_fwd_lcore_clock_restart(struct vl_fwd_lcore *fl);
 void vl_fwd_lcore_offline(const struct vl_fwd_lcore *fl);
 
 /*

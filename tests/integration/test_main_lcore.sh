@@ -89,5 +89,29 @@ vl_expect_eq 0 "$(vl_snap "$snap" queue_broken)" "no queue fault"
 n=$(grep -c '"record":"snapshot"' "$snap")
 [ "$n" -ge 3 ] && vl_pass "the polling main lcore wrote $n snapshots (periodic + final)" ||
 	vl_fail "the polling main lcore wrote $n snapshots, want >= 3 (1 s interval, ~4 s run)"
+# The poll clock (lib/fwd, fwd_pass): while the lcore polls, every TSC cycle but its housekeeping
+# is counted, busy or idle. Between two periodic snapshots taken while it polled all along
+# (phase 1), the pairs' busy + idle cycles add up to nearly the TSC cycles that passed; and in no
+# interval to more than passed (nothing counted twice).
+if python3 - "$snap" >"$VL_TMP/clock.log" 2>&1 <<'PY'; then
+import json, sys
+snaps = [d for d in map(json.loads, filter(str.strip, open(sys.argv[1])))
+         if d.get("record") == "snapshot"]
+def cycles(d):
+    return {f'{q["interface"]}/{q["qp"]}': q["busy_cycles"] + q["idle_cycles"] for q in d["queues"]}
+ratios = []
+for a, b in zip(snaps, snaps[1:]):
+    ca, cb = cycles(a), cycles(b)
+    passed = (b["uptime_s"] - a["uptime_s"]) * b["tsc_hz"]
+    if len(cb) == 2 and ca.keys() == cb.keys() and passed > 0:
+        ratios.append(sum(cb[k] - ca[k] for k in cb) / passed)
+print("busy + idle / TSC cycles passed, per snapshot interval:", " ".join(f"{r:.4f}" for r in ratios))
+sys.exit(0 if ratios and max(ratios) >= 0.98 and max(ratios) <= 1.001 else 1)
+PY
+	vl_pass "poll clock: $(cat "$VL_TMP/clock.log")"
+else
+	vl_fail "poll clock: busy + idle cycles are not the lcore's polling time"
+	sed 's/^/#   /' "$VL_TMP/clock.log"
+fi
 rm -rf "/var/run/dpdk/$prefix"
 vl_done
