@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "vl_vring.h"
@@ -586,6 +587,61 @@ expect_lag_wait(struct guest *g, unsigned int max_burst)
 	assert_int_equal(g->rxr.used->idx, rx_used);
 	assert_int_equal(g->tx.last_avail_idx, tx_avail);
 	assert_int_equal(g->rx.last_avail_idx, rx_avail);
+}
+
+/*
+ * The polls that wait for the RX refill start the TX frames' misses (avail entries, descriptors,
+ * payload lines) on what the guest wrote, before the burst has checked any of it. Hostile values
+ * there must not be trusted: a head far out of range (its descriptor would lie 1 MiB past the
+ * table, which here ends at an inaccessible guard), a buffer outside guest memory, a length
+ * beyond its region, one shorter than the header. The waits read nothing outside the table,
+ * write nothing, consume nothing and break nothing; the burst after them loops the good frame
+ * and breaks the ring on the bad head, as without the waits.
+ */
+static void
+rx_lag_wait_warms_tx_without_trusting_it(void **state)
+{
+	const size_t table_bytes = 256 * sizeof(struct vl_vring_desc), guard_bytes = 2u << 20;
+	struct guest *g = g_new(256, 12, true);
+	uint8_t payload[60] = {3};
+	struct vl_vring_desc *table;
+	uint16_t good;
+	uint8_t *map;
+
+	(void)state;
+	map = mmap(NULL, table_bytes + guard_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map, table_bytes, PROT_READ | PROT_WRITE), 0);
+	table = (struct vl_vring_desc *)map;
+	memset(table, 0, table_bytes);
+	free(g->txr.desc);
+	g->txr.desc = table;
+	assert_int_equal(vl_vring_init(&g->tx, table, g->txr.avail, g->txr.used, 256, 0, 0), 0);
+	g->opts.rx_lag_polls = 3;
+
+	good = tx_add(g, payload, sizeof(payload));
+	ring_publish(&g->txr, 0xffff); /* head out of range */
+	table[10] = (struct vl_vring_desc){.addr = 0x7000000000ULL, .len = 72}; /* no memory */
+	ring_publish(&g->txr, 10);
+	table[11] = (struct vl_vring_desc){.addr = GPA_B + REGION_BYTES - 8, .len = 4096};
+	ring_publish(&g->txr, 11); /* runs past the last region */
+	table[12] = (struct vl_vring_desc){.addr = GPA_A + 8192, .len = 4}; /* < header */
+	ring_publish(&g->txr, 12);
+	rx_add(g, 2048); /* one buffer for five frames: the burst waits */
+	for (unsigned int p = 0; p < 3; p++) {
+		expect_lag_wait(g, 32);
+		assert_int_equal(g->tx.fault, VL_VRING_FAULT_NONE);
+		assert_int_equal(g->rx.fault, VL_VRING_FAULT_NONE);
+	}
+	/* At the limit: the good frame comes back, the bad head breaks the TX ring. */
+	assert_int_equal(g_burst(g, 32), 1);
+	assert_int_equal(g->res.rx_lag, VL_VRING_RX_LAG_TIMEOUT);
+	expect_frame(g, payload, sizeof(payload), 1);
+	expect_tx_done(g, good);
+	assert_int_equal(g->tx.fault, VL_VRING_FAULT_HEAD_RANGE);
+	g->txr.desc = NULL; /* not malloc'ed: ring_free must not free it */
+	g_free(g);
+	assert_int_equal(munmap(map, table_bytes + guard_bytes), 0);
 }
 
 /*
@@ -2275,6 +2331,7 @@ main(void)
 		cmocka_unit_test(a_burst_of_32_publishes_used_idx_plus_32_on_both_rings),
 		cmocka_unit_test(max_burst_bounds_the_frames_of_one_call),
 		cmocka_unit_test(rx_lag_waits_for_the_next_refill_then_takes_what_is_there),
+		cmocka_unit_test(rx_lag_wait_warms_tx_without_trusting_it),
 		cmocka_unit_test(rx_lag_never_waits_when_the_guest_is_a_refill_ahead),
 		cmocka_unit_test(rx_lag_with_in_order_counts_waits_and_the_timeout),
 		cmocka_unit_test(rx_lag_off_never_waits_nor_times_out),
