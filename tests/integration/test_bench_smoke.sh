@@ -63,6 +63,41 @@ else
 	tail -20 "$VL_TMP/compare.log" | sed 's/^/#   /'
 fi
 vl_expect_grep '^\| testpmd \| 64 \|' "$out/results.md" "results.md has the testpmd row"
+# Paired ratios pair runs by repetition: three repetitions made from the run above, rates chosen
+# so that the median of per-repetition ratios (0.5, 1 of 3 ahead) differs from the ratio of
+# medians (1.2) and from ratios of runs paired in any other order.
+mkdir -p "$VL_TMP/paired"
+if python3 - "$out/results.json" "$VL_TMP/paired/results.json" >"$VL_TMP/paired.log" 2>&1 <<'EOF' &&
+import copy, json, sys
+doc = json.load(open(sys.argv[1]))
+rates = {"direct": (10.0, 2.0, 6.0), "testpmd": (5.0, 4.0, 12.0)}
+runs = []
+for r in doc["runs"]:
+    if r["backend"] in rates:
+        for rep, mpps in enumerate(rates[r["backend"]]):
+            x = copy.deepcopy(r)
+            x["rep"], x["mpps"] = rep, mpps
+            runs.append(x)
+doc["runs"], doc["config"]["reps"] = runs, 3
+doc["config"]["backends"] = list(rates)
+json.dump(doc, open(sys.argv[2], "w"))
+EOF
+	"$root/bench/compare" --replot "$VL_TMP/paired" >>"$VL_TMP/paired.log" 2>&1 &&
+	python3 - "$VL_TMP/paired/results.json" >>"$VL_TMP/paired.log" 2>&1 <<'EOF'; then
+import json, sys
+rows = {r["backend"]: r for r in json.load(open(sys.argv[1]))["summary"]}
+d = rows["direct"]
+got = (d["mpps_vs_testpmd_paired_median"], d["mpps_vs_testpmd_paired_ahead"],
+       d["mpps_vs_testpmd_paired_pairs"], round(d["mpps_vs_testpmd"], 6))
+print("paired median, ahead, pairs, ratio of medians:", got)
+sys.exit(0 if got == (0.5, 1, 3, 1.2) else 1)
+EOF
+	vl_pass "paired ratios pair runs by repetition ($(tail -1 "$VL_TMP/paired.log"))"
+else
+	vl_fail "paired ratios: $(tail -3 "$VL_TMP/paired.log" | tr '\n' ' ')"
+fi
+vl_expect_grep '^\| direct \| 64 \| split \| testpmd \| 3 \| 0\.500 \|' "$VL_TMP/paired/results.md" \
+	"results.md has the paired table"
 # Both ring layouts in one run: each backend's runs get the layout its name says (the engine's
 # "guest started" line and the generator's vdev), rows name it, ratios take testpmd on the same
 # layout.
