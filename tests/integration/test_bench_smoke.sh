@@ -12,6 +12,13 @@ command -v gnuplot >/dev/null || {
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 
 root=${VL_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+# The cache-line probe bench/compare runs around every run: two different CPUs, or exit 2.
+c2c=$(dirname "$(dirname "$VHOSTLOOP_GEN")")/vl-c2c
+for bad in "0 0" "0" "0 1 0" "0 x"; do
+	# shellcheck disable=SC2086 # the arguments are meant to split
+	"$c2c" $bad >"$VL_TMP/c2c-bad.log" 2>&1
+	vl_expect_rc 2 $? "vl-c2c $bad is a usage error" "$VL_TMP/c2c-bad.log"
+done
 out=$VL_TMP/bench
 timeout -s INT 110 "$root/bench/compare" --quick --sizes 64 --reps 1 --duration 1 --warmup 0 \
 	--vhostloop "$VHOSTLOOP" --gen "$VHOSTLOOP_GEN" --out "$out" >"$VL_TMP/compare.log" 2>&1
@@ -53,6 +60,9 @@ if sorted(r["backend"] for r in runs) != sorted(sys.argv[2:]):
 for r in runs:
     if r["backend_exit"] != 0:
         bad.append(f"{r['backend']}: backend exited {r['backend_exit']} after its run")
+    for k in ("c2c_ns_before", "c2c_ns_after"):
+        if not (r.get(k) or 0) > 0:
+            bad.append(f"{r['backend']}: no cache-line round trip {k} ({r.get(k)})")
 print("; ".join(bad) or "ok: " + ", ".join(f"{b} {rows[b]['mpps_median']:.3f} Mpps"
                                            for b in sys.argv[2:]))
 sys.exit(1 if bad else 0)
