@@ -7,10 +7,14 @@
  * CPU's cache to the other's. The time of a batch of round trips over its size is one sample;
  * the median of the samples is printed (ns per round trip = two line transfers).
  *
- * bench/compare runs it before and after every run: on a VM whose vCPUs the host places on
- * cores that share a last-level cache at some times and not at others, this is what tells the
- * two periods apart (a loopback at 64 B moves a handful of lines per frame between the
- * generator's CPU and the backend's, so its rate follows this figure).
+ * Before that, each thread times a chain of dependent multiply-adds on its own CPU: the time
+ * of one link says how fast that core runs now (its clock, and whether a sibling hyperthread
+ * takes part of it), independent of any cache.
+ *
+ * bench/compare runs it before and after every run: a loopback at 64 B moves a handful of
+ * lines per frame between the generator's CPU and the backend's, and each of them runs a busy
+ * loop, so its rate follows these figures; on a VM the host can change them whenever it moves
+ * or shares a vCPU.
  *
  * Usage: vl-c2c CPU_A CPU_B [SAMPLES]   (prints one JSON object; exit 2 on bad arguments,
  * 1 when the other side stops answering)
@@ -28,6 +32,7 @@
 #define C2C_BATCH 2000 /* round trips per sample */
 #define C2C_SAMPLES_MAX 1000
 #define C2C_SPIN_LIMIT (1u << 28) /* a partner that never answers: give up, do not hang */
+#define C2C_CHAIN 2000000	  /* links of the dependent chain that times a core */
 
 struct c2c_line {
 	_Alignas(64) volatile uint64_t turn;
@@ -38,6 +43,7 @@ struct c2c_peer {
 	int cpu;
 	unsigned samples;
 	int err;
+	double link_ns;
 };
 
 static struct c2c_line shared;
@@ -66,6 +72,29 @@ c2c_wait(uint64_t want)
 	return 0;
 }
 
+static double
+c2c_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* ns per link of a chain of dependent multiply-adds (each waits for the one before). */
+static double
+c2c_chain_ns(void)
+{
+	uint64_t x = 1;
+	double t0 = c2c_now_ns();
+
+	for (unsigned k = 0; k < C2C_CHAIN; k++) {
+		x = x * 0x9e3779b97f4a7c15ull + k;
+		__asm__ volatile("" : "+r"(x));
+	}
+	return (c2c_now_ns() - t0) / C2C_CHAIN;
+}
+
 /* The answering side: odd values are the prober's, it answers each with the next even one. */
 static void *
 c2c_answer(void *arg)
@@ -76,6 +105,7 @@ c2c_answer(void *arg)
 	p->err = c2c_pin(p->cpu);
 	if (p->err != 0)
 		return NULL;
+	p->link_ns = c2c_chain_ns();
 	__atomic_store_n(&shared.turn, 0, __ATOMIC_RELEASE);
 	for (uint64_t i = 0; i < total; i++) {
 		if (c2c_wait(2 * i + 1) < 0) {
@@ -85,15 +115,6 @@ c2c_answer(void *arg)
 		__atomic_store_n(&shared.turn, 2 * i + 2, __ATOMIC_RELEASE);
 	}
 	return NULL;
-}
-
-static double
-c2c_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static int
@@ -120,6 +141,7 @@ main(int argc, char **argv)
 	static double ns[C2C_SAMPLES_MAX];
 	struct c2c_peer peer = {0};
 	long a, b, samples = 50;
+	double link_ns_a;
 	uint64_t i = 0;
 	json_t *out;
 	pthread_t t;
@@ -138,6 +160,7 @@ main(int argc, char **argv)
 	peer.cpu = (int)b;
 	peer.samples = (unsigned)samples;
 	shared.turn = UINT64_MAX;
+	link_ns_a = c2c_chain_ns();
 	if (pthread_create(&t, NULL, c2c_answer, &peer) != 0) {
 		fprintf(stderr, "vl-c2c: cannot start a thread\n");
 		return 1;
@@ -164,10 +187,11 @@ main(int argc, char **argv)
 	}
 	pthread_join(t, NULL);
 	qsort(ns, (size_t)samples, sizeof(ns[0]), c2c_cmp);
-	out = json_pack("{s:[I,I],s:I,s:i,s:f,s:f,s:f}", "cpus", (json_int_t)a, (json_int_t)b,
-			"samples", (json_int_t)samples, "batch", C2C_BATCH, "round_trip_ns_median",
-			ns[samples / 2], "round_trip_ns_min", ns[0], "round_trip_ns_max",
-			ns[samples - 1]);
+	out = json_pack("{s:[I,I],s:I,s:i,s:f,s:f,s:f,s:[f,f]}", "cpus", (json_int_t)a,
+			(json_int_t)b, "samples", (json_int_t)samples, "batch", C2C_BATCH,
+			"round_trip_ns_median", ns[samples / 2], "round_trip_ns_min", ns[0],
+			"round_trip_ns_max", ns[samples - 1], "chain_link_ns", link_ns_a,
+			peer.link_ns);
 	if (out == NULL || json_dumpf(out, stdout, JSON_REAL_PRECISION(6)) != 0) {
 		fprintf(stderr, "vl-c2c: cannot write the result\n");
 		return 1;

@@ -63,6 +63,10 @@ for r in runs:
     for k in ("c2c_ns_before", "c2c_ns_after"):
         if not (r.get(k) or 0) > 0:
             bad.append(f"{r['backend']}: no cache-line round trip {k} ({r.get(k)})")
+    for k in ("core_link_ns_before", "core_link_ns_after"):
+        v = r.get(k) or []
+        if len(v) != 2 or not all(x > 0 for x in v):
+            bad.append(f"{r['backend']}: no core link times {k} ({r.get(k)})")
 print("; ".join(bad) or "ok: " + ", ".join(f"{b} {rows[b]['mpps_median']:.3f} Mpps"
                                            for b in sys.argv[2:]))
 sys.exit(1 if bad else 0)
