@@ -79,18 +79,23 @@ fi
 vl_expect_grep '^\| testpmd \| 64 \|' "$out/results.md" "results.md has the testpmd row"
 # Paired ratios pair runs by repetition: three repetitions made from the run above, rates chosen
 # so that the median of per-repetition ratios (0.5, 1 of 3 ahead) differs from the ratio of
-# medians (1.2) and from ratios of runs paired in any other order.
+# medians (1.2) and from ratios of runs paired in any other order. The cache-line probes put
+# repetition 0 near, 1 far, and testpmd's run of 2 moving from far to near: the near pair is
+# 2.0 (1 pair), the far one 0.5 (1 pair; repetition 2 is left out).
 mkdir -p "$VL_TMP/paired"
 if python3 - "$out/results.json" "$VL_TMP/paired/results.json" >"$VL_TMP/paired.log" 2>&1 <<'EOF' &&
 import copy, json, sys
 doc = json.load(open(sys.argv[1]))
 rates = {"direct": (10.0, 2.0, 6.0), "testpmd": (5.0, 4.0, 12.0)}
+c2c = {"direct": ((60, 62), (450, 460), (440, 450)),
+       "testpmd": ((61, 63), (455, 450), (445, 65))}
 runs = []
 for r in doc["runs"]:
-    if r["backend"] in rates:
+    if r["backend"] in rates and not any(x["backend"] == r["backend"] for x in runs):
         for rep, mpps in enumerate(rates[r["backend"]]):
             x = copy.deepcopy(r)
             x["rep"], x["mpps"] = rep, mpps
+            x["c2c_ns_before"], x["c2c_ns_after"] = c2c[r["backend"]][rep]
             runs.append(x)
 doc["runs"], doc["config"]["reps"] = runs, 3
 doc["config"]["backends"] = list(rates)
@@ -102,9 +107,11 @@ import json, sys
 rows = {r["backend"]: r for r in json.load(open(sys.argv[1]))["summary"]}
 d = rows["direct"]
 got = (d["mpps_vs_testpmd_paired_median"], d["mpps_vs_testpmd_paired_ahead"],
-       d["mpps_vs_testpmd_paired_pairs"], round(d["mpps_vs_testpmd"], 6))
-print("paired median, ahead, pairs, ratio of medians:", got)
-sys.exit(0 if got == (0.5, 1, 3, 1.2) else 1)
+       d["mpps_vs_testpmd_paired_pairs"], round(d["mpps_vs_testpmd"], 6),
+       d["mpps_vs_testpmd_paired_near_median"], d["mpps_vs_testpmd_paired_near_pairs"],
+       d["mpps_vs_testpmd_paired_far_median"], d["mpps_vs_testpmd_paired_far_pairs"])
+print("paired median, ahead, pairs, ratio of medians, near, pairs, far, pairs:", got)
+sys.exit(0 if got == (0.5, 1, 3, 1.2, 2.0, 1, 0.5, 1) else 1)
 EOF
 	vl_pass "paired ratios pair runs by repetition ($(tail -1 "$VL_TMP/paired.log"))"
 else
@@ -112,6 +119,8 @@ else
 fi
 vl_expect_grep '^\| direct \| 64 \| split \| testpmd \| 3 \| 0\.500 \|' "$VL_TMP/paired/results.md" \
 	"results.md has the paired table"
+vl_expect_grep '^\| testpmd \| 64 \| split \| 1 \| 5\.000 \| .* \| 1 \| 4\.000 \| .* \| 1 \|$' \
+	"$VL_TMP/paired/results.md" "results.md splits runs by vCPU distance (1 near, 1 far, 1 moved)"
 # Both ring layouts in one run: each backend's runs get the layout its name says (the engine's
 # "guest started" line and the generator's vdev), rows name it, ratios take testpmd on the same
 # layout.
