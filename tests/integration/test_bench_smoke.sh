@@ -121,6 +121,28 @@ vl_expect_grep '^\| direct \| 64 \| split \| testpmd \| 3 \| 0\.500 \|' "$VL_TMP
 	"results.md has the paired table"
 vl_expect_grep '^\| testpmd \| 64 \| split \| 1 \| 5\.000 \| .* \| 1 \| 4\.000 \| .* \| 1 \|$' \
 	"$VL_TMP/paired/results.md" "results.md splits runs by vCPU distance (1 near, 1 far, 1 moved)"
+# Probes spread without a gap (316..643 ns, as a run whose vCPUs stayed on different dies) are
+# one group, however far apart the extremes: no run is tagged near or far.
+mkdir -p "$VL_TMP/spread"
+if python3 - "$VL_TMP/paired/results.json" "$VL_TMP/spread/results.json" >"$VL_TMP/spread.log" 2>&1 <<'EOF' &&
+import json, sys
+doc = json.load(open(sys.argv[1]))
+spread = iter((316, 352, 390, 431, 470, 512, 550, 589, 620, 643, 333, 601))
+for r in doc["runs"]:
+    r["c2c_ns_before"], r["c2c_ns_after"] = next(spread), next(spread)
+json.dump(doc, open(sys.argv[2], "w"))
+EOF
+	"$root/bench/compare" --replot "$VL_TMP/spread" >>"$VL_TMP/spread.log" 2>&1 &&
+	python3 - "$VL_TMP/spread/results.json" >>"$VL_TMP/spread.log" 2>&1 <<'EOF'; then
+import json, sys
+classes = sorted({r["c2c_class"] for r in json.load(open(sys.argv[1]))["runs"]})
+print("classes:", classes)
+sys.exit(0 if classes == ["one"] else 1)
+EOF
+	vl_pass "probes spread without a gap are one group ($(tail -1 "$VL_TMP/spread.log"))"
+else
+	vl_fail "probes spread without a gap: $(tail -3 "$VL_TMP/spread.log" | tr '\n' ' ')"
+fi
 # Both ring layouts in one run: each backend's runs get the layout its name says (the engine's
 # "guest started" line and the generator's vdev), rows name it, ratios take testpmd on the same
 # layout.
