@@ -28,8 +28,10 @@ vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
 vl_expect_grep "no worker lcore: the main lcore 1 polls all 2 queue pair\(s\)" "$VL_TMP/engine.log" \
 	"the engine says the main lcore polls"
 
-# Phase 1: paced traffic for 3 s; while it flows, telemetry names the owner and the state.
-vl_gen "$VL_TMP/perf.log" --socket "$sock" --queue-pairs 2 --mode perf --duration 3 --warmup 0 \
+# Phase 1: paced traffic for 6 s; while it flows, telemetry names the owner and the state. (With
+# both CPUs busy-polled, the generator's start, the wait for moving frames and two runs of
+# dpdk-telemetry.py took more than 3 s once: the query then found the guest gone.)
+vl_gen "$VL_TMP/perf.log" --socket "$sock" --queue-pairs 2 --mode perf --duration 6 --warmup 0 \
 	--rate 100000 --no-latency &
 gen=$!
 if ! vl_wait_for 10 moving; then
