@@ -633,8 +633,17 @@ vl_steer_multi_get(const struct vl_steer *s, unsigned int i, struct vl_steer_mul
 	out->frames = m->frames;
 	out->bytes = m->bytes;
 	out->nb_qps = m->nb_qps;
-	for (unsigned int k = 0; k < m->nb_qps && k < VL_STEER_FLOW_QPS_MAX; k++)
-		out->qps[k] = s->pairs[m->pairs[k]]->qp;
+	/* Ascending, whatever order the pairs were merged in: a pair whose owner answers a
+	 * collection late is merged at the next one, so the order found depends on timing and a
+	 * report must not. */
+	for (unsigned int k = 0; k < m->nb_qps && k < VL_STEER_FLOW_QPS_MAX; k++) {
+		uint16_t qp = s->pairs[m->pairs[k]]->qp;
+		unsigned int j = k;
+
+		for (; j > 0 && out->qps[j - 1] > qp; j--)
+			out->qps[j] = out->qps[j - 1];
+		out->qps[j] = qp;
+	}
 	return 0;
 }
 

@@ -128,7 +128,7 @@ void vl_steer_qp_counts(const struct vl_steer *s, unsigned int pair, uint64_t *f
 void vl_steer_qp_name(const struct vl_steer *s, unsigned int pair, const char **iface,
 		      uint16_t *qp);
 
-/* The i-th flow seen on more than one queue pair (in the order they were found),
+/* The i-th flow seen on more than one queue pair (flows in the order they were found),
  * i < min(flows_multi_queue, VL_STEER_MULTI_LIST_MAX). */
 #define VL_STEER_MULTI_LIST_MAX 1024
 struct vl_steer_multi {
@@ -137,7 +137,7 @@ struct vl_steer_multi {
 	uint64_t frames;
 	uint64_t bytes;
 	unsigned int nb_qps;		     /* distinct queue pairs, exact up to the MAX */
-	uint16_t qps[VL_STEER_FLOW_QPS_MAX]; /* the first min(nb_qps, MAX) queue pair numbers */
+	uint16_t qps[VL_STEER_FLOW_QPS_MAX]; /* the first min(nb_qps, MAX) found, ascending */
 };
 int vl_steer_multi_get(const struct vl_steer *s, unsigned int i, struct vl_steer_multi *out);
 
