@@ -159,8 +159,9 @@ fwd_qp_burst_audited(struct vl_fwd_lcore *fl, struct vl_qp *qp, struct vl_vring_
 					    &fl->steer_obs);
 }
 
+/* Frames moved; *busy set when the poll did work for frames, even if it moved none. */
 static inline unsigned int
-fwd_qp_poll_direct(struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
+fwd_qp_poll_direct(struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now, bool *busy)
 {
 	struct vl_vring_burst res; /* vl_vring_loop_burst overwrites it */
 	unsigned int n;
@@ -182,9 +183,13 @@ fwd_qp_poll_direct(struct vl_fwd_lcore *fl, struct vl_qp *qp, uint64_t now)
 		fwd_qp_broken(qp);
 	fwd_irq(fl, qp, &qp->rx, &qp->irq_rx, res.nb_rx_bufs, n == 0, now);
 	fwd_irq(fl, qp, &qp->tx, &qp->irq_tx, res.nb_tx_done, n == 0, now);
-	/* A wait moves nothing (n == 0); a timeout usually moves frames, not always (a fault). */
-	qp->stats.rx_lag_waits += res.rx_lag == VL_VRING_RX_LAG_WAIT;
+	/* A wait moves nothing (n == 0); a timeout usually moves frames, not always (a fault). A
+	 * wait that warmed the pending TX frames did their work: busy. */
+	*busy = n != 0 || res.rx_lag == VL_VRING_RX_LAG_WARM;
+	qp->stats.rx_lag_waits +=
+		res.rx_lag == VL_VRING_RX_LAG_WAIT || res.rx_lag == VL_VRING_RX_LAG_WARM;
 	qp->stats.rx_lag_timeouts += res.rx_lag == VL_VRING_RX_LAG_TIMEOUT;
+	qp->stats.rx_lag_warms += res.rx_lag == VL_VRING_RX_LAG_WARM;
 	if (n == 0)
 		return 0;
 	qp->stats.frames += res.nb_frames;
@@ -263,8 +268,9 @@ fwd_qp_poll_mbuf(const struct vl_fwd_lcore *fl, struct vl_qp *qp)
 /*
  * One pass; *nb_qps = the pairs on the list it walked (read before the quiescent report).
  *
- * The poll clock. A poll that moved frames counts as busy the TSC cycles from a read right before
- * it to one right after it (the interval busy_cycles has always measured). Every other cycle while
+ * The poll clock. A poll that moved frames, or did work for frames without moving them yet (split
+ * rings' TX warm-up while the burst waits for the guest's RX refill: VL_VRING_RX_LAG_WARM), counts
+ * as busy the TSC cycles from a read right before it to one right after it. Every other cycle while
  * the lcore polls is idle, read at the start of each poll: an idle poll's cycles run to the start
  * of the next poll, the time after a busy poll until the next poll starts is idle too. So while an
  * lcore polls, its pairs' busy + idle cycles are all of its time, at one TSC read per idle poll
@@ -287,6 +293,7 @@ fwd_pass(struct vl_fwd_lcore *fl, unsigned int *nb_qps)
 	for (unsigned int i = 0; i < nb; i++) {
 		struct vl_qp *qp = list->qps[i];
 		uint64_t t0, t1;
+		bool busy = false;
 		unsigned int n;
 
 		/* Pairs with the control plane's release store of run. */
@@ -295,31 +302,37 @@ fwd_pass(struct vl_fwd_lcore *fl, unsigned int *nb_qps)
 		t0 = rte_rdtsc();
 		if (likely(fl->idle_tsc != 0))
 			(last != NULL ? last : qp)->stats.idle_cycles += t0 - fl->idle_tsc;
-		if (qp->datapath == VL_DATAPATH_DIRECT)
-			n = fwd_qp_poll_direct(fl, qp, t0);
-		else if (qp->datapath == VL_DATAPATH_MBUF)
-			n = fwd_qp_poll_mbuf(fl, qp);
-		else
-			n = fwd_qp_poll_sink(fl, qp, t0);
-		if (n != 0) {
+		if (qp->datapath == VL_DATAPATH_DIRECT) {
+			n = fwd_qp_poll_direct(fl, qp, t0, &busy);
+		} else {
+			if (qp->datapath == VL_DATAPATH_MBUF)
+				n = fwd_qp_poll_mbuf(fl, qp);
+			else
+				n = fwd_qp_poll_sink(fl, qp, t0);
+			busy = n != 0;
+		}
+		if (busy) {
 			t1 = rte_rdtsc();
-			if (unlikely(qp->wake_tsc != 0)) { /* first frames since an idle sleep */
-				uint64_t lat = t1 - qp->wake_tsc;
-
-				qp->wake_tsc = 0;
-				qp->stats.idle_wakeups++;
-				qp->stats.wakeup_latency_cycles += lat;
-				if (lat > qp->stats.wakeup_latency_max_cycles)
-					qp->stats.wakeup_latency_max_cycles = lat;
-			}
-			qp->stats.bursts++;
-			qp->stats.burst_hist[vl_stats_burst_bucket(n)]++;
 			qp->stats.busy_cycles += t1 - t0;
 			fl->idle_tsc = t1;
+			if (n != 0) {
+				if (unlikely(qp->wake_tsc != 0)) { /* first frames since a sleep */
+					uint64_t lat = t1 - qp->wake_tsc;
+
+					qp->wake_tsc = 0;
+					qp->stats.idle_wakeups++;
+					qp->stats.wakeup_latency_cycles += lat;
+					if (lat > qp->stats.wakeup_latency_max_cycles)
+						qp->stats.wakeup_latency_max_cycles = lat;
+				}
+				qp->stats.bursts++;
+				qp->stats.burst_hist[vl_stats_burst_bucket(n)]++;
+			}
 		} else {
-			qp->stats.polls_idle++;
 			fl->idle_tsc = t0;
 		}
+		if (n == 0)
+			qp->stats.polls_idle++;
 		last = qp;
 		nb_polled++;
 		total += n;

@@ -28,8 +28,8 @@
 	X(calls_suppressed, "bursts that published without a call (guest asked none, coalesced)") \
 	X(bursts, "polls that moved at least one frame")                                          \
 	X(polls_idle, "polls that moved nothing (rx_lag_waits among them)")                       \
-	X(busy_cycles, "TSC cycles spent in polls that moved frames")                             \
-	X(idle_cycles, "TSC cycles spent in polls that moved nothing")                            \
+	X(busy_cycles, "TSC cycles spent in polls that moved frames (and in rx_lag_warms)")       \
+	X(idle_cycles, "TSC cycles of the lcore's other polls and between polls")                 \
 	X(dirty_pages, "guest pages marked in the frontend's dirty log (live migration)")         \
 	X(dirty_log_faults, "dirty-log writes beyond the log's size: counted, nothing marked")    \
 	X(idle_sleeps, "times the owner slept with kicks enabled on this pair (--idle-sleep-us)") \
@@ -39,7 +39,8 @@
 	X(wakeup_latency_max_cycles, "largest single wake-up latency (a maximum, not a sum)")     \
 	X(rx_lag_waits,                                                                           \
 	  "polls_idle that held TX frames back to wait for the guest's next RX refill (split)")   \
-	X(rx_lag_timeouts, "bursts that went ahead short of RX buffers after the whole RX wait")
+	X(rx_lag_timeouts, "bursts that went ahead short of RX buffers after the whole RX wait")  \
+	X(rx_lag_warms, "rx_lag_waits that started the pending TX frames' misses (busy_cycles)")
 
 /* Burst-size histogram: bucket b counts bursts of [2^b, 2^(b+1)) frames, the last is open. */
 #define VL_BURST_HIST_BUCKETS 9 /* 1, 2-3, 4-7, ..., 128-255, 256+ */

@@ -255,13 +255,16 @@ enum vl_vring_rx_lag {
 	VL_VRING_RX_LAG_WAIT, /* this poll waited for the guest's next RX refill: moved nothing */
 	VL_VRING_RX_LAG_TIMEOUT, /* the burst went ahead short of RX buffers after waiting
 				    rx_lag_polls polls (frames without a buffer: drop_rx_full) */
+	VL_VRING_RX_LAG_WARM,	 /* a wait that moved nothing but started the pending TX frames'
+				    misses (their ring entries, descriptors, payload lines): work
+				    for those frames, whose cycles the caller counts as busy */
 };
 
 /* Result of one burst, added to the queue pair's counters by the caller. */
 struct vl_vring_burst {
 	uint32_t nb_frames; /* frames written to the RX ring */
 	/* enum vl_vring_rx_lag, in the padding before nb_bytes (the struct the burst clears does
-	 * not grow). One field written once: the caller reads it right after the burst, and a
+	 * not grow). One field of its own: the caller reads it right after the burst, and a
 	 * wider load over two narrow fields, one just stored, would miss store forwarding. */
 	uint16_t rx_lag;
 	uint64_t nb_bytes;	 /* the frames' length without the virtio-net header */

@@ -99,6 +99,8 @@ timeouts=$(n rx_lag_timeouts)
 [ "$timeouts" -ge 1 ] 2>/dev/null && vl_pass "rx-full: $timeouts bursts went ahead at the RX wait's limit" ||
 	vl_fail "rx-full: rx_lag_timeouts $timeouts, want >= 1"
 vl_expect_eq "$((100 * ${timeouts:-0}))" "$(n rx_lag_waits)" "rx-full: 100 waiting polls per timeout"
+# The first two polls of each wait start the pending TX frames' misses: counted, and busy.
+vl_expect_eq "$((2 * ${timeouts:-0}))" "$(n rx_lag_warms)" "rx-full: 2 warming polls per wait"
 
 # Interrupt mode: every lone frame is announced, with and without EVENT_IDX and coalescing
 # (a partial coalescing batch is flushed as soon as the queue goes idle). One RX call per

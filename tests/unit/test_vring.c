@@ -572,15 +572,20 @@ rx_lag_never_waits_when_the_guest_is_a_refill_ahead(void **state)
 	g_free(g);
 }
 
-/* One poll of the lag: nothing moved, nothing published, the wait counted in the result. */
+/*
+ * One poll of the lag: nothing moved, nothing published, the wait counted in the result. The
+ * first two polls of a wait warm the pending TX frames and say so (VL_VRING_RX_LAG_WARM: the
+ * engine counts their cycles as busy), the later ones only wait.
+ */
 static void
 expect_lag_wait(struct guest *g, unsigned int max_burst)
 {
 	uint16_t tx_used = g->txr.used->idx, rx_used = g->rxr.used->idx;
 	uint16_t tx_avail = g->tx.last_avail_idx, rx_avail = g->rx.last_avail_idx;
+	unsigned int nth = g->rx.nb_lag_polls + 1u; /* this poll's place in the wait */
 
 	assert_int_equal(g_burst(g, max_burst), 0);
-	assert_int_equal(g->res.rx_lag, VL_VRING_RX_LAG_WAIT);
+	assert_int_equal(g->res.rx_lag, nth <= 2 ? VL_VRING_RX_LAG_WARM : VL_VRING_RX_LAG_WAIT);
 	assert_int_equal(g->res.nb_frames, 0);
 	assert_int_equal(g->res.drop_rx_full, 0);
 	assert_int_equal(g->txr.used->idx, tx_used);

@@ -404,7 +404,9 @@ split_rx_lag_waits_mark_nothing(void **state)
 	split_rx1(f, 0x140000, 2048); /* 1 buffer for 2 frames: want 4 (half the ring of 8) */
 	for (int p = 0; p < 3; p++) {
 		split_burst(f, 0);
-		assert_int_equal(f->res.rx_lag, VL_VRING_RX_LAG_WAIT);
+		/* The first two waits warm the TX frames (reads only), the third just waits. */
+		assert_int_equal(f->res.rx_lag,
+				 p < 2 ? VL_VRING_RX_LAG_WARM : VL_VRING_RX_LAG_WAIT);
 		assert_int_equal(rx_used->idx, 0);
 		assert_int_equal(tx_used->idx, 0);
 		expect_pages(f, NULL, 0);
