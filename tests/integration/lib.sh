@@ -110,11 +110,13 @@ vl_gen() {
 }
 
 # vl_wait_for SECONDS CMD...: until CMD succeeds (every 0.05 s); 1 if it never did in time.
+# The deadline is in microseconds (EPOCHREALTIME, bash 5): bash's SECONDS counts whole seconds of
+# the wall clock, so SECONDS + N ran out anywhere between N - 1 and N seconds later.
 vl_wait_for() {
-	local deadline=$((SECONDS + $1))
+	local deadline=$((${EPOCHREALTIME/[.,]/} + $1 * 1000000))
 	shift
 	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
+		[ "${EPOCHREALTIME/[.,]/}" -ge "$deadline" ] && return 1
 		sleep 0.05
 	done
 	return 0
