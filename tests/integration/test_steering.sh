@@ -11,18 +11,25 @@ gen_layout=()
 [ "$layout" = packed ] && gen_layout=(--packed 1)
 sock=$VL_TMP/steer.sock
 prefix=vlsteer-$$
-duration=8
+# The engine's --duration has to outlast the generator's start (EAL init: a few seconds under
+# ASan on a slow host) and its 0.5 + 6 s of traffic.
+duration=14
 start=$(date +%s)
 vl_engine_start "$VL_TMP/engine.log" -l 0,1 --no-huge --no-pci --file-prefix "$prefix" -- \
 	--socket "$sock,queue-pairs=4" --steering-audit --stats-interval 1 \
 	--stats-file "$VL_TMP/snap.jsonl" --duration "$duration"
 vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
 vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 4 --mode perf --warmup 0.5 \
-	--duration 3 --rate 50000 --no-latency --flows 5 --split-flows 2 --idle-qp 3 \
+	--duration 6 --rate 50000 --no-latency --flows 5 --split-flows 2 --idle-qp 3 \
 	"${gen_layout[@]}" &
 gen_pid=$!
 # Mid-traffic: wait until two interval snapshots have seen all 17 flows with 4 pairs enabled
 # (full intervals with the idle pair enabled), then ask telemetry while traffic still runs.
+# Telemetry answers from the last 1 s interval, and one that ended after the guest left has no
+# enabled pair: the query has to land before that. The flows reach the snapshots one interval
+# late, so the second such snapshot comes 2-3 s into the traffic; with 3.5 s of traffic, the
+# polling here and dpdk-telemetry.py's start (both CPUs busy-polled, python shares them) left
+# well under a second, so the generator sends for 6 s.
 busy_intervals() {
 	python3 - "$VL_TMP/snap.jsonl" <<'PY'
 import json, sys
@@ -39,7 +46,7 @@ except (OSError, ValueError):
 sys.exit(0 if n >= 2 else 1)
 PY
 }
-vl_wait_for 10 busy_intervals || vl_fail "no two snapshots with all 17 flows on 4 enabled pairs within 10 s"
+vl_wait_for 15 busy_intervals || vl_fail "no two snapshots with all 17 flows on 4 enabled pairs within 15 s"
 if command -v dpdk-telemetry.py >/dev/null; then
 	printf '/vhostloop/steering\n' | timeout 20 dpdk-telemetry.py -f "$prefix" \
 		>"$VL_TMP/tel.out" 2>&1
