@@ -10,10 +10,16 @@ vl_engine_start "$VL_TMP/engine.log" -l 0,1 --no-huge --no-pci --file-prefix "$p
 vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
 vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 2 --frames 3000 --sizes 60,1514
 vl_expect_rc 0 $? "traffic loops" "$VL_TMP/gen.log"
+# The generator has exited, but the engine learns it on its vhost-events thread: the queue state
+# is "idle" once it logged the stop (checked below), not when the generator's process is gone.
+vl_wait_for 10 grep -q "guest stopped" "$VL_TMP/engine.log" ||
+	vl_fail "the engine did not log the guest's stop within 10 s"
 printf '/vhostloop/stats\n/vhostloop/queues\n/vhostloop/queue,vhost0/1\n' |
 	timeout 20 dpdk-telemetry.py -f "$prefix" >"$VL_TMP/tel.out" 2>&1
 # At least one periodic snapshot before the stop; the engine adds a final one when it stops.
-vl_wait_for 10 test -s "$VL_TMP/snap.jsonl" || vl_fail "no periodic snapshot within 10 s"
+# (The run header is the file's first line: a non-empty file says nothing about snapshots.)
+vl_wait_for 10 grep -q '"record":"snapshot"' "$VL_TMP/snap.jsonl" ||
+	vl_fail "no periodic snapshot within 10 s"
 vl_engine_stop INT
 vl_expect_rc 0 $? "engine exits 0" "$VL_TMP/engine.log"
 if python3 - "$VL_TMP/tel.out" >"$VL_TMP/check.log" 2>&1 <<'PY'; then
