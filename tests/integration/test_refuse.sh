@@ -26,9 +26,12 @@ vl_gen "$VL_TMP/gen1.log" --socket "$sock" --queue-pairs 1 --frames 500
 vl_expect_rc 0 $? "a 1-pair frontend (fewer pairs than offered) loops" "$VL_TMP/gen1.log"
 # One frontend per interface: a second one while the first runs is refused, the first goes on.
 # The first checks every frame (check mode: flow-controlled, so a healthy engine loses none) and
-# runs long enough (~1 s per million frames here, longer under ASan) to outlive the second.
+# runs long enough to outlive the second: 4 million frames. With 1.5 million the release build
+# finished 0.4-0.5 s after the second was refused (its traffic seen after 0.5 s, the second's
+# start and refusal 0.25-0.3 s, the first's last frame after 1.2-1.9 s; the second's EAL start
+# shares CPU 0 with the first's poller), too little for a slower host.
 "$VHOSTLOOP_GEN" -l 0 --no-huge -m 512 --no-pci --file-prefix "vlr1-$$" -- --socket "$sock" \
-	--queue-pairs 2 --frames 1500000 --sizes 60 --timeout 100 --stats-interval 0.2 \
+	--queue-pairs 2 --frames 4000000 --sizes 60 --timeout 100 --stats-interval 0.2 \
 	>"$VL_TMP/first.log" 2>&1 &
 first=$!
 vl_wait_for 20 vl_traffic_seen "$VL_TMP/first.log" ||
