@@ -28,6 +28,10 @@ if (!havegen) {
 	exit
 }
 unset label 1
+# A narrow panel: the key takes two rows of two, so it needs more headroom than the one row
+# of the left panel, or it covers the tallest whisker.
+set key top left horizontal maxcols 2 box opaque
+set offsets 0, 0, graph 0.25, 0
 set title 'Generator (guest) cycles per returned frame'
 set ylabel ''
 allb = sink ? backends . ' sink' : backends
