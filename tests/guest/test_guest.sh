@@ -851,7 +851,10 @@ msix)
 	# NO_INTERRUPT flag does, which the guest sets from its interrupt handler, late. Calls per
 	# burst that published (both vrings decide once per burst) were on 1.18 1.27 1.19 1.33
 	# 1.16 1.36, off 1.85 1.91 1.81 1.87 1.86 1.89 (on/off 0.62-0.72; with need_call ignoring
-	# used_event: 2.00 vs 1.89): on must stay under 0.85 x off.
+	# used_event: 2.00 vs 1.89). On an AMD EPYC host whose vCPUs the hypervisor moves
+	# (2026-12-01): on/off 0.70 (3b470b2), then 0.81 and 0.87 (7711efe, which changed no call
+	# decision), so 0.85 left no margin: on must stay under 0.92 x off, which the
+	# used_event-ignoring decision (1.06) still fails.
 	for ev in on off; do
 		extra=
 		[ "$ev" = off ] && extra=",event_idx=off"
@@ -868,10 +871,10 @@ msix)
 	cpb_on=$(calls_per_burst evidx-on)
 	cpb_off=$(calls_per_burst evidx-off)
 	if [ -n "$cpb_on" ] && [ -n "$cpb_off" ] &&
-		awk -v a="$cpb_on" -v b="$cpb_off" 'BEGIN{exit !(a < 0.85 * b)}'; then
+		awk -v a="$cpb_on" -v b="$cpb_off" 'BEGIN{exit !(a < 0.92 * b)}'; then
 		pass "EVENT_IDX cut the engine's calls per burst: on $cpb_on, off $cpb_off"
 	else
-		fail "EVENT_IDX did not cut the engine's calls per burst: on ${cpb_on:-?}, off ${cpb_off:-?} (want on < 0.85 x off)"
+		fail "EVENT_IDX did not cut the engine's calls per burst: on ${cpb_on:-?}, off ${cpb_off:-?} (want on < 0.92 x off)"
 	fi
 	;;
 idle)
