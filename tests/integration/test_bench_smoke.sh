@@ -20,6 +20,17 @@ for bad in "0 0" "0" "0 1 0" "0 x"; do
 	vl_expect_rc 2 $? "vl-c2c $bad is a usage error" "$VL_TMP/c2c-bad.log"
 done
 out=$VL_TMP/bench
+"$root/bench/compare" --settle-placement -1 --out "$out" >"$VL_TMP/settle-bad.log" 2>&1
+vl_expect_rc 2 $? "bench/compare --settle-placement -1 is a usage error" "$VL_TMP/settle-bad.log"
+# The engine appends to its stats file: a run's file left by an earlier run into the same
+# directory (same name) must not reach this run's figures. Plant one under every name the runs
+# below may take; each run's file must hold none of it afterwards.
+mkdir -p "$out/logs"
+for i in 000 001 002 003; do
+	for b in direct mbuf sink; do
+		echo '{"record": "run", "stale": "planted"}' >"$out/logs/$i-$b-64-r0.stats.jsonl"
+	done
+done
 timeout -s INT 110 "$root/bench/compare" --quick --sizes 64 --reps 1 --duration 1 --warmup 0 \
 	--vhostloop "$VHOSTLOOP" --gen "$VHOSTLOOP_GEN" --out "$out" >"$VL_TMP/compare.log" 2>&1
 vl_expect_rc 0 $? "bench/compare --quick --sizes 64 --reps 1 exits 0" "$VL_TMP/compare.log"
@@ -37,7 +48,7 @@ done
 want=(direct mbuf testpmd)
 "$VHOSTLOOP" --help 2>/dev/null | grep -qE -- '--datapath +[a-z|]*sink' && want+=(sink)
 if python3 - "$out/results.json" "${want[@]}" >"$VL_TMP/check.log" 2>&1 <<'EOF'; then
-import json, sys
+import json, os, sys
 doc = json.load(open(sys.argv[1]))
 rows = {r["backend"]: r for r in doc["summary"] if r["value"] == "64"}
 bad = []
@@ -63,6 +74,12 @@ for r in runs:
     for k in ("c2c_ns_before", "c2c_ns_after"):
         if not (r.get(k) or 0) > 0:
             bad.append(f"{r['backend']}: no cache-line round trip {k} ({r.get(k)})")
+    if not isinstance(r.get("settle_tries"), int) or r["settle_tries"] < 0:
+        bad.append(f"{r['backend']}: settle_tries {r.get('settle_tries')}")
+    if r["backend"] != "testpmd":
+        stats = r["backend_log"].replace(".backend.log", ".stats.jsonl")
+        if "planted" in open(os.path.join(os.path.dirname(sys.argv[1]), stats)).read():
+            bad.append(f"{r['backend']}: {stats} still holds the planted earlier run")
     for k in ("core_link_ns_before", "core_link_ns_after"):
         v = r.get(k) or []
         if len(v) != 2 or not all(x > 0 for x in v):
