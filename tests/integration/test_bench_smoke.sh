@@ -32,6 +32,7 @@ for i in 000 001 002 003; do
 	done
 done
 timeout -s INT 110 "$root/bench/compare" --quick --sizes 64 --reps 1 --duration 1 --warmup 0 \
+	--settle-placement 3 \
 	--vhostloop "$VHOSTLOOP" --gen "$VHOSTLOOP_GEN" --out "$out" >"$VL_TMP/compare.log" 2>&1
 vl_expect_rc 0 $? "bench/compare --quick --sizes 64 --reps 1 exits 0" "$VL_TMP/compare.log"
 
@@ -94,8 +95,8 @@ else
 	tail -20 "$VL_TMP/compare.log" | sed 's/^/#   /'
 fi
 vl_expect_grep '^\| testpmd \| 64 \|' "$out/results.md" "results.md has the testpmd row"
-vl_expect_grep 'after 10 idle pauses \(--settle-placement\)' "$out/results.md" \
-	"results.md says the runs waited for a near placement (--settle-placement 10, the default)"
+vl_expect_grep 'after 3 idle pauses \(--settle-placement\)' "$out/results.md" \
+	"results.md says the runs waited for a near placement (--settle-placement 3)"
 # Paired ratios pair runs by repetition: three repetitions made from the run above, rates chosen
 # so that the median of per-repetition ratios (0.5, 1 of 3 ahead) differs from the ratio of
 # medians (1.2) and from ratios of runs paired in any other order. The cache-line probes put
