@@ -589,6 +589,35 @@ dev_vring_sample_bufs(const struct rte_vhost_vring *vr, struct rte_vhost_memory 
 }
 
 /*
+ * The packed-ring counterpart: up to DEV_PROBE_BUFS buffers from descriptors spread evenly over
+ * the ring, whatever their state (the device leaves addr as the driver wrote it, so a used slot
+ * still names the guest's buffer). Indirect tables and empty descriptors are skipped. The same
+ * rules: every slot bounded, every address translated, the values only sampled.
+ */
+static unsigned int
+dev_vring_sample_bufs_packed(const struct rte_vhost_vring *vr, struct rte_vhost_memory *mem,
+			     const void **out)
+{
+	const volatile struct vring_packed_desc *desc =
+		(const volatile struct vring_packed_desc *)vr->desc_packed;
+	unsigned int n = 0, nb = RTE_MIN((unsigned int)DEV_PROBE_BUFS, (unsigned int)vr->size);
+
+	if (desc == NULL || vr->size == 0 || mem == NULL)
+		return 0;
+	for (unsigned int j = 0; j < nb; j++) {
+		const volatile struct vring_packed_desc *d = &desc[j * vr->size / nb];
+		uint64_t gpa = d->addr, len = 1, hva;
+
+		if (d->len == 0 || (d->flags & VRING_DESC_F_INDIRECT) != 0)
+			continue;
+		hva = rte_vhost_va_from_guest_pa(mem, gpa, &len);
+		if (hva != 0 && len != 0)
+			out[n++] = (const void *)(uintptr_t)hva;
+	}
+	return n;
+}
+
+/*
  * Where qp's two vrings and a sample of its buffers live. Dev locked, guest memory mapped (between
  * new_device and destroy_device, no memory/ring message in progress). mem may be NULL (rings only).
  */
@@ -611,8 +640,8 @@ dev_qp_probe(struct vl_dev *dev, struct vl_qp *qp, struct rte_vhost_memory *mem)
 		rings[3 * v + 1] = vr.avail;
 		rings[3 * v + 2] = vr.used;
 		nb_rings++;
-		if (!packed)
-			nb_bufs += dev_vring_sample_bufs(&vr, mem, bufs + nb_bufs);
+		nb_bufs += packed ? dev_vring_sample_bufs_packed(&vr, mem, bufs + nb_bufs)
+				  : dev_vring_sample_bufs(&vr, mem, bufs + nb_bufs);
 	}
 	vl_placement_mem_nodes(rings, 6, ring_nodes);
 	vl_placement_mem_nodes(bufs, nb_bufs, buf_nodes);

@@ -119,6 +119,25 @@ else
 	tail -1 "$VL_TMP/snap.jsonl" | sed 's/^/#   /'
 fi
 
+# ---- packed rings: the buffers are sampled from the packed descriptors too -------------------------
+# (Before, only split rings were sampled and a packed guest's buffer_node stayed -1.)
+vl_engine_start "$VL_TMP/engine.log" -l 0,1 --no-huge --no-pci --file-prefix "$prefix" -- \
+	--socket "$sock,queue-pairs=2" --numa local --qp-lcore vhost0:0=1,vhost0:1=1
+vl_wait_socket "$sock" || { cat "$VL_TMP/engine.log"; exit 1; }
+vl_gen "$VL_TMP/gen.log" --socket "$sock" --queue-pairs 2 --mode perf --duration 3 --warmup 0 \
+	--packed 1 &
+gen=$!
+vl_wait_for 10 buffers_probed || vl_fail "packed: no buffer node probed within 10 s of traffic"
+wait $gen
+vl_expect_rc 0 $? "packed: traffic loops" "$VL_TMP/gen.log"
+vl_engine_stop INT
+vl_expect_rc 0 $? "packed: engine exits 0" "$VL_TMP/engine.log"
+vl_expect_grep "guest started .*packed rings" "$VL_TMP/engine.log" "packed: packed rings negotiated"
+check_numa "$VL_TMP/local.json" "packed: /vhostloop/numa names the buffers' node" \
+	'q["ring_node"] == 0' 'q["buffer_node"] == 0' 'q["cross_node"] == 0'
+vl_expect_grep "^numa: vhost0 +0 +1 +1 +0 +0 +0 +no +yes$" "$VL_TMP/engine.log" \
+	"packed: exit table: buffer node 0"
+
 # ---- --numa remote on one node: runs anyway, says so once per pair ---------------------------------
 vl_engine_start "$VL_TMP/engine.log" -l 0,1 --no-huge --no-pci --file-prefix "$prefix" -- \
 	--socket "$sock,queue-pairs=2" --numa remote
