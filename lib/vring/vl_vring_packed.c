@@ -803,12 +803,18 @@ pk_fast_batch(struct pk_ctx *c, const struct pk_tx_head *th, uint32_t nb, bool h
 			break;
 		/* First and last line of both buffers: a 64-byte frame plus its header spans two
 		 * lines; the copies below then find them in flight. The header's line for reading
-		 * (vring_rx_hdr_write usually leaves it alone), the frame's last line for writing.
+		 * (vring_rx_hdr_write usually leaves it alone). The frame's last line for writing
+		 * (PREFETCHW) when the frame fits in two lines, for reading above that, as on split
+		 * rings: at 1518 B the exclusive request cost more than it saved here too
+		 * (docs/GUEST-COST.md, "The last line's prefetch on packed rings").
 		 */
 		__builtin_prefetch(src);
 		__builtin_prefetch(src + payload_len - 1);
 		__builtin_prefetch(dst);
-		vring_prefetchw(dst + frame_len - 1);
+		if (frame_len <= 128)
+			vring_prefetchw(dst + frame_len - 1);
+		else
+			__builtin_prefetch(dst + frame_len - 1);
 		jobs[i] = (struct pk_job){.src = src, .dst = dst, .len_bytes = payload_len};
 
 		c->rx_shadow[c->nb_rx_shadow++] =
