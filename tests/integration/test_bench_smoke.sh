@@ -220,6 +220,55 @@ else
 fi
 vl_expect_grep '^\| direct-packed \| 64 \| packed \|' "$out2/results.md" \
 	"results.md has the direct-packed row on packed rings"
+# Per second: the engine's runs carry their per-second samples (testpmd's none). Then seconds made
+# up for the layouts run, replotted: split 6 fast seconds (8 Mpps at 250 cycles) and 4 slow (3 at
+# 560), packed 3 fast (9 at 240) and 7 slow (3.3 at 540). The run medians say packed returns 0.41x
+# split's frames; mode by mode it returns 1.125x (fast) and 1.1x (slow) at 0.96x and 0.964x the
+# cycles. The same seconds all in one mode give no boundary.
+mkdir -p "$VL_TMP/modes" "$VL_TMP/onemode"
+if python3 - "$out2/results.json" "$VL_TMP/modes/results.json" "$VL_TMP/onemode/results.json" \
+	>"$VL_TMP/modes.log" 2>&1 <<'EOF' &&
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for r in doc["runs"]:
+    want_list = not r["backend"].startswith("testpmd")
+    if isinstance(r.get("seconds"), list) != want_list:
+        sys.exit(f"{r['backend']}: seconds {r.get('seconds')!r}")
+made = {"direct": [[8.0, 250.0]] * 6 + [[3.0, 560.0]] * 4,
+        "direct-packed": [[9.0, 240.0]] * 3 + [[3.3, 540.0]] * 7}
+for r in doc["runs"]:
+    r["seconds"] = made.get(r["backend"])
+json.dump(doc, open(sys.argv[2], "w"))
+for r in doc["runs"]:
+    if r["seconds"]:
+        r["seconds"] = [[8.0, 250.0 + i] for i in range(10)]
+json.dump(doc, open(sys.argv[3], "w"))
+EOF
+	"$root/bench/compare" --replot "$VL_TMP/modes" >>"$VL_TMP/modes.log" 2>&1 &&
+	"$root/bench/compare" --replot "$VL_TMP/onemode" >>"$VL_TMP/modes.log" 2>&1 &&
+	python3 - "$VL_TMP/modes/results.json" "$VL_TMP/onemode/results.json" \
+		>>"$VL_TMP/modes.log" 2>&1 <<'EOF'; then
+import json, sys
+rows = {r["backend"]: r for r in json.load(open(sys.argv[1]))["summary"]}
+p = rows["direct-packed"]
+got = tuple(round(p[k], 3) for k in ("seconds_all_mpps_vs_split", "seconds_fast_mpps_vs_split",
+                                     "seconds_slow_mpps_vs_split", "seconds_fast_cycles_vs_split",
+                                     "seconds_slow_cycles_vs_split"))
+got += (p["seconds_fast"], p["seconds_slow"], rows["direct"]["seconds_fast"],
+        250 < p["seconds_boundary_cycles"] < 540, "seconds_count" not in rows["testpmd"])
+one = {r["backend"]: r for r in json.load(open(sys.argv[2]))["summary"]}
+got += (one["direct"]["seconds_boundary_cycles"], "seconds_fast" in one["direct"])
+print("all, fast, slow Mpps vs split; fast, slow cycles; seconds; boundary; one mode:", got)
+sys.exit(0 if got == (0.412, 1.125, 1.1, 0.96, 0.964, 3, 7, 6, True, True, None, False) else 1)
+EOF
+	vl_pass "per-second modes: mode by mode against split ($(tail -1 "$VL_TMP/modes.log"))"
+else
+	vl_fail "per-second modes: $(tail -3 "$VL_TMP/modes.log" | tr '\n' ' ')"
+fi
+vl_expect_grep '^\| direct-packed \| 64 \| packed \| 10 \| 3\.300 \| 540\.0 \| 3 \| 9\.000 \| 240\.0 \| 7 \| 3\.300 \| 540\.0 \| 1\.125 \| 0\.960 \| 1\.100 \| 0\.964 \|$' \
+	"$VL_TMP/modes/results.md" "results.md has the per-second modes table"
+vl_expect_grep '^The engine.*64: one mode\.' "$VL_TMP/onemode/results.md" \
+	"results.md says when the seconds form one mode"
 if [ "$(nproc)" -lt 4 ]; then
 	vl_expect_grep "scaling: needs >= 4 CPUs \(have $(nproc)\), skipped" "$out/results.md" \
 		"results.md says the queue-pair scaling was skipped on $(nproc) CPUs"
